@@ -1,0 +1,3 @@
+export { createProgram } from './program.js';
+export { terminalProgress } from './progress.js';
+export { printTable } from './table.js';

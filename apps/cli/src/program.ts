@@ -1,0 +1,16 @@
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { registerPluginsCommand } from './commands/plugins.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Builds the `medad` command tree. */
+export function createProgram(): Command {
+  const program = new Command('medad')
+    .description('MedAD-R1: build the medical VQA benchmark, train (SFT, Con-GRPO), evaluate, serve')
+    .version(pkg.version)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: true });
+  registerPluginsCommand(program);
+  return program;
+}

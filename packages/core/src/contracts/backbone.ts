@@ -1,0 +1,52 @@
+import type { MedAdSample, RawImage } from '../domain.js';
+
+/** One prompt for the policy: the sample (question, options) and its decoded image. */
+export interface PolicyPrompt {
+  sample: MedAdSample;
+  image: RawImage;
+}
+
+/** Sampling settings for `generate`. */
+export interface GenerateOptions {
+  /** Completions per prompt (G). Default 1. */
+  groupSize?: number;
+  /** 0 or `greedy: true` means argmax decoding. */
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  seed?: number;
+  greedy?: boolean;
+}
+
+/** One generated completion. */
+export interface Completion {
+  text: string;
+  /** Token ids of the completion (without the prompt). */
+  tokens: number[];
+  /** Sum of the token log-probs under the sampling distribution. */
+  logProb: number;
+  /** True when generation stopped at `</answer>` rather than the token limit. */
+  finished: boolean;
+}
+
+/** What a backbone says about itself (recorded in run metadata). */
+export interface BackboneInfo {
+  id: string;
+  preset?: string;
+  parameters?: number;
+  /** Compute backend actually used (`tensorflow`, `wasm`, `cpu`, `ort-cpu`, `ort-cuda`, `http`...). */
+  backend: string;
+  [key: string]: unknown;
+}
+
+/** The backbone contract (DESIGN.md §3). Trainable backbones add differentiable variants in `@medad/policy`. */
+export interface Backbone {
+  describe(): BackboneInfo;
+  /** Completions per prompt: result[i] has `groupSize` entries for prompts[i]. */
+  generate(prompts: readonly PolicyPrompt[], options?: GenerateOptions): Promise<Completion[][]>;
+  /** Per-token log-probs of the given completion texts under the policy (non-differentiable view). */
+  logProbs(prompts: readonly PolicyPrompt[], completions: readonly string[]): Promise<Float32Array[]>;
+  save?(dir: string): Promise<void>;
+  exportOnnx?(dir: string): Promise<string>;
+  dispose?(): void | Promise<void>;
+}

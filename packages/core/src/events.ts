@@ -1,0 +1,64 @@
+/** Lifecycle of a run. */
+export enum RunStatus {
+  Queued = 'QUEUED',
+  Running = 'RUNNING',
+  Succeeded = 'SUCCEEDED',
+  Failed = 'FAILED',
+  Cancelled = 'CANCELLED',
+  Interrupted = 'INTERRUPTED',
+}
+
+/** One step's metrics; `values` holds every scalar the trainer reports at that step. */
+export interface MetricEvent {
+  type: 'metric';
+  runId: string;
+  step: number;
+  /** Milliseconds since the epoch. */
+  time: number;
+  values: Record<string, number>;
+}
+
+/** A run changed status. */
+export interface StatusEvent {
+  type: 'status';
+  runId: string;
+  status: RunStatus;
+  time: number;
+  message?: string;
+}
+
+/** A human-readable log line from a run. */
+export interface LogEvent {
+  type: 'log';
+  runId: string;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  time: number;
+  message: string;
+}
+
+/** Any event a run emits. */
+export type RunEvent = MetricEvent | StatusEvent | LogEvent;
+
+/** Where runs send their events (a file, a database, a pub/sub channel...). */
+export interface EventSink {
+  emit(event: RunEvent): void | Promise<void>;
+}
+
+/** Progress of long work, for progress bars. */
+export interface ProgressReporter {
+  start(total: number, label: string): void;
+  update(done: number, info?: Record<string, string | number>): void;
+  stop(): void;
+}
+
+/** A reporter that drops everything (for library callers that do not want output). */
+export const silentProgress: ProgressReporter = { start() {}, update() {}, stop() {} };
+
+/** An event sink that fans out to several sinks. */
+export function teeSink(...sinks: EventSink[]): EventSink {
+  return {
+    async emit(event) {
+      for (const s of sinks) await s.emit(event);
+    },
+  };
+}

@@ -1,0 +1,15 @@
+export * from './errors.js';
+export * from './rng.js';
+export * from './domain.js';
+export * from './events.js';
+export * from './logger.js';
+export * from './tokens.js';
+export * from './core-tokens.js';
+export * from './plugin.js';
+export * from './registry.js';
+export * from './completion.js';
+export type * from './contracts/dataset.js';
+export type * from './contracts/backbone.js';
+export type * from './contracts/reward.js';
+export type * from './contracts/judge.js';
+export { z } from 'zod';

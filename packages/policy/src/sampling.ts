@@ -1,0 +1,73 @@
+import type { SeededRng } from '@medad/core';
+
+/** Settings for choosing the next token from a logits row. */
+export interface SamplingOptions {
+  /** Softmax temperature; 0 (or `greedy`) means argmax. */
+  temperature: number;
+  /** Nucleus mass in (0, 1]; 1 disables top-p. */
+  topP: number;
+  greedy?: boolean;
+}
+
+/** Index of the largest value (first on ties), so greedy decoding is deterministic. */
+export function argmax(row: ArrayLike<number>): number {
+  let best = 0;
+  let bestValue = -Infinity;
+  for (let i = 0; i < row.length; i++) {
+    const v = row[i]!;
+    if (v > bestValue) {
+      bestValue = v;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/** log-softmax of a logits row at temperature `t` (t = 1 gives the policy's own distribution). */
+export function logSoftmax(row: ArrayLike<number>, temperature = 1): Float64Array {
+  const n = row.length;
+  const out = new Float64Array(n);
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) max = Math.max(max, row[i]! / temperature);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += Math.exp(row[i]! / temperature - max);
+  const logZ = max + Math.log(sum);
+  for (let i = 0; i < n; i++) out[i] = row[i]! / temperature - logZ;
+  return out;
+}
+
+/**
+ * Picks the next token: argmax when greedy or temperature is 0, else a draw from the
+ * temperature-scaled softmax restricted to the smallest set of tokens whose mass reaches `topP`.
+ * Returns the token and its log-prob under the *unmodified* policy (temperature 1, no top-p),
+ * which is what GRPO's importance ratio needs.
+ */
+export function sampleToken(
+  row: ArrayLike<number>,
+  options: SamplingOptions,
+  rng: SeededRng,
+): { token: number; logProb: number } {
+  const policyLogProbs = logSoftmax(row, 1);
+  if (options.greedy || options.temperature <= 0) {
+    const token = argmax(row);
+    return { token, logProb: policyLogProbs[token]! };
+  }
+  const scaled = logSoftmax(row, options.temperature);
+  const order = Array.from(scaled.keys()).sort((a, b) => scaled[b]! - scaled[a]! || a - b);
+  const topP = Math.min(1, Math.max(options.topP, 1e-9));
+  let mass = 0;
+  let keep = 0;
+  while (keep < order.length) {
+    mass += Math.exp(scaled[order[keep]!]!);
+    keep++;
+    if (mass >= topP) break;
+  }
+  let u = rng.next() * mass;
+  for (let k = 0; k < keep; k++) {
+    const token = order[k]!;
+    u -= Math.exp(scaled[token]!);
+    if (u <= 0) return { token, logProb: policyLogProbs[token]! };
+  }
+  const token = order[keep - 1]!;
+  return { token, logProb: policyLogProbs[token]! };
+}
