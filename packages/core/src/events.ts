@@ -62,3 +62,22 @@ export function teeSink(...sinks: EventSink[]): EventSink {
     },
   };
 }
+
+/**
+ * The sink a run process uses to report to its parent: events go over the IPC channel when the
+ * process was forked with one (the control plane's executor), and are dropped otherwise.
+ */
+export function ipcEventSink(proc: Pick<NodeJS.Process, 'send' | 'connected'> = process): EventSink {
+  return {
+    emit(event) {
+      if (proc.send && proc.connected) proc.send({ medadEvent: event });
+    },
+  };
+}
+
+/** Extracts a run event from an IPC message sent by {@link ipcEventSink}, or undefined. */
+export function runEventFromMessage(message: unknown): RunEvent | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const e = (message as { medadEvent?: RunEvent }).medadEvent;
+  return e && typeof e === 'object' && typeof e.type === 'string' && typeof e.runId === 'string' ? e : undefined;
+}
