@@ -1,0 +1,5 @@
+export * from './predictions.js';
+export * from './metrics.js';
+export * from './tables.js';
+export * from './conclusion.js';
+export * from './evaluate.js';
