@@ -3,3 +3,5 @@ export * from './metrics.js';
 export * from './tables.js';
 export * from './conclusion.js';
 export * from './evaluate.js';
+export * from './report/svg.js';
+export * from './report/html.js';
