@@ -36,6 +36,8 @@ export interface BackboneInfo {
   parameters?: number;
   /** Compute backend actually used (`tensorflow`, `wasm`, `cpu`, `ort-cpu`, `ort-cuda`, `http`...). */
   backend: string;
+  /** What the backbone can do; `logProbs: false` for remote chat models that cannot score given text. */
+  capabilities?: { logProbs: boolean; trainable?: boolean };
   [key: string]: unknown;
 }
 
