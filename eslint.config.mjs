@@ -17,7 +17,7 @@ export default [
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:plugin', 'type:package'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:app', 'type:plugin', 'type:package'] },
             { sourceTag: 'type:plugin', onlyDependOnLibsWithTags: ['scope:contract'] },
             { sourceTag: 'type:package', onlyDependOnLibsWithTags: ['type:package'] },
             { sourceTag: 'scope:contract', onlyDependOnLibsWithTags: ['scope:contract'] },

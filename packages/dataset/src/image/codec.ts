@@ -1,0 +1,106 @@
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import jpeg from 'jpeg-js';
+import pngjs from 'pngjs';
+import { ErrorCode, MedadError, errorMessage, type RawImage } from '@medad/core';
+import { checkImage } from './raw.js';
+
+const { PNG } = pngjs;
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** True when the bytes start with the PNG signature. */
+export function isPng(bytes: Uint8Array): boolean {
+  return PNG_SIGNATURE.every((b, i) => bytes[i] === b);
+}
+
+/** True when the bytes start with a JPEG start-of-image marker. */
+export function isJpeg(bytes: Uint8Array): boolean {
+  return bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+}
+
+/**
+ * Decodes a PNG into a {@link RawImage}: 1 channel when every pixel is grey and opaque,
+ * 4 when any pixel is transparent, 3 otherwise.
+ */
+export function decodePng(bytes: Uint8Array, name = 'PNG'): RawImage {
+  let png: { width: number; height: number; data: Uint8Array };
+  try {
+    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  } catch (err) {
+    throw new MedadError(ErrorCode.InvalidData, `${name} is not a readable PNG (${errorMessage(err)})`, {
+      cause: err,
+      fix: 'replace the file with a valid PNG, or re-export it from an image editor',
+    });
+  }
+  const { width, height, data } = png;
+  let grey = true;
+  let opaque = true;
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i + 3] !== 255) opaque = false;
+    if (data[i] !== data[i + 1] || data[i] !== data[i + 2]) grey = false;
+  }
+  const channels = !opaque ? 4 : grey ? 1 : 3;
+  if (channels === 4) return { width, height, channels, data: new Uint8Array(data) };
+  const out = new Uint8Array(width * height * channels);
+  for (let p = 0, q = 0; p < data.length; p += 4) {
+    if (channels === 1) out[q++] = data[p]!;
+    else {
+      out[q++] = data[p]!;
+      out[q++] = data[p + 1]!;
+      out[q++] = data[p + 2]!;
+    }
+  }
+  return { width, height, channels, data: out };
+}
+
+/** Encodes a {@link RawImage} as a PNG (grey, RGB or RGBA to match its channels); deterministic. */
+export function encodePng(img: RawImage): Buffer {
+  checkImage(img, 'encodePng');
+  const colorType = img.channels === 1 ? 0 : img.channels === 3 ? 2 : 6;
+  return PNG.sync.write(
+    { width: img.width, height: img.height, data: Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength) } as never,
+    { colorType, inputColorType: colorType, inputHasAlpha: img.channels === 4, deflateLevel: 9 },
+  );
+}
+
+/** Decodes a baseline or progressive JPEG into an RGB {@link RawImage}. */
+export function decodeJpeg(bytes: Uint8Array, name = 'JPEG'): RawImage {
+  try {
+    const out = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 1024 });
+    return { width: out.width, height: out.height, channels: 3, data: out.data };
+  } catch (err) {
+    throw new MedadError(ErrorCode.InvalidData, `${name} is not a readable JPEG (${errorMessage(err)})`, {
+      cause: err,
+      fix: 'replace the file with a valid JPEG, or convert it to PNG',
+    });
+  }
+}
+
+/** Decodes PNG or JPEG bytes, recognised by their signature. */
+export function decodeImage(bytes: Uint8Array, name = 'image'): RawImage {
+  if (isPng(bytes)) return decodePng(bytes, name);
+  if (isJpeg(bytes)) return decodeJpeg(bytes, name);
+  throw new MedadError(ErrorCode.Unsupported, `${name} is neither a PNG nor a JPEG (unknown file signature)`, {
+    fix: 'convert the image to PNG or JPEG (DICOM and NIfTI go through `medad data import dicom|nifti`)',
+  });
+}
+
+/** Reads and decodes a PNG or JPEG file. */
+export function readImageFile(file: string): RawImage {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new MedadError(ErrorCode.NotFound, `Cannot read image ${file}: ${errorMessage(err)}`, {
+      cause: err,
+      fix: 'check that the image exists at that path relative to the dataset root',
+    });
+  }
+  return decodeImage(bytes, file);
+}
+
+/** Encodes an image as PNG and writes it, creating the directory. */
+export function writePngFile(file: string, img: RawImage): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, encodePng(img));
+}

@@ -1,0 +1,132 @@
+import * as tf from '@tensorflow/tfjs';
+import { SeededRng } from '@medad/core';
+import { selectBackend, type ComputeBackend } from './backend.js';
+import { generateTokens } from './generate.js';
+import { sequenceLogProbs, type EncodedPrompt } from './logprobs.js';
+import type { AttentionImpl } from './vlm/attention.js';
+import { presetConfig, type VlmConfig, type VlmPreset } from './vlm/config.js';
+import { VlmModel } from './vlm/model.js';
+import { SPECIAL_IDS } from './vlm/tokenizer.js';
+
+/** Settings of {@link benchPolicy}; defaults mirror SFT on the embedded benchmark. */
+export interface PolicyBenchOptions {
+  preset?: VlmPreset;
+  backend?: ComputeBackend | 'auto';
+  attention?: AttentionImpl | 'auto';
+  batchSize?: number;
+  /** Vocabulary size of the synthetic tokens (the embedded benchmark's tokenizer has ~1k). */
+  vocabSize?: number;
+  promptLen?: number;
+  completionLen?: number;
+  trainSteps?: number;
+  /** Prompts and new tokens for the generation figures. */
+  genPrompts?: number;
+  genTokens?: number;
+  seed?: number;
+}
+
+/** What {@link benchPolicy} measured (units in the key names). */
+export interface PolicyBenchResult {
+  /** Positions (image + text tokens) per second through forward + backward + Adam. */
+  train_tokens_per_s: number;
+  train_step_ms: number;
+  /** Model FLOPs (3× forward matmul FLOPs, attention included) per second of a training step. */
+  train_gflops_effective: number;
+  gen_tokens_per_s_tfjs_nocache: number;
+  gen_tokens_per_s_tfjs_kv: number;
+  backend: string;
+  preset: string;
+  batch_size: number;
+  positions_per_sample: number;
+  parameters: number;
+}
+
+/** Forward matmul FLOPs of one sample with `T` text tokens of which `C` are scored. */
+export function forwardFlops(cfg: VlmConfig, P: number, T: number, C: number): number {
+  const d = cfg.dModel;
+  const perTokenLinear = cfg.nLayers * (2 * 4 * d * d + 2 * 2 * d * cfg.dFF);
+  let flops = P * 2 * 3 * cfg.patchSize * cfg.patchSize * d + (P + T) * perTokenLinear;
+  // Attention: scores and weighted values, 4·keys·d per query per layer.
+  flops += cfg.nLayers * P * 4 * P * d;
+  for (let t = 0; t < T; t++) flops += cfg.nLayers * 4 * (P + t + 1) * d;
+  return flops + C * 2 * d * cfg.vocabSize;
+}
+
+function syntheticPrompts(cfg: VlmConfig, n: number, promptLen: number, rng: SeededRng): EncodedPrompt[] {
+  const P = (cfg.imageSize / cfg.patchSize) ** 2;
+  return Array.from({ length: n }, () => ({
+    patches: Float32Array.from({ length: P * 3 * cfg.patchSize ** 2 }, () => rng.uniform(-1, 1)),
+    promptIds: [SPECIAL_IDS.image, ...Array.from({ length: promptLen - 1 }, () => 9 + 256 + rng.int(cfg.vocabSize - 265))],
+  }));
+}
+
+function timeIt(fn: () => void, reps: number): number {
+  fn();
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) fn();
+  return (performance.now() - t0) / reps;
+}
+
+/**
+ * Measures the tfjs policy on this machine: training step time and throughput (batch of
+ * `batchSize`, cross-entropy on the completion, Adam), and generation tokens/s with and without
+ * the KV cache. No assertions: the lead's `npm run bench -- policy` records the numbers.
+ */
+export async function benchPolicy(options: PolicyBenchOptions = {}): Promise<PolicyBenchResult> {
+  const { backend } = await selectBackend({ backend: options.backend });
+  const preset = options.preset ?? 'small';
+  const B = options.batchSize ?? 16;
+  const promptLen = options.promptLen ?? 30;
+  const completionLen = options.completionLen ?? 45;
+  const cfg = presetConfig(preset, options.vocabSize ?? 1024);
+  const rng = new SeededRng(options.seed ?? 1);
+  const model = VlmModel.create(cfg, options.seed ?? 1, { attention: options.attention });
+  const P = model.imageTokens;
+  try {
+    const prompts = syntheticPrompts(cfg, B, promptLen, rng);
+    const completions = prompts.map(() => Array.from({ length: completionLen }, () => 265 + rng.int(cfg.vocabSize - 265)));
+    const optimizer = tf.train.adam(1e-4);
+    const vars = [...model.params.values()];
+    const step = (): void => {
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => {
+          const { logProbs, mask } = sequenceLogProbs(model, prompts, completions);
+          return logProbs.sum().neg().div(mask.sum()) as tf.Scalar;
+        }, vars);
+        optimizer.applyGradients(grads as Record<string, tf.Variable>);
+      });
+    };
+    const stepMs = timeIt(step, options.trainSteps ?? 5);
+    optimizer.dispose();
+    const T = promptLen + completionLen;
+    const flops = 3 * B * forwardFlops(cfg, P, T, completionLen);
+
+    const nGen = options.genPrompts ?? 8;
+    const genTokens = options.genTokens ?? 32;
+    const genPrompts = syntheticPrompts(cfg, nGen, promptLen, rng);
+    const genOpts = { greedy: true, maxNewTokens: genTokens, stopIds: [] as number[] };
+    const count = (useCache: boolean): number => {
+      let tokens = 0;
+      const ms = timeIt(() => {
+        tokens = generateTokens(model, genPrompts, { ...genOpts, useCache }).flat().reduce((a, g) => a + g.tokens.length, 0);
+      }, 1);
+      return tokens / (ms / 1000);
+    };
+    const kv = count(true);
+    const nocache = count(false);
+    return {
+      train_tokens_per_s: (B * (P + T)) / (stepMs / 1000),
+      train_step_ms: stepMs,
+      train_gflops_effective: flops / (stepMs / 1000) / 1e9,
+      gen_tokens_per_s_tfjs_nocache: nocache,
+      gen_tokens_per_s_tfjs_kv: kv,
+      backend,
+      preset,
+      batch_size: B,
+      positions_per_sample: P + T,
+      parameters: model.parameterCount(),
+    };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,99 @@
+import { performance } from 'node:perf_hooks';
+import * as ort from 'onnxruntime-node';
+import { ErrorCode, MedadError, SeededRng } from '@medad/core';
+import { presetConfig } from '../vlm/config.js';
+import { buildOnnxModels } from './export.js';
+import { GraphBuilder } from './graph-builder.js';
+import { OrtPolicy } from './ort-policy.js';
+import { openSessions } from './session.js';
+import { randomWeights } from './weights.js';
+
+/** Settings of {@link benchOrt}. */
+export interface OrtBenchOptions {
+  /** ORT intra-op threads (default 2). */
+  threads?: number;
+  /** Timed MatMul runs; the best counts (default 40). */
+  matmulRuns?: number;
+  /** Generation batch (default 8) and new tokens per row (default 64). */
+  genBatch?: number;
+  genTokens?: number;
+  /** Prompt tokens per row (default 32) and vocabulary size of the random `small` model (default 1024). */
+  promptTokens?: number;
+  vocabSize?: number;
+  /** Timed generation runs; the best counts (default 3). */
+  genRuns?: number;
+}
+
+/** What {@link benchOrt} measures; key names carry their unit. */
+export interface OrtBenchResult {
+  /** A plain [512×512]·[512×512] float32 MatMul graph: the machine's ORT roofline, GFLOP/s. */
+  ort_matmul_gflops: number;
+  /** `small` preset, random weights, batch 8, 64 new tokens with the KV cache (prefill included), tokens/s. */
+  gen_tokens_per_s_ort_kv: number;
+  ort_backend: string;
+  ort_threads: number;
+}
+
+async function matmulGflops(threads: number, runs: number): Promise<number> {
+  const n = 512;
+  const rng = new SeededRng(1);
+  const b = Float32Array.from({ length: n * n }, () => rng.normal());
+  const g = new GraphBuilder('matmul_roofline');
+  g.input('a', 'float', [n, n]);
+  g.op('MatMul', ['a', g.weight('b', b, [n, n])], {}, 'c');
+  g.output('c', 'float', [n, n]);
+  const { sessions } = await openSessions({ matmul: g.toBytes() }, { intraOpNumThreads: threads, executionProvider: 'cpu' });
+  const a = new ort.Tensor('float32', Float32Array.from({ length: n * n }, () => rng.normal()), [n, n]);
+  let best = Infinity;
+  for (let i = 0; i < runs + 5; i++) {
+    const t0 = performance.now();
+    const out = await sessions.matmul.run({ a });
+    const dt = performance.now() - t0;
+    out.c!.dispose();
+    if (i >= 5) best = Math.min(best, dt); // the first runs warm up threads and caches
+  }
+  await sessions.matmul.release();
+  return (2 * n ** 3) / (best / 1000) / 1e9;
+}
+
+/**
+ * Measures ORT's MatMul roofline and cached generation speed of the `small` preset (random
+ * weights; sampled at temperature 1 with no stop token so every row makes all its tokens).
+ */
+export async function benchOrt(options: OrtBenchOptions = {}): Promise<OrtBenchResult> {
+  const threads = options.threads ?? 2;
+  const batch = options.genBatch ?? 8;
+  const newTokens = options.genTokens ?? 64;
+  const promptLen = options.promptTokens ?? 32;
+  const gflops = await matmulGflops(threads, options.matmulRuns ?? 40);
+  const cfg = presetConfig('small', options.vocabSize ?? 1024);
+  const policy = await OrtPolicy.fromModels(cfg, buildOnnxModels(cfg, randomWeights(cfg, 1, 0.1)), { intraOpNumThreads: threads });
+  const rng = new SeededRng(2);
+  const prompts = Array.from({ length: batch }, () => Array.from({ length: promptLen }, () => rng.int(cfg.vocabSize)));
+  const pixels = Float32Array.from({ length: batch * 3 * cfg.imageSize ** 2 }, () => rng.uniform(-1, 1));
+  const genOptions = { maxNewTokens: newTokens, stopIds: [], eosId: -1, seed: 3 };
+  await policy.generate(prompts, pixels, { ...genOptions, maxNewTokens: 4 }); // warm-up
+  let best = Infinity;
+  for (let r = 0; r < (options.genRuns ?? 3); r++) {
+    const t0 = performance.now();
+    const out = await policy.generate(prompts, pixels, genOptions);
+    best = Math.min(best, performance.now() - t0);
+    const made = out.flat().reduce((n, c) => n + c.tokens.length, 0);
+    if (made !== batch * newTokens) {
+      throw new MedadError(ErrorCode.Internal, `benchOrt generated ${made} tokens, expected ${batch * newTokens}`, {
+        fix: 'lower genTokens so prompt + new tokens fit in maxTextLen 160',
+      });
+    }
+  }
+  await policy.dispose();
+  return {
+    ort_matmul_gflops: round(gflops),
+    gen_tokens_per_s_ort_kv: round((batch * newTokens) / (best / 1000)),
+    ort_backend: policy.provider.backend,
+    ort_threads: threads,
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}

@@ -1,0 +1,101 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SeededRng } from '@medad/core';
+import { logSoftmax } from '../sampling.js';
+import { buildOnnxModels } from './export.js';
+import { imageAt, maxAbsDiff, randomPixels, randomTokens, tinyConfig } from './fixtures.js';
+import { OrtPolicy } from './ort-policy.js';
+import { referenceForward, referenceGreedy } from './reference.js';
+import { randomWeights } from './weights.js';
+
+const cfg = tinyConfig();
+const V = cfg.vocabSize;
+const weights = randomWeights(cfg, 21, 0.5);
+const policyPromise = OrtPolicy.fromModels(cfg, buildOnnxModels(cfg, weights));
+after(async () => (await policyPromise).dispose());
+
+const rng = new SeededRng(5);
+const prompts = [randomTokens(cfg, 3, rng), randomTokens(cfg, 8, rng), randomTokens(cfg, 5, rng)];
+const pixels = randomPixels(cfg, 3, 31);
+/** No stop or end token: completions run to the length limit. */
+const FREE = { stopIds: [] as number[], eosId: -1 };
+
+test('greedy cached generation gives the reference tokens and log-probs for prompts of different lengths', async () => {
+  const policy = await policyPromise;
+  const out = await policy.generate(prompts, pixels, { ...FREE, greedy: true, maxNewTokens: 10 });
+  assert.ok(new Set(out.flatMap((g) => g[0]!.tokens)).size >= 4, 'greedy output is too repetitive to test anything');
+  for (let b = 0; b < prompts.length; b++) {
+    const want = referenceGreedy(cfg, weights, imageAt(cfg, pixels, b), prompts[b]!, 10);
+    const got = out[b]![0]!;
+    assert.deepEqual(got.tokens, want, `prompt ${b}`);
+    assert.equal(got.finished, false);
+    const full = referenceForward(cfg, weights, imageAt(cfg, pixels, b), [...prompts[b]!, ...want]);
+    const refLp = want.map((t, k) => logSoftmax(full.subarray((prompts[b]!.length + k - 1) * V, (prompts[b]!.length + k) * V))[t]!);
+    assert.ok(maxAbsDiff(got.tokenLogProbs, refLp) < 1e-4, `prompt ${b} log-probs`);
+  }
+});
+
+test('stop tokens are kept and end a completion, the eos token ends it unkept; others run on', async () => {
+  const policy = await policyPromise;
+  const free = await policy.generate(prompts, pixels, { ...FREE, greedy: true, maxNewTokens: 10 });
+  const stopAt = free[1]![0]!.tokens[3]!; // the 4th greedy token of prompt 1
+  const out = await policy.generate(prompts, pixels, { greedy: true, maxNewTokens: 10, stopIds: [stopAt], eosId: -1 });
+  for (let b = 0; b < prompts.length; b++) {
+    const all = free[b]![0]!.tokens;
+    const cut = all.indexOf(stopAt);
+    const got = out[b]![0]!;
+    assert.deepEqual(got.tokens, cut >= 0 ? all.slice(0, cut + 1) : all, `prompt ${b}`);
+    assert.equal(got.finished, cut >= 0);
+  }
+  assert.ok(out[1]![0]!.tokens.length <= 4);
+  const ended = await policy.generate(prompts, pixels, { greedy: true, maxNewTokens: 10, stopIds: [], eosId: stopAt });
+  const cut = free[1]![0]!.tokens.indexOf(stopAt);
+  assert.deepEqual(ended[1]![0]!.tokens, free[1]![0]!.tokens.slice(0, cut));
+  assert.equal(ended[1]![0]!.finished, true);
+  assert.equal(ended[1]![0]!.tokenLogProbs.length, cut);
+});
+
+test('sampling: the same seed repeats, group members differ, and log-probs agree with forward-only scoring', async () => {
+  const policy = await policyPromise;
+  const opts = { ...FREE, groupSize: 4, temperature: 1.5, topP: 0.95, maxNewTokens: 8, seed: 99 };
+  const a = await policy.generate(prompts, pixels, opts);
+  const b = await policy.generate(prompts, pixels, opts);
+  assert.deepEqual(a.map((g) => g.map((c) => c.tokens)), b.map((g) => g.map((c) => c.tokens)));
+  assert.equal(a[0]!.length, 4);
+  const distinct = new Set(a.flat().map((c) => c.tokens.join(',')));
+  assert.ok(distinct.size >= 8, `only ${distinct.size} distinct completions of 12`);
+  const c = await policy.generate(prompts, pixels, { ...opts, seed: 100 });
+  assert.notDeepEqual(a.map((g) => g.map((x) => x.tokens)), c.map((g) => g.map((x) => x.tokens)));
+  // Forward-only log-probs of the sampled completions equal what generation recorded.
+  const rows = a.flatMap((group, p) => group.map((comp) => ({ p, comp })));
+  const scored = await policy.logProbs({
+    prompts: rows.map((r) => prompts[r.p]!),
+    completions: rows.map((r) => r.comp.tokens),
+    pixels: Float32Array.from(rows.flatMap((r) => Array.from(imageAt(cfg, pixels, r.p)))),
+  }, 5);
+  rows.forEach((r, i) => assert.ok(maxAbsDiff(scored[i]!, r.comp.tokenLogProbs) < 1e-4, `row ${i}`));
+});
+
+test('group members share the prefill: greedy groups are identical copies of the single completion', async () => {
+  const policy = await policyPromise;
+  const single = await policy.generate(prompts, pixels, { ...FREE, greedy: true, maxNewTokens: 6 });
+  const grouped = await policy.generate(prompts, pixels, { ...FREE, greedy: true, maxNewTokens: 6, groupSize: 3 });
+  for (let b = 0; b < prompts.length; b++) {
+    assert.equal(grouped[b]!.length, 3);
+    for (const comp of grouped[b]!) assert.deepEqual(comp.tokens, single[b]![0]!.tokens);
+  }
+});
+
+test('completions stop at maxTextLen; bad token ids and pixel counts are rejected with the fix', async () => {
+  const policy = await policyPromise;
+  const long = randomTokens(cfg, cfg.maxTextLen - 2, new SeededRng(6));
+  const out = (await policy.generate([long], imageAt(cfg, pixels, 0), { ...FREE, greedy: true, maxNewTokens: 10 }))[0]![0]!;
+  assert.equal(out.tokens.length, 2);
+  assert.equal(out.finished, false);
+  await assert.rejects(policy.generate([[1, V]], imageAt(cfg, pixels, 0)), /token 40 at index 1, outside the vocabulary \[0, 40\).*Fix: encode text/);
+  await assert.rejects(policy.encodeImages(new Float32Array(10), 1), /10 pixel values for 1 images.*Fix/);
+  await assert.rejects(
+    policy.logProbs({ prompts: [long], completions: [[1, 2, 3]], pixels: imageAt(cfg, pixels, 0) }),
+    /exceed maxTextLen 32/,
+  );
+});

@@ -1,0 +1,188 @@
+import { gridSize, headDim, imageTokens, type VlmConfig } from '../vlm/config.js';
+import { GraphBuilder } from './graph-builder.js';
+import type { CheckedWeights } from './weights.js';
+
+/** Score given to masked attention entries before softmax (ARCHITECTURE.md, Forward §6). */
+export const MASKED_SCORE = -1e9;
+
+/** Symbolic dimension names (HF/optimum style). */
+const BATCH = 'batch_size';
+const SEQ = 'sequence_length';
+const PAST = 'past_sequence_length';
+const TOTAL = 'total_sequence_length';
+
+/** Emits the ops of one model into a {@link GraphBuilder}, reading weights by their ARCHITECTURE.md names. */
+class Emitter {
+  constructor(
+    readonly g: GraphBuilder,
+    readonly cfg: VlmConfig,
+    private readonly weights: CheckedWeights,
+  ) {}
+
+  /** Registers the weight `name` as an initializer with its ARCHITECTURE.md shape. */
+  w(name: string, dims: readonly number[]): string {
+    return this.g.weight(name, this.weights.get(name)!, dims);
+  }
+
+  layerNorm(x: string, prefix: string): string {
+    const d = this.cfg.dModel;
+    return this.g.op('LayerNormalization', [x, this.w(`${prefix}.g`, [d]), this.w(`${prefix}.b`, [d])], {
+      axis: { int: -1 },
+      epsilon: { float: this.cfg.normEps },
+    });
+  }
+
+  /** `x · W + b` with W `[inDim, outDim]`. */
+  linear(x: string, wName: string, bName: string, inDim: number, outDim: number): string {
+    return this.g.op('Add', [this.g.op('MatMul', [x, this.w(wName, [inDim, outDim])]), this.w(bName, [outDim])]);
+  }
+
+  /**
+   * The tanh-approximated GELU of ARCHITECTURE.md, or ReLU. The GELU is written in the exact shape
+   * ORT's FastGeluFusion matches (`Pow(x, 3)` …), so ORT runs it as one fused kernel.
+   */
+  activation(x: string): string {
+    const g = this.g;
+    if (this.cfg.activation === 'relu') return g.op('Relu', [x]);
+    const cube = g.op('Pow', [x, g.scalar(3)]);
+    const inner = g.op('Add', [g.op('Mul', [cube, g.scalar(0.044715)]), x]);
+    const t = g.op('Tanh', [g.op('Mul', [inner, g.scalar(Math.sqrt(2 / Math.PI))])]);
+    return g.op('Mul', [g.op('Mul', [x, g.scalar(0.5)]), g.op('Add', [t, g.scalar(1)])]);
+  }
+
+  /**
+   * Queries, keys and values `[B, H, N, dHead]` of layer `i` from pre-normed tokens `x` `[B·N, d]`:
+   * one fused `[d, 3d]` projection (the Concat of wq|wk|wv is constant-folded by ORT, so the graph
+   * keeps the contract's weight names) split by a reshape to `shape5` = `[B, N, 3, H, dHead]`.
+   */
+  qkv(x: string, i: number, shape5: string): { q: string; k: string; v: string } {
+    const g = this.g;
+    const p = `layers.${i}.attn`;
+    const d = this.cfg.dModel;
+    const w = g.op('Concat', ['wq', 'wk', 'wv'].map((m) => this.w(`${p}.${m}`, [d, d])), { axis: { int: 1 } });
+    const b = g.op('Concat', ['bq', 'bk', 'bv'].map((m) => this.w(`${p}.${m}`, [d])), { axis: { int: 0 } });
+    const fused = g.op('Add', [g.op('MatMul', [x, w]), b]);
+    const heads = g.op('Transpose', [g.op('Reshape', [fused, shape5])], { perm: { ints: [2, 0, 3, 1, 4] } });
+    const pick = (k: number): string => g.op('Gather', [heads, g.int64([k], true)], { axis: { int: 0 } });
+    return { q: pick(0), k: pick(1), v: pick(2) };
+  }
+
+  /** Scaled dot-product attention over `[B, H, ·, dHead]`; `allowed` (bool) masks with {@link MASKED_SCORE}. */
+  attend(q: string, k: string, v: string, allowed: string | null): string {
+    const g = this.g;
+    const kT = g.op('Transpose', [k], { perm: { ints: [0, 1, 3, 2] } });
+    let scores = g.op('Mul', [g.op('MatMul', [q, kT]), g.scalar(1 / Math.sqrt(headDim(this.cfg)))]);
+    if (allowed) scores = g.op('Where', [allowed, scores, g.scalar(MASKED_SCORE)]);
+    return g.op('MatMul', [g.op('Softmax', [scores], { axis: { int: -1 } }), v]);
+  }
+
+  /** `h + merge(ctx) · wo + bo` on tokens `h` `[B·N, d]`, `ctx` `[B, H, N, dHead]`. */
+  attnOut(h: string, ctx: string, i: number): string {
+    const g = this.g;
+    const p = `layers.${i}.attn`;
+    const d = this.cfg.dModel;
+    const merged = g.op('Reshape', [g.op('Transpose', [ctx], { perm: { ints: [0, 2, 1, 3] } }), g.int64([-1, d])]);
+    return g.op('Add', [h, this.linear(merged, `${p}.wo`, `${p}.bo`, d, d)]);
+  }
+
+  /** `h + MLP(LN2(h))` for layer `i` on tokens `[B·N, d]`. */
+  mlpResidual(h: string, i: number): string {
+    const p = `layers.${i}`;
+    const { dModel: d, dFF } = this.cfg;
+    const x = this.layerNorm(h, `${p}.ln2`);
+    const hidden = this.activation(this.linear(x, `${p}.mlp.w1`, `${p}.mlp.b1`, d, dFF));
+    return this.g.op('Add', [h, this.linear(hidden, `${p}.mlp.w2`, `${p}.mlp.b2`, dFF, d)]);
+  }
+}
+
+/**
+ * The image encoder: `pixel_values [B, 3, S, S]` (normalised NCHW) → `present.{i}.key/value
+ * [B, nHeads, P, dHead]`, the image prefix's per-layer keys and values.
+ */
+export function buildImageEncoder(cfg: VlmConfig, weights: CheckedWeights): Uint8Array {
+  const g = new GraphBuilder('medad_image_encoder');
+  const e = new Emitter(g, cfg, weights);
+  const { dModel: d, patchSize: p, imageSize: S, nHeads: H, nLayers } = cfg;
+  const grid = gridSize(cfg);
+  const P = imageTokens(cfg);
+  const dh = headDim(cfg);
+  const pixels = g.input('pixel_values', 'float', [BATCH, 3, S, S]);
+  // [B, 3, g, p, g, p] → [B, g, g, p, p, 3] → [B, P, 3p²]: patches row-major, each in (py, px, c) order.
+  const blocks = g.op('Reshape', [pixels, g.int64([0, 3, grid, p, grid, p])]);
+  const patches = g.op('Reshape', [g.op('Transpose', [blocks], { perm: { ints: [0, 2, 4, 3, 5, 1] } }), g.int64([0, P, 3 * p * p])]);
+  const rows = g.op('Unsqueeze', [e.w('img_pos.row', [grid, d]), g.int64([1])]);
+  const cols = g.op('Unsqueeze', [e.w('img_pos.col', [grid, d]), g.int64([0])]);
+  const pos = g.op('Reshape', [g.op('Add', [rows, cols]), g.int64([P, d])]);
+  // Tokens are kept 2-D ([B·P, d]) between attention blocks so every linear layer is one plain GEMM.
+  const embedded = g.op('Add', [e.linear(patches, 'patch.w', 'patch.b', 3 * p * p, d), pos]);
+  let h = g.op('Reshape', [embedded, g.int64([-1, d])]);
+  const shape5 = g.int64([-1, P, 3, H, dh]);
+  for (let i = 0; i < nLayers; i++) {
+    const { q, k, v } = e.qkv(e.layerNorm(h, `layers.${i}.ln1`), i, shape5);
+    g.op('Identity', [k], {}, `present.${i}.key`);
+    g.op('Identity', [v], {}, `present.${i}.value`);
+    g.output(`present.${i}.key`, 'float', [BATCH, H, P, dh]);
+    g.output(`present.${i}.value`, 'float', [BATCH, H, P, dh]);
+    if (i === nLayers - 1) break; // the last layer's outputs are not needed for its keys/values
+    h = e.attnOut(h, e.attend(q, k, v, null), i);
+    h = e.mlpResidual(h, i);
+  }
+  return g.toBytes('MedAD image encoder: the image prefix KV cache (packages/policy/ARCHITECTURE.md)');
+}
+
+/**
+ * The text decoder (HF/optimum convention): `input_ids [B, T]`, `attention_mask [B, pastLen + T]`,
+ * `past_key_values.{i}.key/value` → `logits [B, T, V]`, `present.{i}.key/value`.
+ * A text token's position is the number of attended (mask 1) text tokens up to and including it,
+ * minus one; without padding that is `pastLen − P + j` (ARCHITECTURE.md), and with left padding
+ * it keeps each row's positions equal to its unpadded run.
+ */
+export function buildDecoder(cfg: VlmConfig, weights: CheckedWeights): Uint8Array {
+  const g = new GraphBuilder('medad_decoder');
+  const e = new Emitter(g, cfg, weights);
+  const { dModel: d, nHeads: H, nLayers, vocabSize: V, maxTextLen } = cfg;
+  const P = imageTokens(cfg);
+  const dh = headDim(cfg);
+  const ids = g.input('input_ids', 'int64', [BATCH, SEQ]);
+  const mask = g.input('attention_mask', 'int64', [BATCH, TOTAL]);
+  const past: Array<{ k: string; v: string }> = [];
+  for (let i = 0; i < nLayers; i++) {
+    past.push({
+      k: g.input(`past_key_values.${i}.key`, 'float', [BATCH, H, PAST, dh]),
+      v: g.input(`past_key_values.${i}.value`, 'float', [BATCH, H, PAST, dh]),
+    });
+  }
+  // Lengths as 0-d scalars: pastLen from the cache, total from the mask.
+  const pastLen = g.op('Gather', [g.op('Shape', [past[0]!.k]), g.int64([2], true)], { axis: { int: 0 } });
+  const total = g.op('Gather', [g.op('Shape', [mask]), g.int64([1], true)], { axis: { int: 0 } });
+  // Text positions from the mask's running count of text tokens.
+  const textMask = g.op('Slice', [mask, g.int64([P]), g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]);
+  const counts = g.op('CumSum', [textMask, g.int64([1], true)]);
+  const pastText = g.op('Unsqueeze', [g.op('Sub', [pastLen, g.int64([P], true)]), g.int64([0])]);
+  const ownCounts = g.op('Slice', [counts, pastText, g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]);
+  const positions = g.op('Max', [g.op('Sub', [ownCounts, g.int64([1], true)]), g.int64([0], true)]);
+  const tok = g.op('Gather', [e.w('tok_emb', [V, d]), ids], { axis: { int: 0 } });
+  const posEmb = g.op('Gather', [e.w('txt_pos', [maxTextLen, d]), positions], { axis: { int: 0 } });
+  let h = g.op('Reshape', [g.op('Add', [tok, posEmb]), g.int64([-1, d])]); // [B·T, d]
+  const bt = g.op('Shape', [ids]);
+  const shape5 = g.op('Concat', [bt, g.int64([3, H, dh])], { axis: { int: 0 } });
+  // allowed[b, 0, j, l] = mask[b, l] ∧ l ≤ pastLen + j (image keys l < P are always ≤ pastLen + j).
+  const keyIdx = g.op('Range', [g.int64([0], true), total, g.int64([1], true)]);
+  const rowIdx = g.op('Unsqueeze', [g.op('Range', [pastLen, total, g.int64([1], true)]), g.int64([1])]);
+  const causal = g.op('LessOrEqual', [keyIdx, rowIdx]);
+  const keyOk = g.op('Unsqueeze', [g.op('Cast', [mask], { to: { int: 9 } }), g.int64([1, 2])]);
+  const allowed = g.op('And', [keyOk, causal]);
+  for (let i = 0; i < nLayers; i++) {
+    const { q, k, v } = e.qkv(e.layerNorm(h, `layers.${i}.ln1`), i, shape5);
+    const kAll = g.op('Concat', [past[i]!.k, k], { axis: { int: 2 } }, `present.${i}.key`);
+    const vAll = g.op('Concat', [past[i]!.v, v], { axis: { int: 2 } }, `present.${i}.value`);
+    g.output(kAll, 'float', [BATCH, H, TOTAL, dh]);
+    g.output(vAll, 'float', [BATCH, H, TOTAL, dh]);
+    h = e.attnOut(h, e.attend(q, kAll, vAll, allowed), i);
+    h = e.mlpResidual(h, i);
+  }
+  const flatLogits = g.op('MatMul', [e.layerNorm(h, 'ln_f'), e.w('lm_head.w', [d, V])]);
+  g.op('Reshape', [flatLogits, g.op('Concat', [bt, g.int64([V])], { axis: { int: 0 } })], {}, 'logits');
+  g.output('logits', 'float', [BATCH, SEQ, V]);
+  return g.toBytes('MedAD text decoder with KV cache (packages/policy/ARCHITECTURE.md)');
+}

@@ -1,0 +1,314 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ErrorCode, MedadError, SeededRng } from '@medad/core';
+import type { GeneratedSequence } from '../generate.js';
+import { imageTokens, validateConfig, type VlmConfig } from '../vlm/config.js';
+import { SPECIAL_IDS } from '../vlm/tokenizer.js';
+import { logSoftmax, sampleToken } from '../sampling.js';
+import { ONNX_FILES, type OnnxModels } from './export.js';
+import { disposeKv, gatherKvRows, kvFeeds, kvFromOutputs, type KvCache } from './kv-cache.js';
+import { openSessions, type OrtSessionOptions, type ProviderChoice } from './session.js';
+
+/**
+ * Sampling settings for {@link OrtPolicy.generate}; the names and defaults are those of the tfjs
+ * `generateTokens`, so both runtimes are interchangeable.
+ */
+export interface OrtGenerateOptions {
+  /** Completions per prompt (G); they share the prompt's prefill. Default 1. */
+  groupSize?: number;
+  /** Default 1; 0 means greedy. */
+  temperature?: number;
+  /** Default 1 (no nucleus cut). */
+  topP?: number;
+  greedy?: boolean;
+  /** New tokens per completion at most; default, and capped by, what fits in `maxTextLen` after its prompt. */
+  maxNewTokens?: number;
+  seed?: number;
+  /** Tokens that end a completion and are kept in it; default `</answer>`. */
+  stopIds?: readonly number[];
+  /** The token that ends a completion without being kept; default `<eos>`. */
+  eosId?: number;
+  /** Id fed at left-padded prompt positions (never attended); default `<pad>`. */
+  padId?: number;
+}
+
+/**
+ * The random stream of completion `g` of prompt `i`: the same formula as `generationRng` in
+ * `../generate.ts` (kept tfjs-free here), so tfjs and ORT draw the same samples.
+ */
+export function ortGenerationRng(seed: number, promptIndex: number, sampleIndex: number): SeededRng {
+  return new SeededRng(`gen:${seed}:${promptIndex}:${sampleIndex}`);
+}
+
+/** Rows of a forward-only batch: one prompt, one completion and one image per row. */
+interface ForwardRows {
+  prompts: readonly (readonly number[])[];
+  completions: readonly (readonly number[])[];
+  /** Normalised NCHW pixels `[rows, 3, S, S]`. */
+  pixels: Float32Array;
+}
+
+/**
+ * The exported policy running on onnxruntime-node: image encoding into the KV cache, cached
+ * batched generation with groups sharing a prefill, and forward-only logits and log-probs.
+ */
+export class OrtPolicy {
+  private constructor(
+    readonly config: VlmConfig,
+    private readonly encoder: ort.InferenceSession,
+    private readonly decoder: ort.InferenceSession,
+    /** The execution provider in use (and why CUDA was skipped, if it was). */
+    readonly provider: ProviderChoice,
+  ) {}
+
+  /** Loads `image_encoder.onnx`, `decoder_model.onnx` and `config.json` from a directory. */
+  static async load(dir: string, options: OrtSessionOptions = {}): Promise<OrtPolicy> {
+    const configPath = join(dir, ONNX_FILES.config);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(configPath, 'utf8'));
+    } catch (err) {
+      throw new MedadError(ErrorCode.NotFound, `Cannot read the model config ${configPath}: ${(err as Error).message}`, {
+        cause: err,
+        fix: 'point at a directory written by exportOnnx (image_encoder.onnx, decoder_model.onnx, config.json)',
+      });
+    }
+    const config = validateConfig(raw, configPath);
+    const models = { encoder: join(dir, ONNX_FILES.imageEncoder), decoder: join(dir, ONNX_FILES.decoder) };
+    const { sessions, provider } = await openSessions(models, options);
+    return new OrtPolicy(config, sessions.encoder, sessions.decoder, provider);
+  }
+
+  /** Opens in-memory models (as `buildOnnxModels` returns them). */
+  static async fromModels(config: VlmConfig, models: OnnxModels, options: OrtSessionOptions = {}): Promise<OrtPolicy> {
+    const cfg = validateConfig(config, 'OrtPolicy.fromModels config');
+    const { sessions, provider } = await openSessions({ encoder: models.imageEncoder, decoder: models.decoder }, options);
+    return new OrtPolicy(cfg, sessions.encoder, sessions.decoder, provider);
+  }
+
+  /** Number of image-prefix tokens P. */
+  get imageTokens(): number {
+    return imageTokens(this.config);
+  }
+
+  /** The image prefix's per-layer keys/values for `batch` normalised NCHW images `[batch, 3, S, S]`. */
+  async encodeImages(pixels: Float32Array, batch: number): Promise<KvCache> {
+    const S = this.config.imageSize;
+    if (pixels.length !== batch * 3 * S * S) {
+      throw new MedadError(ErrorCode.BadUserInput, `encodeImages got ${pixels.length} pixel values for ${batch} images of [3, ${S}, ${S}]`, {
+        fix: `pass ${batch * 3 * S * S} normalised values in NCHW order (resize images to ${S}×${S} first)`,
+      });
+    }
+    const out = await this.encoder.run({ pixel_values: new ort.Tensor('float32', pixels, [batch, 3, S, S]) });
+    return kvFromOutputs(out, this.config.nLayers);
+  }
+
+  /**
+   * One decoder call: `inputIds [batch, T]` and `mask [batch, past.length + T]` (row-major) after
+   * the cache `past`; returns `logits [batch, T, vocab]` and the grown cache (`past` is not disposed).
+   */
+  async decode(inputIds: BigInt64Array, batch: number, T: number, mask: BigInt64Array, past: KvCache): Promise<{ logits: Float32Array; present: KvCache }> {
+    if (inputIds.length !== batch * T || mask.length !== batch * (past.length + T) || past.batch !== batch) {
+      throw new MedadError(ErrorCode.BadUserInput, `decode shapes disagree: ${inputIds.length} ids for [${batch}, ${T}], mask ${mask.length} for [${batch}, ${past.length + T}], cache batch ${past.batch}`, {
+        fix: 'give input_ids [batch, T], attention_mask [batch, pastLen + T] and a cache of the same batch',
+      });
+    }
+    const out = await this.decoder.run({
+      input_ids: new ort.Tensor('int64', inputIds, [batch, T]),
+      attention_mask: new ort.Tensor('int64', mask, [batch, past.length + T]),
+      ...kvFeeds(past),
+    });
+    const logits = out.logits as ort.Tensor;
+    const data = logits.data as Float32Array;
+    return { logits: data, present: kvFromOutputs(out, this.config.nLayers) };
+  }
+
+  /**
+   * Samples `groupSize` completions per prompt with the KV cache: one prefill per prompt (left
+   * padded, so every row keeps its unpadded positions), repeated along the batch for its group;
+   * finished rows leave the batch. `pixels` holds one normalised image per prompt.
+   */
+  async generate(prompts: readonly (readonly number[])[], pixels: Float32Array, options: OrtGenerateOptions = {}): Promise<GeneratedSequence[][]> {
+    const cfg = this.config;
+    const V = cfg.vocabSize;
+    const P = this.imageTokens;
+    const G = options.groupSize ?? 1;
+    const maxNew = options.maxNewTokens ?? cfg.maxTextLen;
+    const stop = new Set(options.stopIds ?? [SPECIAL_IDS.answerClose]);
+    const eos = options.eosId ?? SPECIAL_IDS.eos;
+    const sampling = { temperature: options.temperature ?? 1, topP: options.topP ?? 1, greedy: options.greedy ?? false };
+    const seed = options.seed ?? 0;
+    if (!Number.isInteger(G) || G < 1 || !Number.isInteger(maxNew) || maxNew < 0) {
+      throw new MedadError(ErrorCode.BadUserInput, `generate needs a positive integer groupSize and a non-negative maxNewTokens, got ${G} and ${maxNew}`, {
+        fix: 'set groupSize ≥ 1 (e.g. 8 for GRPO) and maxNewTokens ≥ 0',
+      });
+    }
+    this.checkTokens(prompts, 'prompt', 1);
+    const B = prompts.length;
+    if (B === 0) return [];
+    type Row = { prompt: number; out: GeneratedSequence; limit: number; rng: SeededRng };
+    const rows: Row[] = [];
+    for (let b = 0; b < B; b++) {
+      for (let k = 0; k < G; k++) {
+        rows.push({
+          prompt: b,
+          out: { tokens: [], tokenLogProbs: [], logProb: 0, finished: false },
+          limit: Math.min(maxNew, cfg.maxTextLen - prompts[b]!.length),
+          rng: ortGenerationRng(seed, b, k),
+        });
+      }
+    }
+    // Prefill every prompt once, left-padded to the longest.
+    const Lmax = Math.max(...prompts.map((p) => p.length));
+    const ids = new BigInt64Array(B * Lmax).fill(BigInt(options.padId ?? SPECIAL_IDS.pad));
+    const prefillMask = new BigInt64Array(B * (P + Lmax));
+    prompts.forEach((p, b) => {
+      const off = Lmax - p.length;
+      p.forEach((t, j) => (ids[b * Lmax + off + j] = BigInt(t)));
+      prefillMask.fill(1n, b * (P + Lmax), b * (P + Lmax) + P);
+      prefillMask.fill(1n, b * (P + Lmax) + P + off, (b + 1) * (P + Lmax));
+    });
+    const image = await this.encodeImages(pixels, B);
+    const prefill = await this.decode(ids, B, Lmax, prefillMask, image);
+    disposeKv(image);
+    // Each row starts from its prompt's last logits and a copy of its prompt's cache.
+    let active = rows.map((_, i) => i);
+    const rowPrompt = rows.map((r) => r.prompt);
+    let kv = G === 1 ? prefill.present : gatherKvRows(prefill.present, rowPrompt);
+    if (G !== 1) disposeKv(prefill.present);
+    let logits: Float32Array = new Float32Array(rows.length * V);
+    let mask = new BigInt64Array(rows.length * (P + Lmax));
+    rowPrompt.forEach((b, a) => {
+      logits.set(prefill.logits.subarray((b * Lmax + Lmax - 1) * V, (b * Lmax + Lmax) * V), a * V);
+      mask.set(prefillMask.subarray(b * (P + Lmax), (b + 1) * (P + Lmax)), a * (P + Lmax));
+    });
+    for (;;) {
+      const keep: number[] = [];
+      active.forEach((i, a) => {
+        const { out, limit, rng } = rows[i]!;
+        if (out.tokens.length >= limit) return;
+        const { token, logProb } = sampleToken(logits.subarray(a * V, (a + 1) * V), sampling, rng);
+        if (token === eos) {
+          out.finished = true;
+          return;
+        }
+        out.tokens.push(token);
+        out.tokenLogProbs.push(logProb);
+        out.logProb += logProb;
+        if (stop.has(token)) out.finished = true;
+        else if (out.tokens.length < limit) keep.push(a);
+      });
+      if (keep.length === 0) break;
+      const L = kv.length;
+      if (keep.length < active.length) {
+        const smaller = gatherKvRows(kv, keep);
+        disposeKv(kv);
+        kv = smaller;
+      }
+      const stepIds = new BigInt64Array(keep.length);
+      const stepMask = new BigInt64Array(keep.length * (L + 1));
+      keep.forEach((a, r) => {
+        stepIds[r] = BigInt(rows[active[a]!]!.out.tokens.at(-1)!);
+        stepMask.set(mask.subarray(a * L, (a + 1) * L), r * (L + 1));
+        stepMask[r * (L + 1) + L] = 1n;
+      });
+      active = keep.map((a) => active[a]!);
+      const step = await this.decode(stepIds, keep.length, 1, stepMask, kv);
+      disposeKv(kv);
+      kv = step.present;
+      logits = step.logits;
+      mask = stepMask;
+    }
+    disposeKv(kv);
+    const results: GeneratedSequence[][] = prompts.map(() => []);
+    for (const row of rows) results[row.prompt]!.push(row.out);
+    return results;
+  }
+
+  /** Logits `[promptLen + completionLen, vocab]` of every text position of each row (forward only). */
+  async sequenceLogits(rows: ForwardRows, chunkSize = 16): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    await this.forward(rows, chunkSize, (_r, logits, T) => out.push(logits.slice(0, T * this.config.vocabSize)));
+    return out;
+  }
+
+  /** Per-token log-probs of each row's completion given its prompt and image (forward only, no sampling). */
+  async logProbs(rows: ForwardRows, chunkSize = 16): Promise<Float32Array[]> {
+    const V = this.config.vocabSize;
+    const out: Float32Array[] = [];
+    await this.forward(rows, chunkSize, (r, logits) => {
+      const prompt = rows.prompts[r]!;
+      const completion = rows.completions[r]!;
+      const lp = new Float32Array(completion.length);
+      completion.forEach((token, k) => {
+        const t = prompt.length + k - 1;
+        lp[k] = logSoftmax(logits.subarray(t * V, (t + 1) * V))[token]!;
+      });
+      out.push(lp);
+    });
+    return out;
+  }
+
+  /** Frees both ORT sessions. */
+  async dispose(): Promise<void> {
+    await this.encoder.release();
+    await this.decoder.release();
+  }
+
+  /** Runs rows in chunks (right padded; padding never changes the real positions) and hands each row's logits to `onRow`. */
+  private async forward(rows: ForwardRows, chunkSize: number, onRow: (row: number, logits: Float32Array, T: number) => void): Promise<void> {
+    const { prompts, completions, pixels } = rows;
+    const n = prompts.length;
+    const S = this.config.imageSize;
+    const V = this.config.vocabSize;
+    const P = this.imageTokens;
+    if (completions.length !== n) {
+      throw new MedadError(ErrorCode.BadUserInput, `${n} prompts but ${completions.length} completions`, { fix: 'pass one completion per prompt row' });
+    }
+    this.checkTokens(prompts, 'prompt', 1);
+    this.checkTokens(completions, 'completion', 0);
+    prompts.forEach((p, r) => {
+      if (p.length + completions[r]!.length > this.config.maxTextLen) {
+        throw new MedadError(ErrorCode.BadUserInput, `row ${r}: prompt (${p.length}) + completion (${completions[r]!.length}) tokens exceed maxTextLen ${this.config.maxTextLen}`, {
+          fix: 'shorten the prompt or the completion, or use a model with a larger maxTextLen',
+        });
+      }
+    });
+    const px = 3 * S * S;
+    for (let start = 0; start < n; start += chunkSize) {
+      const m = Math.min(chunkSize, n - start);
+      const lens = Array.from({ length: m }, (_, r) => prompts[start + r]!.length + completions[start + r]!.length);
+      const T = Math.max(...lens);
+      const ids = new BigInt64Array(m * T);
+      const mask = new BigInt64Array(m * (P + T));
+      for (let r = 0; r < m; r++) {
+        const seq = [...prompts[start + r]!, ...completions[start + r]!];
+        seq.forEach((t, j) => (ids[r * T + j] = BigInt(t)));
+        mask.fill(1n, r * (P + T), r * (P + T) + P + seq.length);
+      }
+      const image = await this.encodeImages(pixels.subarray(start * px, (start + m) * px), m);
+      const { logits, present } = await this.decode(ids, m, T, mask, image);
+      disposeKv(image);
+      disposeKv(present);
+      for (let r = 0; r < m; r++) onRow(start + r, logits.subarray(r * T * V, (r + 1) * T * V), lens[r]!);
+    }
+  }
+
+  private checkTokens(seqs: readonly (readonly number[])[], what: string, minLength: number): void {
+    const V = this.config.vocabSize;
+    seqs.forEach((seq, r) => {
+      if (seq.length < minLength || seq.length >= this.config.maxTextLen + (what === 'prompt' ? 0 : 1)) {
+        throw new MedadError(ErrorCode.BadUserInput, `${what} ${r} has ${seq.length} tokens; the model takes ${minLength}–${this.config.maxTextLen - (what === 'prompt' ? 1 : 0)}`, {
+          fix: `shorten the ${what} (maxTextLen ${this.config.maxTextLen} counts prompt and completion together)`,
+        });
+      }
+      const bad = seq.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= V);
+      if (bad >= 0) {
+        throw new MedadError(ErrorCode.BadUserInput, `${what} ${r} has token ${seq[bad]} at index ${bad}, outside the vocabulary [0, ${V})`, {
+          fix: 'encode text with the tokenizer saved beside this model (tokenizer.json)',
+        });
+      }
+    });
+  }
+}

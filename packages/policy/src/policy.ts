@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Completion, GenerateOptions, PolicyPrompt } from '@medad/core';
+import { selectBackend, type ComputeBackend } from './backend.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { generateTokens } from './generate.js';
+import { sequenceLogProbs, type EncodedPrompt, type SequenceLogProbs } from './logprobs.js';
+import { presetConfig, type VlmConfig, type VlmPreset } from './vlm/config.js';
+import { VlmModel, type VlmModelOptions } from './vlm/model.js';
+import { imageToPatches, renderCompletion, renderPrompt } from './vlm/processor.js';
+import { SPECIAL_IDS, WordTokenizer } from './vlm/tokenizer.js';
+
+/** Options of {@link VlmPolicy.create}. */
+export interface CreatePolicyOptions extends VlmModelOptions {
+  preset?: VlmPreset;
+  tokenizer: WordTokenizer;
+  seed?: number;
+  backend?: ComputeBackend | 'auto';
+  /** Overrides of preset fields (e.g. `maxTextLen`). */
+  config?: Partial<VlmConfig>;
+}
+
+/** Generation settings of the core contract plus the cache switch. */
+export interface PolicyGenerateOptions extends GenerateOptions {
+  useCache?: boolean;
+}
+
+/**
+ * The trainable policy: model + tokenizer + prompt format. Generates contract `Completion`s and
+ * gives differentiable completion log-probs for SFT and GRPO.
+ */
+export class VlmPolicy {
+  private constructor(
+    readonly model: VlmModel,
+    readonly tokenizer: WordTokenizer,
+    readonly backend: ComputeBackend,
+    readonly preset: string,
+  ) {}
+
+  /** A freshly initialised policy (selects the compute backend first). */
+  static async create(options: CreatePolicyOptions): Promise<VlmPolicy> {
+    const { backend } = await selectBackend({ backend: options.backend });
+    const preset = options.preset ?? 'small';
+    const config = presetConfig(preset, options.tokenizer.vocabSize, options.config);
+    return new VlmPolicy(VlmModel.create(config, options.seed ?? 0, options), options.tokenizer, backend, preset);
+  }
+
+  /** A policy from a checkpoint directory (`model.safetensors`, `config.json`, `tokenizer.json`). */
+  static async load(dir: string, options: VlmModelOptions & { backend?: ComputeBackend | 'auto' } = {}): Promise<VlmPolicy> {
+    const { backend } = await selectBackend({ backend: options.backend });
+    const { model, tokenizer, metadata } = await loadCheckpoint(dir, options);
+    return new VlmPolicy(model, tokenizer, backend, metadata.preset ?? 'custom');
+  }
+
+  /** Writes the checkpoint into `dir`. */
+  async save(dir: string): Promise<void> {
+    await saveCheckpoint(dir, this.model, this.tokenizer, { preset: this.preset });
+  }
+
+  /** Image patches and prompt ids of a contract prompt. */
+  encodePrompt(prompt: PolicyPrompt): EncodedPrompt {
+    return { patches: imageToPatches(prompt.image, this.model.config), promptIds: this.tokenizer.encode(renderPrompt(prompt.sample)) };
+  }
+
+  /** Token ids of a completion text, optionally followed by `<eos>` (SFT targets end with it). */
+  encodeCompletion(text: string, options: { eos?: boolean } = {}): number[] {
+    const ids = this.tokenizer.encode(text);
+    if (options.eos) ids.push(SPECIAL_IDS.eos);
+    return ids;
+  }
+
+  /** The SFT target ids of a sample: `<think> cot </think> <answer> X </answer> <eos>`. */
+  targetIds(sample: { cot: string; answer: string }): number[] {
+    return this.encodeCompletion(renderCompletion(sample), { eos: true });
+  }
+
+  /** `groupSize` completions per prompt (contract semantics; `maxTokens` is the new-token budget). */
+  generate(prompts: readonly PolicyPrompt[], options: PolicyGenerateOptions = {}): Completion[][] {
+    const encoded = prompts.map((p) => this.encodePrompt(p));
+    const groups = generateTokens(this.model, encoded, {
+      groupSize: options.groupSize,
+      temperature: options.temperature,
+      topP: options.topP,
+      greedy: options.greedy,
+      maxNewTokens: options.maxTokens,
+      seed: options.seed,
+      useCache: options.useCache,
+    });
+    return groups.map((g) => g.map((s) => ({ text: this.tokenizer.decode(s.tokens), tokens: s.tokens, logProb: s.logProb, finished: s.finished })));
+  }
+
+  /** Differentiable per-token log-probs `[B, Tc]` (+ mask) of completion ids; call inside `tf.tidy`. */
+  logProbs(prompts: readonly PolicyPrompt[] | readonly EncodedPrompt[], completions: readonly (readonly number[])[], options: { withArgmax?: boolean } = {}): SequenceLogProbs {
+    const encoded = prompts.map((p) => ('patches' in p ? p : this.encodePrompt(p)));
+    return sequenceLogProbs(this.model, encoded, completions, options);
+  }
+
+  /** Per-token log-probs as plain arrays (one per completion, its own length); no gradient. */
+  scoreTokens(prompts: readonly PolicyPrompt[] | readonly EncodedPrompt[], completions: readonly (readonly number[])[]): Float32Array[] {
+    const lp = tf.tidy(() => this.logProbs(prompts, completions).logProbs);
+    const data = lp.dataSync() as Float32Array;
+    const width = lp.shape[1];
+    lp.dispose();
+    return completions.map((c, b) => data.slice(b * width, b * width + c.length));
+  }
+
+  /** Frees the weights. */
+  dispose(): void {
+    this.model.dispose();
+  }
+}

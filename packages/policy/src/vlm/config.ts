@@ -1,0 +1,128 @@
+import { ErrorCode, MedadError } from '@medad/core';
+
+/** The model's hyper-parameters (ARCHITECTURE.md), saved as `config.json` beside the weights. */
+export interface VlmConfig {
+  vocabSize: number;
+  dModel: number;
+  nLayers: number;
+  nHeads: number;
+  dFF: number;
+  imageSize: number;
+  patchSize: number;
+  channels: 3;
+  maxTextLen: number;
+  activation: 'gelu' | 'relu';
+  posInitStd: number;
+  normEps: number;
+}
+
+/** Preset names. */
+export const VLM_PRESETS = ['tiny', 'small', 'base'] as const;
+/** A preset name: `tiny` for tests, `small` for 2 CPU cores, `base` for a GPU. */
+export type VlmPreset = (typeof VLM_PRESETS)[number];
+
+const PRESETS: Readonly<Record<VlmPreset, Omit<VlmConfig, 'vocabSize'>>> = Object.freeze({
+  tiny: { dModel: 32, nLayers: 2, nHeads: 2, dFF: 64, imageSize: 24, patchSize: 8, channels: 3, maxTextLen: 128, activation: 'gelu', posInitStd: 0.3, normEps: 1e-5 },
+  small: { dModel: 96, nLayers: 3, nHeads: 4, dFF: 384, imageSize: 48, patchSize: 8, channels: 3, maxTextLen: 160, activation: 'gelu', posInitStd: 0.3, normEps: 1e-5 },
+  base: { dModel: 384, nLayers: 8, nHeads: 8, dFF: 1536, imageSize: 96, patchSize: 8, channels: 3, maxTextLen: 256, activation: 'gelu', posInitStd: 0.3, normEps: 1e-5 },
+});
+
+/** The config of a preset for a tokenizer of `vocabSize` entries, with optional overrides. */
+export function presetConfig(preset: VlmPreset, vocabSize: number, overrides: Partial<VlmConfig> = {}): VlmConfig {
+  const base = PRESETS[preset];
+  if (!base) {
+    throw new MedadError(ErrorCode.BadUserInput, `Unknown model preset "${String(preset)}"`, {
+      fix: `use one of: ${VLM_PRESETS.join(', ')}`,
+    });
+  }
+  return validateConfig({ ...base, vocabSize, ...overrides }, `preset "${preset}"`);
+}
+
+/** Grid side (`imageSize / patchSize`). */
+export function gridSize(cfg: VlmConfig): number {
+  return cfg.imageSize / cfg.patchSize;
+}
+
+/** Number of image tokens P = gridSize². */
+export function imageTokens(cfg: VlmConfig): number {
+  return gridSize(cfg) ** 2;
+}
+
+/** Per-head width. */
+export function headDim(cfg: VlmConfig): number {
+  return cfg.dModel / cfg.nHeads;
+}
+
+function positiveInt(cfg: Record<string, unknown>, field: string, where: string): void {
+  const v = cfg[field];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+    throw new MedadError(ErrorCode.InvalidConfig, `${where}: field "${field}" must be a positive integer, got ${JSON.stringify(v)}`, {
+      fix: `set "${field}" to a positive integer`,
+    });
+  }
+}
+
+/** Checks a config read from JSON or built in code; `where` names its origin (file path or preset). */
+export function validateConfig(raw: unknown, where: string): VlmConfig {
+  if (typeof raw !== 'object' || raw === null) {
+    throw new MedadError(ErrorCode.InvalidConfig, `${where}: the model config is not an object`, { fix: 'write config.json as a JSON object' });
+  }
+  const cfg = raw as Record<string, unknown>;
+  for (const f of ['vocabSize', 'dModel', 'nLayers', 'nHeads', 'dFF', 'imageSize', 'patchSize', 'maxTextLen']) positiveInt(cfg, f, where);
+  const c = cfg as unknown as VlmConfig;
+  if (c.dModel % c.nHeads !== 0) {
+    throw new MedadError(ErrorCode.InvalidConfig, `${where}: dModel ${c.dModel} is not divisible by nHeads ${c.nHeads}`, {
+      fix: 'choose nHeads that divides dModel',
+    });
+  }
+  if (c.imageSize % c.patchSize !== 0) {
+    throw new MedadError(ErrorCode.InvalidConfig, `${where}: imageSize ${c.imageSize} is not divisible by patchSize ${c.patchSize}`, {
+      fix: 'choose patchSize that divides imageSize',
+    });
+  }
+  if (c.channels !== 3) {
+    throw new MedadError(ErrorCode.InvalidConfig, `${where}: field "channels" must be 3, got ${JSON.stringify(c.channels)}`, {
+      fix: 'set "channels": 3 (grayscale images are replicated to RGB)',
+    });
+  }
+  if (c.activation !== 'gelu' && c.activation !== 'relu') {
+    throw new MedadError(ErrorCode.InvalidConfig, `${where}: field "activation" is ${JSON.stringify(c.activation)}`, {
+      fix: 'use "gelu" or "relu"',
+    });
+  }
+  for (const f of ['posInitStd', 'normEps'] as const) {
+    if (typeof c[f] !== 'number' || !(c[f] > 0)) {
+      throw new MedadError(ErrorCode.InvalidConfig, `${where}: field "${f}" must be a positive number, got ${JSON.stringify(c[f])}`, {
+        fix: `set "${f}" (defaults: posInitStd 0.3, normEps 1e-5)`,
+      });
+    }
+  }
+  return {
+    vocabSize: c.vocabSize, dModel: c.dModel, nLayers: c.nLayers, nHeads: c.nHeads, dFF: c.dFF,
+    imageSize: c.imageSize, patchSize: c.patchSize, channels: 3, maxTextLen: c.maxTextLen,
+    activation: c.activation, posInitStd: c.posInitStd, normEps: c.normEps,
+  };
+}
+
+/** The weight names and shapes of ARCHITECTURE.md, in a fixed order. */
+export function weightShapes(cfg: VlmConfig): Array<[string, number[]]> {
+  const d = cfg.dModel;
+  const g = gridSize(cfg);
+  const out: Array<[string, number[]]> = [
+    ['patch.w', [3 * cfg.patchSize * cfg.patchSize, d]],
+    ['patch.b', [d]],
+    ['img_pos.row', [g, d]],
+    ['img_pos.col', [g, d]],
+    ['tok_emb', [cfg.vocabSize, d]],
+    ['txt_pos', [cfg.maxTextLen, d]],
+  ];
+  for (let i = 0; i < cfg.nLayers; i++) {
+    const p = `layers.${i}`;
+    out.push([`${p}.ln1.g`, [d]], [`${p}.ln1.b`, [d]]);
+    for (const m of ['q', 'k', 'v', 'o']) out.push([`${p}.attn.w${m}`, [d, d]], [`${p}.attn.b${m}`, [d]]);
+    out.push([`${p}.ln2.g`, [d]], [`${p}.ln2.b`, [d]]);
+    out.push([`${p}.mlp.w1`, [d, cfg.dFF]], [`${p}.mlp.b1`, [cfg.dFF]], [`${p}.mlp.w2`, [cfg.dFF, d]], [`${p}.mlp.b2`, [d]]);
+  }
+  out.push(['ln_f.g', [d]], ['ln_f.b', [d]], ['lm_head.w', [d, cfg.vocabSize]]);
+  return out;
+}

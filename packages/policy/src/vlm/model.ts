@@ -1,0 +1,268 @@
+import * as tf from '@tensorflow/tfjs';
+import { ErrorCode, MedadError, SeededRng } from '@medad/core';
+import { embeddingLookup } from '../ops/embedding.js';
+import { linear } from '../ops/linear.js';
+import { gelu, layerNorm } from '../ops/norm.js';
+import { MASKED_SCORE, attentionBatched, attentionPerSample, attentionSingleQuery, headMasks, type AttentionImpl } from './attention.js';
+import { gridSize, imageTokens, weightShapes, type VlmConfig } from './config.js';
+
+/** Keys and values of one layer, heads concatenated: `[rows, positions, dModel]`. */
+export interface LayerKV {
+  k: tf.Tensor3D;
+  v: tf.Tensor3D;
+}
+
+/** Runtime options of a model (not part of the weights or `config.json`). */
+export interface VlmModelOptions {
+  /** Full-sequence attention implementation; default `batched` on the tensorflow backend, else `per-sample`. */
+  attention?: AttentionImpl | 'auto';
+}
+
+let modelCounter = 0;
+
+function initStd(cfg: VlmConfig, name: string, shape: number[]): number | 'zeros' | 'ones' {
+  if (name.endsWith('.g')) return 'ones';
+  if (shape.length === 1) return 'zeros';
+  if (name === 'patch.w') return 1 / Math.sqrt(shape[0]!);
+  if (name.startsWith('img_pos') || name === 'txt_pos' || name === 'tok_emb') return cfg.posInitStd;
+  if (name.endsWith('attn.wo') || name.endsWith('mlp.w2')) return 0.02 / Math.sqrt(2 * cfg.nLayers);
+  return 0.02;
+}
+
+/** Seeded initial weights under the names of ARCHITECTURE.md. */
+export function initWeights(cfg: VlmConfig, seed: number): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const [name, shape] of weightShapes(cfg)) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(size);
+    const std = initStd(cfg, name, shape);
+    if (std === 'ones') data.fill(1);
+    else if (std !== 'zeros') {
+      const rng = new SeededRng(`${seed}:${name}`);
+      for (let i = 0; i < size; i++) data[i] = rng.normal(0, std);
+    }
+    out.set(name, data);
+  }
+  return out;
+}
+
+/**
+ * The MedAD vision-language transformer (ARCHITECTURE.md): patch embeddings with 2-D positions as
+ * a prefix to a pre-norm decoder; weights are `tf.Variable`s named as in the contract.
+ */
+export class VlmModel {
+  readonly params = new Map<string, tf.Variable>();
+  readonly attention: AttentionImpl;
+  private readonly heads: tf.Tensor3D;
+
+  private constructor(readonly config: VlmConfig, weights: Map<string, Float32Array>, options: VlmModelOptions) {
+    this.attention = options.attention && options.attention !== 'auto' ? options.attention : tf.getBackend() === 'tensorflow' ? 'batched' : 'per-sample';
+    const id = ++modelCounter;
+    for (const [name, shape] of weightShapes(config)) {
+      const data = weights.get(name);
+      const size = shape.reduce((a, b) => a * b, 1);
+      if (!data || data.length !== size) {
+        this.dispose();
+        throw new MedadError(ErrorCode.InvalidData, `Weight "${name}" ${data ? `has ${data.length} values` : 'is missing'}, expected shape [${shape.join(', ')}]`, {
+          fix: 'load weights written for this config (check config.json beside model.safetensors)',
+        });
+      }
+      this.params.set(name, tf.variable(tf.tensor(data, shape, 'float32'), true, `vlm${id}/${name}`));
+    }
+    this.heads = tf.keep(headMasks(config.nHeads, config.dModel));
+  }
+
+  /** A freshly initialised model (seeded: same seed, same weights). */
+  static create(config: VlmConfig, seed: number, options: VlmModelOptions = {}): VlmModel {
+    return new VlmModel(config, initWeights(config, seed), options);
+  }
+
+  /** A model holding the given weights (e.g. read from safetensors). */
+  static fromWeights(config: VlmConfig, weights: Map<string, Float32Array>, options: VlmModelOptions = {}): VlmModel {
+    return new VlmModel(config, weights, options);
+  }
+
+  /** The variable of a weight name. */
+  p(name: string): tf.Variable {
+    const v = this.params.get(name);
+    if (!v) throw new MedadError(ErrorCode.Internal, `No weight named "${name}"`, { fix: `use one of ${[...this.params.keys()].slice(0, 6).join(', ')}…` });
+    return v;
+  }
+
+  /** Number of scalar parameters. */
+  parameterCount(): number {
+    let n = 0;
+    for (const v of this.params.values()) n += v.size;
+    return n;
+  }
+
+  /** Image tokens `[B, P, d]` from flattened patches `[B, P, 3p²]`: patch·W + b + row + col positions. */
+  embedImage(patches: tf.Tensor3D): tf.Tensor3D {
+    const [B, P] = patches.shape;
+    const g = gridSize(this.config);
+    const d = this.config.dModel;
+    const x = linear(patches, this.p('patch.w') as tf.Variable<tf.Rank.R2>, this.p('patch.b') as tf.Variable<tf.Rank.R1>);
+    const row = this.p('img_pos.row').reshape([g, 1, d]);
+    const col = this.p('img_pos.col').reshape([1, g, d]);
+    const pos = row.add(col).reshape([1, P, d]);
+    return x.reshape([B, P, d]).add(pos) as tf.Tensor3D;
+  }
+
+  /** Text tokens `[B, T, d]`: `tok_emb[id] + txt_pos[position]` (lookups with a working wasm gradient). */
+  embedText(ids: tf.Tensor2D, positions: tf.Tensor2D): tf.Tensor3D {
+    const [B, T] = ids.shape;
+    const d = this.config.dModel;
+    const tok = embeddingLookup(this.p('tok_emb') as tf.Variable<tf.Rank.R2>, ids.reshape([-1]) as tf.Tensor1D);
+    const pos = embeddingLookup(this.p('txt_pos') as tf.Variable<tf.Rank.R2>, positions.reshape([-1]) as tf.Tensor1D);
+    return tok.add(pos).reshape([B, T, d]);
+  }
+
+  private mlp(x: tf.Tensor, i: number): tf.Tensor {
+    const l = `layers.${i}.mlp`;
+    const hidden = linear(x, this.p(`${l}.w1`) as tf.Variable<tf.Rank.R2>, this.p(`${l}.b1`) as tf.Variable<tf.Rank.R1>);
+    const act = this.config.activation === 'gelu' ? gelu(hidden) : tf.relu(hidden);
+    return linear(act, this.p(`${l}.w2`) as tf.Variable<tf.Rank.R2>, this.p(`${l}.b2`) as tf.Variable<tf.Rank.R1>);
+  }
+
+  private proj(x: tf.Tensor, i: number, m: 'q' | 'k' | 'v' | 'o'): tf.Tensor {
+    const a = `layers.${i}.attn`;
+    return linear(x, this.p(`${a}.w${m}`) as tf.Variable<tf.Rank.R2>, this.p(`${a}.b${m}`) as tf.Variable<tf.Rank.R1>);
+  }
+
+  private ln(x: tf.Tensor, name: string): tf.Tensor {
+    return layerNorm(x, this.p(`${name}.g`) as tf.Variable<tf.Rank.R1>, this.p(`${name}.b`) as tf.Variable<tf.Rank.R1>, this.config.normEps);
+  }
+
+  /**
+   * Runs all blocks on query tokens `h` `[B, Lq, d]` whose keys/values are `[past ; h]`
+   * (`past[i]` per layer, or none); `bias` `[B, Lq, Lpast + Lq]`. Returns the final hidden states
+   * (before `ln_f`) and each layer's keys/values of `h`.
+   */
+  blocks(h: tf.Tensor3D, bias: tf.Tensor3D, past?: readonly LayerKV[]): { hidden: tf.Tensor3D; kv: LayerKV[] } {
+    const kv: LayerKV[] = [];
+    const H = this.config.nHeads;
+    for (let i = 0; i < this.config.nLayers; i++) {
+      const x = this.ln(h, `layers.${i}.ln1`) as tf.Tensor3D;
+      const q = this.proj(x, i, 'q') as tf.Tensor3D;
+      const k = this.proj(x, i, 'k') as tf.Tensor3D;
+      const v = this.proj(x, i, 'v') as tf.Tensor3D;
+      kv.push({ k, v });
+      const pk = past?.[i];
+      const keys = pk ? (tf.concat([pk.k, k], 1) as tf.Tensor3D) : k;
+      const values = pk ? (tf.concat([pk.v, v], 1) as tf.Tensor3D) : v;
+      const att =
+        this.attention === 'batched'
+          ? attentionBatched(q, keys, values, bias, H)
+          : attentionPerSample(q, keys, values, bias, this.heads);
+      h = h.add(this.proj(att, i, 'o')) as tf.Tensor3D;
+      h = h.add(this.mlp(this.ln(h, `layers.${i}.ln2`), i)) as tf.Tensor3D;
+    }
+    return { hidden: h, kv };
+  }
+
+  /**
+   * One decoding step for `N` rows: token embeddings `e` `[N, d]` attend to the cache plus
+   * themselves; `bias` `[N, S + 1]`. Returns hidden `[N, d]` (before `ln_f`) and the new keys/values.
+   */
+  decodeStep(e: tf.Tensor2D, cache: readonly LayerKV[], bias: tf.Tensor2D): { hidden: tf.Tensor2D; kv: LayerKV[] } {
+    const kv: LayerKV[] = [];
+    const [N, d] = e.shape;
+    let h: tf.Tensor2D = e;
+    for (let i = 0; i < this.config.nLayers; i++) {
+      const x = this.ln(h, `layers.${i}.ln1`);
+      const q = this.proj(x, i, 'q') as tf.Tensor2D;
+      const k = this.proj(x, i, 'k').reshape([N, 1, d]) as tf.Tensor3D;
+      const v = this.proj(x, i, 'v').reshape([N, 1, d]) as tf.Tensor3D;
+      kv.push({ k, v });
+      const keys = tf.concat([cache[i]!.k, k], 1) as tf.Tensor3D;
+      const values = tf.concat([cache[i]!.v, v], 1) as tf.Tensor3D;
+      const att = attentionSingleQuery(q, keys, values, bias, this.config.nHeads);
+      h = h.add(this.proj(att, i, 'o')) as tf.Tensor2D;
+      h = h.add(this.mlp(this.ln(h, `layers.${i}.ln2`), i)) as tf.Tensor2D;
+    }
+    return { hidden: h, kv };
+  }
+
+  /** Logits `[..., V]` = `LN_f(hidden) · lm_head.w` from hidden states before `ln_f`. */
+  logits(hidden: tf.Tensor): tf.Tensor {
+    return linear(this.ln(hidden, 'ln_f'), this.p('lm_head.w') as tf.Variable<tf.Rank.R2>);
+  }
+
+  /** Image keys/values per layer for image tokens `[B, P, d]`: computed once, the head of every KV cache. */
+  imagePrefix(patches: tf.Tensor3D): LayerKV[] {
+    const [B, P] = patches.shape;
+    const bias = tf.zeros([B, P, P]) as tf.Tensor3D;
+    return this.blocks(this.embedImage(patches), bias).kv;
+  }
+
+  /**
+   * Teacher-forced forward over `[image prefix ; text]`: hidden states `[B, T, d]` of the text
+   * positions after `ln_f`. `mask` `[B][T]` is the text attention mask (1 real, 0 padding);
+   * positions count real text tokens from 0 (so left padding does not shift them).
+   */
+  forward(patches: tf.Tensor3D, ids: tf.Tensor2D, mask: readonly (readonly number[])[]): tf.Tensor3D {
+    const imageKV = this.imagePrefix(patches);
+    const positions = tf.tensor2d(positionsFromMask(mask), ids.shape, 'int32');
+    const bias = textBias(ids.shape[1], this.imageTokens, 0, mask);
+    const { hidden } = this.blocks(this.embedText(ids, positions), bias, imageKV);
+    return this.ln(hidden, 'ln_f') as tf.Tensor3D;
+  }
+
+  /** Logits `[B, T, V]` for text positions (ARCHITECTURE.md step 7). */
+  forwardLogits(patches: tf.Tensor3D, ids: tf.Tensor2D, mask: readonly (readonly number[])[]): tf.Tensor3D {
+    return linear(this.forward(patches, ids, mask), this.p('lm_head.w') as tf.Variable<tf.Rank.R2>) as tf.Tensor3D;
+  }
+
+  /** Weight values as plain arrays (for safetensors), in the contract's order. */
+  weights(): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    for (const [name] of weightShapes(this.config)) out.set(name, this.p(name).dataSync() as Float32Array);
+    return out;
+  }
+
+  /** Overwrites every weight with the values of another model of the same config. */
+  copyFrom(other: VlmModel): void {
+    for (const [name, v] of this.params) v.assign(other.p(name));
+  }
+
+  /** Number of image tokens P. */
+  get imageTokens(): number {
+    return imageTokens(this.config);
+  }
+
+  /** Frees the variables. */
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.params.clear();
+    this.heads?.dispose();
+  }
+}
+
+/** Text positions per slot: the count of real tokens before it (0 for padding). */
+export function positionsFromMask(mask: readonly (readonly number[])[]): Int32Array {
+  const T = mask[0]?.length ?? 0;
+  const out = new Int32Array(mask.length * T);
+  mask.forEach((row, b) => {
+    let n = 0;
+    for (let t = 0; t < T; t++) if (row[t]) out[b * T + t] = n++;
+  });
+  return out;
+}
+
+/**
+ * Attention bias `[B, Tq, P + Tk]` for `Tq` text queries: image keys always visible; text key `s` visible
+ * to query `t` when `keyMask[b][s]` is 1 and `s ≤ t + offset` (queries sit at key slots `offset..`).
+ */
+export function textBias(Tq: number, P: number, offset: number, keyMask: readonly (readonly number[])[]): tf.Tensor3D {
+  const B = keyMask.length;
+  const Tk = keyMask[0]?.length ?? 0;
+  const L = P + Tk;
+  const data = new Float32Array(B * Tq * L);
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < Tq; t++) {
+      const row = (b * Tq + t) * L;
+      const limit = Math.min(t + offset, Tk - 1);
+      for (let s = 0; s < Tk; s++) if (s > limit || !keyMask[b]![s]) data[row + P + s] = MASKED_SCORE;
+    }
+  return tf.tensor3d(data, [B, Tq, L]);
+}

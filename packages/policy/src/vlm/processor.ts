@@ -1,0 +1,91 @@
+import { ErrorCode, MedadError, type MedAdSample, type OptionLetter, type RawImage } from '@medad/core';
+import { gridSize, imageTokens, type VlmConfig } from './config.js';
+
+/** The prompt text of a sample (ARCHITECTURE.md): image placeholder, question, lettered options. */
+export function renderPrompt(sample: Pick<MedAdSample, 'question' | 'options'>): string {
+  const [a, b, c, d] = sample.options;
+  return `<image> Question: ${sample.question} Options: (A) ${a} (B) ${b} (C) ${c} (D) ${d} Answer:`;
+}
+
+/** The target completion of a sample: `<think> {cot} </think> <answer> {letter} </answer>` (no `<eos>`). */
+export function renderCompletion(sample: { cot: string; answer: OptionLetter | string }): string {
+  return `<think> ${sample.cot} </think> <answer> ${sample.answer} </answer>`;
+}
+
+/**
+ * An image as normalised RGB pixels `[imageSize, imageSize, 3]` (HWC, row-major):
+ * bilinear resize with half-pixel centres, grayscale replicated, alpha dropped, `(v/255 − 0.5)/0.5`.
+ */
+export function imageToPixels(image: RawImage, imageSize: number): Float32Array {
+  const { width: w, height: h, channels: ch, data } = image;
+  if (!(w > 0 && h > 0) || ![1, 3, 4].includes(ch) || data.length !== w * h * ch) {
+    throw new MedadError(ErrorCode.InvalidData, `Image ${w}×${h}×${ch} has ${data.length} bytes, expected ${w * h * ch} with 1, 3 or 4 channels`, {
+      fix: 'decode the image to 8-bit gray, RGB or RGBA before passing it to the policy',
+    });
+  }
+  const out = new Float32Array(imageSize * imageSize * 3);
+  const sx = w / imageSize;
+  const sy = h / imageSize;
+  for (let y = 0; y < imageSize; y++) {
+    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), h - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, h - 1);
+    const wy = fy - y0;
+    for (let x = 0; x < imageSize; x++) {
+      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), w - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, w - 1);
+      const wx = fx - x0;
+      for (let c = 0; c < 3; c++) {
+        const cc = ch === 1 ? 0 : c;
+        const v00 = data[(y0 * w + x0) * ch + cc]!;
+        const v01 = data[(y0 * w + x1) * ch + cc]!;
+        const v10 = data[(y1 * w + x0) * ch + cc]!;
+        const v11 = data[(y1 * w + x1) * ch + cc]!;
+        const v = (v00 * (1 - wx) + v01 * wx) * (1 - wy) + (v10 * (1 - wx) + v11 * wx) * wy;
+        out[(y * imageSize + x) * 3 + c] = (v / 255 - 0.5) / 0.5;
+      }
+    }
+  }
+  return out;
+}
+
+/** HWC pixels to NCHW order (one image), the layout of the ONNX `pixel_values` input. */
+export function pixelsToNCHW(pixels: Float32Array, imageSize: number): Float32Array {
+  const out = new Float32Array(pixels.length);
+  const plane = imageSize * imageSize;
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out[c * plane + i] = pixels[i * 3 + c]!;
+  return out;
+}
+
+/**
+ * Flattened patches `[P, 3·p²]` of HWC pixels: patches in row-major patch order, each patch in
+ * `(py, px, c)` order — the `[g,p,g,p,3] → [g,g,p,p,3]` transpose of ARCHITECTURE.md, done in JS
+ * because 5-D transposes are slow on the wasm backend.
+ */
+export function pixelsToPatches(pixels: Float32Array, cfg: VlmConfig): Float32Array {
+  const p = cfg.patchSize;
+  const g = gridSize(cfg);
+  const s = cfg.imageSize;
+  if (pixels.length !== s * s * 3) {
+    throw new MedadError(ErrorCode.BadUserInput, `Pixels have ${pixels.length} values, expected ${s}·${s}·3 = ${s * s * 3}`, {
+      fix: `make them with imageToPixels(image, ${s})`,
+    });
+  }
+  const patchLen = 3 * p * p;
+  const out = new Float32Array(imageTokens(cfg) * patchLen);
+  for (let r = 0; r < g; r++)
+    for (let c = 0; c < g; c++) {
+      let o = (r * g + c) * patchLen;
+      for (let py = 0; py < p; py++) {
+        const rowStart = ((r * p + py) * s + c * p) * 3;
+        for (let k = 0; k < p * 3; k++) out[o++] = pixels[rowStart + k]!;
+      }
+    }
+  return out;
+}
+
+/** Patches `[P, 3p²]` of a decoded image, ready for the model. */
+export function imageToPatches(image: RawImage, cfg: VlmConfig): Float32Array {
+  return pixelsToPatches(imageToPixels(image, cfg.imageSize), cfg);
+}
