@@ -4,3 +4,7 @@ export * from './grpo/advantage.js';
 export * from './grpo/loss.js';
 export * from './grpo/rewards.js';
 export * from './run/metrics-log.js';
+export * from './run/checkpoint.js';
+export * from './run/data.js';
+export * from './run/heldout.js';
+export * from './sft.js';

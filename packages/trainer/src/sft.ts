@@ -1,0 +1,211 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import {
+  RunStatus,
+  SeededRng,
+  silentLogger,
+  silentProgress,
+  type EventSink,
+  type Logger,
+  type ProgressReporter,
+} from '@medad/core';
+import { VlmPolicy, type ComputeBackend, type VlmPreset } from '@medad/policy';
+import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
+import { warmupCosine } from './optim/schedule.js';
+import { encodeSamples, loadSplit, trainTokenizer, type EncodedSample } from './run/data.js';
+import { heldOutEval, summaryMetrics } from './run/heldout.js';
+import { readOptimizerState, readTrainerState, saveTrainingCheckpoint, checkpointDir } from './run/checkpoint.js';
+import { MetricsLog, type MetricRow } from './run/metrics-log.js';
+
+/** Settings of an SFT ("cognitive injection") run. */
+export interface SftOptions {
+  dataDir: string;
+  /** Run directory: `metrics.jsonl`, `checkpoint/`, `run.json`. Re-running resumes from its checkpoint. */
+  outDir: string;
+  preset?: VlmPreset;
+  seed?: number;
+  steps?: number;
+  batchSize?: number;
+  /** Micro-batches whose gradients are summed before one optimizer step. */
+  gradAccumulation?: number;
+  lr?: number;
+  warmupSteps?: number;
+  minLr?: number;
+  weightDecay?: number;
+  clipNorm?: number;
+  /** Held-out evaluation every N steps (0 = only at the end). */
+  evalEvery?: number;
+  /** Held-out samples used by the periodic evaluation. */
+  evalSamples?: number;
+  saveEvery?: number;
+  backend?: ComputeBackend | 'auto';
+  runId?: string;
+  sink?: EventSink;
+  progress?: ProgressReporter;
+  logger?: Logger;
+  /** Stop (as if killed) after this many steps of this invocation; for resume tests. */
+  stopAfter?: number;
+}
+
+/** Defaults for the `small` preset on 2 cores (see the trainer README for the measurements). */
+export const SFT_DEFAULTS = {
+  preset: 'small' as VlmPreset,
+  seed: 0,
+  steps: 1200,
+  batchSize: 16,
+  gradAccumulation: 1,
+  lr: 2e-3,
+  warmupSteps: 50,
+  minLr: 2e-4,
+  weightDecay: 0.01,
+  clipNorm: 1,
+  evalEvery: 200,
+  evalSamples: 150,
+  saveEvery: 100,
+};
+
+/** What an SFT run returns. */
+export interface SftResult {
+  policy: VlmPolicy;
+  steps: number;
+  finalEval: Record<string, number>;
+  backend: string;
+  resumedFrom: number;
+}
+
+/** The batch of step `step`: epochs are seeded permutations, so the data cursor is a function of the step. */
+export function batchIndices(n: number, batchSize: number, step: number, seed: number): number[] {
+  const perEpoch = Math.max(1, Math.floor(n / batchSize));
+  const epoch = Math.floor(step / perEpoch);
+  const order = new SeededRng(seed * 7919 + epoch).shuffle(Array.from({ length: n }, (_, i) => i));
+  const start = (step % perEpoch) * batchSize;
+  return order.slice(start, start + batchSize);
+}
+
+function stepLoss(policy: VlmPolicy, batch: readonly EncodedSample[]): tf.Scalar {
+  const { logProbs, mask } = policy.logProbs(
+    batch.map((b) => b.prompt),
+    batch.map((b) => b.target),
+  );
+  return logProbs.sum().neg().div(mask.sum().maximum(1)) as tf.Scalar;
+}
+
+/**
+ * Supervised fine-tuning on CoT + answer tokens (image and prompt masked): AdamW, warmup + cosine,
+ * global-norm clipping, gradient accumulation, periodic held-out evaluation and atomic checkpoints.
+ * Re-running with the same `outDir` resumes from the last checkpoint (weights, optimizer, step),
+ * and `metrics.jsonl` keeps each step exactly once.
+ */
+export async function trainSft(options: SftOptions): Promise<SftResult> {
+  const o = { ...SFT_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as SftOptions & typeof SFT_DEFAULTS;
+  const log = o.logger ?? silentLogger;
+  const progress = o.progress ?? silentProgress;
+  const runId = o.runId ?? `sft-${o.seed}`;
+  const emit = async (e: Parameters<EventSink['emit']>[0]): Promise<void> => {
+    await o.sink?.emit(e);
+  };
+  mkdirSync(o.outDir, { recursive: true });
+  const { dataset, samples: train } = loadSplit(o.dataDir, 'train');
+  const test = dataset.list('test');
+  const state = readTrainerState(o.outDir);
+  let policy: VlmPolicy;
+  let startStep = 0;
+  if (state) {
+    policy = await VlmPolicy.load(checkpointDir(o.outDir), { backend: o.backend });
+    startStep = state.step;
+    log.info(`resuming SFT from step ${startStep}`, { dir: o.outDir });
+  } else {
+    policy = await VlmPolicy.create({ preset: o.preset, tokenizer: trainTokenizer(train), seed: o.seed, backend: o.backend });
+  }
+  const params = policy.model.params as ReadonlyMap<string, tf.Variable>;
+  const optimizer = new AdamW(params, { weightDecay: o.weightDecay });
+  if (state) optimizer.setState(readOptimizerState(o.outDir));
+  const metrics = new MetricsLog(join(o.outDir, 'metrics.jsonl'));
+  metrics.openForResume(startStep);
+  const runInfo = {
+    kind: 'sft',
+    runId,
+    backend: policy.backend,
+    preset: policy.preset,
+    parameters: [...params.values()].reduce((a, p) => a + p.size, 0),
+    options: { ...o, sink: undefined, progress: undefined, logger: undefined },
+  };
+  writeFileSync(join(o.outDir, 'run.json'), JSON.stringify(runInfo, null, 2) + '\n');
+  await emit({ type: 'status', runId, status: RunStatus.Running, time: Date.now(), message: `SFT on ${policy.backend}` });
+
+  const encTrain = encodeSamples(policy, dataset.root, train);
+  const evalRng = new SeededRng(o.seed + 17);
+  const encEval = encodeSamples(policy, dataset.root, evalRng.shuffle(test).slice(0, o.evalSamples));
+  const varNames = new Map([...params].map(([name, v]) => [v.name, name]));
+  const vars = [...params.values()];
+  const rng = state ? SeededRng.fromState(state.rng) : new SeededRng(o.seed);
+  const save = async (step: number): Promise<void> =>
+    saveTrainingCheckpoint(o.outDir, policy, optimizer, { kind: 'sft', step, rng: rng.getState(), seed: o.seed, options: runInfo.options, savedAt: new Date().toISOString() });
+
+  progress.start(o.steps, 'sft');
+  let step = startStep;
+  let finalEval: Record<string, number> = {};
+  let ranThisCall = 0;
+  const t0 = Date.now();
+  while (step < o.steps) {
+    const started = Date.now();
+    let tokens = 0;
+    let lossSum = 0;
+    let grads = new Map<string, tf.Tensor>();
+    for (let micro = 0; micro < o.gradAccumulation; micro++) {
+      const idx = batchIndices(encTrain.length, o.batchSize, step * o.gradAccumulation + micro, o.seed);
+      const batch = idx.map((i) => encTrain[i]!);
+      tokens += batch.reduce((a, b) => a + b.target.length + b.prompt.promptIds.length + policy.model.imageTokens, 0);
+      const { value, grads: g } = tf.variableGrads(() => stepLoss(policy, batch), vars);
+      lossSum += value.dataSync()[0]!;
+      value.dispose();
+      for (const [vname, t] of Object.entries(g)) {
+        const name = varNames.get(vname)!;
+        const prev = grads.get(name);
+        const scaled = o.gradAccumulation > 1 ? tf.tidy(() => t.div(o.gradAccumulation)) : t;
+        if (scaled !== t) t.dispose();
+        if (prev) {
+          grads.set(name, prev.add(scaled));
+          prev.dispose();
+          scaled.dispose();
+        } else grads.set(name, scaled);
+      }
+    }
+    const clipped = clipByGlobalNorm(grads, o.clipNorm);
+    grads = clipped.grads;
+    const lr = warmupCosine(step, { lr: o.lr, warmupSteps: o.warmupSteps, totalSteps: o.steps, minLr: o.minLr });
+    optimizer.apply(grads, lr);
+    tf.dispose([...grads.values()]);
+    step++;
+    ranThisCall++;
+    const seconds = (Date.now() - started) / 1000;
+    const row: MetricRow = {
+      step,
+      loss: lossSum / o.gradAccumulation,
+      lr,
+      grad_norm: clipped.norm,
+      tokens_per_s: tokens / Math.max(seconds, 1e-6),
+      step_ms: seconds * 1000,
+      elapsed_s: (Date.now() - t0) / 1000,
+    };
+    const isLast = step === o.steps;
+    if ((o.evalEvery > 0 && step % o.evalEvery === 0) || isLast) {
+      const summary = await heldOutEval(policy, encEval);
+      finalEval = summaryMetrics(summary);
+      Object.assign(row, finalEval);
+      log.info(`step ${step}: held-out accuracy ${summary.overall.toFixed(1)}%, think-correct ${summary.thinkCorrectness.toFixed(1)}%`);
+    }
+    // Row first, then checkpoint: a kill in between drops rows past the checkpoint on resume
+    // (they are recomputed), so each step appears exactly once.
+    metrics.append(row);
+    if (step % o.saveEvery === 0 || isLast) await save(step);
+    await emit({ type: 'metric', runId, step, time: Date.now(), values: Object.fromEntries(Object.entries(row).filter(([, v]) => typeof v === 'number')) as Record<string, number> });
+    progress.update(step, { loss: row.loss as number, 'tok/s': Math.round(row.tokens_per_s as number) });
+    if (o.stopAfter !== undefined && ranThisCall >= o.stopAfter && !isLast) break;
+  }
+  progress.stop();
+  optimizer.dispose();
+  if (step === o.steps) await emit({ type: 'status', runId, status: RunStatus.Succeeded, time: Date.now() });
+  return { policy, steps: step, finalEval, backend: policy.backend, resumedFrom: startStep };
+}
