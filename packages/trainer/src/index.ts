@@ -8,3 +8,4 @@ export * from './run/checkpoint.js';
 export * from './run/data.js';
 export * from './run/heldout.js';
 export * from './sft.js';
+export * from './con-grpo.js';

@@ -1,6 +1,6 @@
 import { JsonlDataset, readImageFile } from '@medad/dataset';
 import { ErrorCode, MedadError, type MedAdSample, type Split } from '@medad/core';
-import { renderCompletion, renderPrompt, type EncodedPrompt, type VlmPolicy, WordTokenizer } from '@medad/policy';
+import { imageToPixels, pixelsToNCHW, renderCompletion, renderPrompt, type EncodedPrompt, type VlmPolicy, WordTokenizer } from '@medad/policy';
 import { join } from 'node:path';
 
 /** A sample ready for the model: its encoded prompt and SFT target ids. */
@@ -8,6 +8,8 @@ export interface EncodedSample {
   sample: MedAdSample;
   prompt: EncodedPrompt;
   target: number[];
+  /** Normalised NCHW pixels for ONNX Runtime rollouts. */
+  nchw: Float32Array;
 }
 
 /** Opens a dataset directory and returns its samples of one split (an empty split is an error). */
@@ -29,9 +31,14 @@ export function trainTokenizer(samples: readonly MedAdSample[]): WordTokenizer {
 
 /** Decodes images and encodes prompts and targets for a policy (done once, before training). */
 export function encodeSamples(policy: VlmPolicy, root: string, samples: readonly MedAdSample[]): EncodedSample[] {
-  return samples.map((sample) => ({
-    sample,
-    prompt: policy.encodePrompt({ sample, image: readImageFile(join(root, sample.image)) }),
-    target: policy.targetIds(sample),
-  }));
+  const size = policy.model.config.imageSize;
+  return samples.map((sample) => {
+    const image = readImageFile(join(root, sample.image));
+    return {
+      sample,
+      prompt: policy.encodePrompt({ sample, image }),
+      target: policy.targetIds(sample),
+      nchw: pixelsToNCHW(imageToPixels(image, size), size),
+    };
+  });
 }
