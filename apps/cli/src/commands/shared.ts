@@ -1,0 +1,67 @@
+import { InvalidArgumentError } from 'commander';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { JudgeToken, consoleLogger, createRootContainer, discoverPlugins, ipcEventSink, type Container, type Judge, type Logger } from '@medad/core';
+import type { WeightedReward } from '@medad/trainer';
+
+/** Parses a positive integer flag. */
+export function int(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a non-negative integer.`);
+  return n;
+}
+
+/** Parses a number flag. */
+export function num(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`"${value}" is not a number.`);
+  return n;
+}
+
+/** Parses `1,2,3`. */
+export function intList(value: string): number[] {
+  return value.split(',').map((v) => int(v.trim()));
+}
+
+/** Parses `format=1,accuracy=1,consistency=1` into reward ids and weights. */
+export function rewardWeights(value: string): Array<{ id: string; weight: number }> {
+  return value.split(',').map((part) => {
+    const [id, w] = part.split('=');
+    if (!id || w === undefined || !Number.isFinite(Number(w))) {
+      throw new InvalidArgumentError(`"${part}" is not id=weight (e.g. format=0.333,accuracy=0.333,consistency=0.333).`);
+    }
+    return { id: id.trim(), weight: Number(w) };
+  });
+}
+
+/** The default composite reward of the paper: format, accuracy and consistency at 1/3 each. */
+export const DEFAULT_REWARDS = 'format=0.3333,accuracy=0.3333,consistency=0.3333';
+
+/** The run's logger and IPC sink (events reach the control plane when it started this process). */
+export function runIo(quiet = false): { logger: Logger; sink: ReturnType<typeof ipcEventSink> } {
+  return { logger: consoleLogger(quiet ? 'warn' : 'info'), sink: ipcEventSink() };
+}
+
+/** Creates the judge and the weighted rewards through the plugin registry (configs validated there). */
+export async function rewardsAndJudge(spec: string, judgeId: string | undefined): Promise<{ rewards: WeightedReward[]; judge?: Judge; container: Container }> {
+  const { registry } = await discoverPlugins();
+  const container = createRootContainer();
+  let judge: Judge | undefined;
+  if (judgeId && judgeId !== 'none') {
+    judge = await registry.create('judge', judgeId, {}, container);
+    container.register(JudgeToken, judge);
+  }
+  const rewards: WeightedReward[] = [];
+  for (const { id, weight } of rewardWeights(spec)) {
+    if (weight === 0) continue;
+    rewards.push({ reward: await registry.create('reward', id, {}, container), weight });
+  }
+  return { rewards, judge, container };
+}
+
+/** A checkpoint directory from a run directory or a checkpoint directory. */
+export function resolveCheckpoint(path: string): string {
+  const p = resolve(path);
+  if (existsSync(join(p, 'checkpoint', 'config.json'))) return join(p, 'checkpoint');
+  return p;
+}
