@@ -34,6 +34,9 @@ async function pluginGenerator(tree, options) {
     propertyName: n.propertyName,
     packageName: `@medad/plugin-${dirName}`,
     description: options.description || `A ${options.kind} plugin: ${options.name}`,
+    // Raw (unescaped) forms for JSON and TS string literals; templates use <%- %> with these.
+    descriptionJson: JSON.stringify(options.description || `A ${options.kind} plugin: ${options.name}`),
+    descriptionTs: JSON.stringify(options.description || `A ${options.kind} plugin: ${options.name}`).slice(1, -1).replace(/'/g, "\\'"),
     coreVersion: rootPkg.version || '0.1.0',
   };
   generateFiles(tree, path.join(__dirname, '..', 'files', 'common'), projectRoot, substitutions);

@@ -39,3 +39,12 @@ test('rejects bad kinds, bad names and existing folders with a fix', async () =>
   await generator(tree, { kind: 'reward', name: 'twice' });
   await assert.rejects(generator(tree, { kind: 'reward', name: 'twice' }), /already exists/);
 });
+
+test('descriptions with quotes and tags stay valid JSON and TypeScript, unescaped', async () => {
+  const tree = workspace();
+  const description = `Penalise "long" <think> text; it's simple`;
+  await generator(tree, { kind: 'reward', name: 'quoted', description });
+  assert.equal(readJson(tree, 'plugins/reward-quoted/package.json').description, description);
+  const src = tree.read('plugins/reward-quoted/src/index.ts', 'utf8');
+  assert.match(src, /description: 'Penalise \\"long\\" <think> text; it\\'s simple'/);
+});
