@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerDataCommands } from './commands/data.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerPluginsCommand } from './commands/plugins.js';
 import { registerTrainCommands } from './commands/train.js';
@@ -16,5 +18,7 @@ export function createProgram(): Command {
   registerPluginsCommand(program);
   registerTrainCommands(program);
   registerEvalCommand(program);
+  registerDataCommands(program);
+  registerDemoCommand(program);
   return program;
 }

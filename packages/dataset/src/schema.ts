@@ -56,9 +56,12 @@ export function validateSample(raw: unknown): SampleValidation {
   if (result.success) return { ok: true, sample: result.data as MedAdSample };
   return {
     ok: false,
-    issues: result.error.issues.map((i) => ({
-      field: i.path.length ? i.path.map(String).join('.') : '(sample)',
-      problem: i.code === 'invalid_type' && i.message.includes('received undefined') ? 'is missing' : i.message,
-    })),
+    issues: result.error.issues.map((i) => {
+      const top = i.path.length === 1 && typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)[String(i.path[0])] : null;
+      return {
+        field: i.path.length ? i.path.map(String).join('.') : '(sample)',
+        problem: top === undefined ? 'is missing' : i.message,
+      };
+    }),
   };
 }

@@ -19,11 +19,11 @@ export function isJpeg(bytes: Uint8Array): boolean {
 }
 
 /**
- * Decodes a PNG into a {@link RawImage}: 1 channel when every pixel is grey and opaque,
- * 4 when any pixel is transparent, 3 otherwise.
+ * Decodes a PNG into a {@link RawImage} with the file's colour layout: 1 channel for a greyscale
+ * file, 3 for colour, 4 when any pixel is transparent (16-bit files are scaled to 8 bits).
  */
 export function decodePng(bytes: Uint8Array, name = 'PNG'): RawImage {
-  let png: { width: number; height: number; data: Uint8Array };
+  let png: { width: number; height: number; data: Uint8Array; color?: boolean; palette?: boolean };
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (err) {
@@ -33,12 +33,9 @@ export function decodePng(bytes: Uint8Array, name = 'PNG'): RawImage {
     });
   }
   const { width, height, data } = png;
-  let grey = true;
+  const grey = !png.color && !png.palette;
   let opaque = true;
-  for (let i = 0; i < data.length; i += 4) {
-    if (data[i + 3] !== 255) opaque = false;
-    if (data[i] !== data[i + 1] || data[i] !== data[i + 2]) grey = false;
-  }
+  for (let i = 3; i < data.length && opaque; i += 4) if (data[i] !== 255) opaque = false;
   const channels = !opaque ? 4 : grey ? 1 : 3;
   if (channels === 4) return { width, height, channels, data: new Uint8Array(data) };
   const out = new Uint8Array(width * height * channels);

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { writePngFile } from '../image/codec.js';
+import { loadDatasetDir } from '../store.js';
+import { realFixture, tempDir } from '../medical/testing/fixtures.js';
+import { findingOfMask, importSegmentation } from './seg.js';
+import { importVolumes } from './volume.js';
+
+function square(size: number, boxes: Array<[number, number, number]>): Uint8Array {
+  const m = new Uint8Array(size * size);
+  for (const [x0, y0, s] of boxes) for (let y = y0; y < y0 + s; y++) for (let x = x0; x < x0 + s; x++) m[y * size + x] = 255;
+  return m;
+}
+
+describe('segmentation importer', () => {
+  const root = tempDir('seg');
+  const images = join(root, 'kvasir', 'images');
+  const masks = join(root, 'kvasir', 'masks');
+  mkdirSync(images, { recursive: true });
+  mkdirSync(masks, { recursive: true });
+  const rgb = (seed: number) => ({ width: 32, height: 32, channels: 3 as const, data: Uint8Array.from({ length: 32 * 32 * 3 }, (_, i) => (i * seed) % 251) });
+  const layouts: Record<string, Array<[number, number, number]>> = {
+    a: [[2, 2, 6]],
+    b: [[22, 24, 6]],
+    c: [[13, 13, 6]],
+    d: [[2, 2, 5], [24, 24, 5]],
+    e: [],
+  };
+  Object.entries(layouts).forEach(([name, boxes], i) => {
+    writePngFile(join(images, `${name}.png`), rgb(i + 3));
+    writePngFile(join(masks, name === 'b' ? 'b_mask.png' : `${name}.png`), { width: 32, height: 32, channels: 1, data: square(32, boxes) });
+  });
+  writePngFile(join(images, 'orphan.png'), rgb(9));
+  writeFileSync(join(images, 'broken.png'), 'not a png');
+  writePngFile(join(masks, 'broken.png'), { width: 32, height: 32, channels: 1, data: square(32, [[1, 1, 3]]) });
+
+  it('makes samples for all five tasks, the region from the mask centroid, and reports bad pairs', () => {
+    const out = join(root, 'out');
+    const r = importSegmentation({ images, masks, modality: 'Endoscopy', anatomy: 'Colon', pathology: 'Polyp', out });
+    assert.equal(r.imported, 5);
+    assert.deepEqual(r.skipped.map((s) => s.path.split('/').pop()).sort(), ['broken.png', 'orphan.png']);
+    assert.match(r.skipped.find((s) => s.path.endsWith('orphan.png'))!.reason, /no mask named orphan/);
+    const { samples, issues } = loadDatasetDir(out);
+    assert.equal(issues.length, 0);
+    const loc = Object.fromEntries(samples.filter((s) => s.task === 'lesion_localization').map((s) => [s.id, s.region]));
+    assert.deepEqual(loc, { 'a-localization': 'Left Upper', 'b-localization': 'Right Lower', 'c-localization': 'Center' });
+    const anomaly = Object.fromEntries(samples.filter((s) => s.task === 'anomaly_detection').map((s) => [s.id, s.options['ABCD'.indexOf(s.answer)]]));
+    assert.equal(anomaly['d-anomaly'], 'Multiple focal lesions');
+    assert.equal(anomaly['e-anomaly'], 'No abnormality');
+    assert.equal(anomaly['a-anomaly'], 'A single focal lesion');
+    const path = samples.find((s) => s.task === 'pathology_characterization')!;
+    assert.equal(path.options['ABCD'.indexOf(path.answer)], 'Polyp');
+    assert.deepEqual(r.byTask, { modality_classification: 5, anatomy_identification: 5, anomaly_detection: 5, lesion_localization: 3, pathology_characterization: 4 });
+    const splitOf = new Map<string, Set<string>>();
+    for (const s of samples) splitOf.set(s.image, (splitOf.get(s.image) ?? new Set()).add(s.split));
+    for (const [, splits] of splitOf) assert.equal(splits.size, 1);
+  });
+
+  it('ignores specks when counting lesions', () => {
+    const m = square(32, [[2, 2, 8], [30, 30, 1]]);
+    assert.equal(findingOfMask({ width: 32, height: 32, data: m }), 'A single focal lesion');
+  });
+});
+
+describe('DICOM and NIfTI importers (real files)', () => {
+  it('imports a real CT slice and skips a truncated copy and a NIfTI with reasons', async () => {
+    const dir = tempDir('dicom');
+    copyFileSync(realFixture('CT_small.dcm'), join(dir, 'ct.dcm'));
+    const bytes = (await import('node:fs')).readFileSync(realFixture('CT_small.dcm'));
+    writeFileSync(join(dir, 'cut.dcm'), bytes.subarray(0, 2000));
+    const out = join(dir, 'out');
+    const r = await importVolumes({ paths: [dir, realFixture('anatomical.nii')], format: 'dicom', out, anatomy: 'Brain' });
+    assert.equal(r.imported, 1);
+    assert.equal(r.skipped.length, 2);
+    assert.ok(r.skipped.some((s) => s.path.endsWith('cut.dcm')));
+    assert.ok(r.skipped.some((s) => /is a NIFTI file/.test(s.reason)));
+    const { samples } = loadDatasetDir(out);
+    const mod = samples.find((s) => s.task === 'modality_classification')!;
+    assert.equal(mod.options['ABCD'.indexOf(mod.answer)], 'CT');
+    assert.equal(samples.length, 2);
+  });
+
+  it('slices a real NIfTI volume into PNG samples split by volume', async () => {
+    const dir = tempDir('nifti');
+    const out = join(dir, 'out');
+    const r = await importVolumes({ paths: [realFixture('anatomical.nii')], format: 'nifti', out, modality: 'MRI', anatomy: 'Brain', slices: 'middle' });
+    assert.equal(r.imported, 1);
+    assert.equal(r.images, 1);
+    assert.deepEqual(r.byTask, { modality_classification: 1, anatomy_identification: 1 });
+    const { samples } = loadDatasetDir(out);
+    assert.ok(samples.every((s) => s.split === 'train'));
+  });
+});

@@ -1,0 +1,3 @@
+export * from './common.js';
+export * from './seg.js';
+export * from './volume.js';

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SeededRng, TASKS } from '@medad/core';
+import { OPTION_SETS } from './options.js';
+import { COT_FRAMES, QUESTION_TEMPLATES, composeCot, templatesComplete } from './templates.js';
+
+function containsWord(text: string, phrase: string): boolean {
+  const esc = phrase.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![a-z0-9-])${esc}(?![a-z0-9-])`).test(text.toLowerCase());
+}
+
+describe('question and CoT templates', () => {
+  it('has ten distinct paraphrases per task', () => {
+    assert.equal(templatesComplete(), true);
+    for (const t of TASKS) assert.equal(new Set(QUESTION_TEMPLATES[t]).size, 10, t);
+  });
+
+  it('never names an option of its task in a question', () => {
+    for (const t of TASKS)
+      for (const q of QUESTION_TEMPLATES[t])
+        for (const o of OPTION_SETS[t]) assert.equal(containsWord(q, o), false, `"${q}" names "${o}"`);
+  });
+
+  it('ends every chain of thought by naming the chosen option with its letter', () => {
+    const rng = new SeededRng(3);
+    for (let i = 0; i < COT_FRAMES.length * 3; i++) {
+      const cot = composeCot('bright bone and black air', 'C', 'CT', rng);
+      assert.ok(cot.endsWith('the answer is (C) CT.'), cot);
+      assert.ok(cot.includes('bright bone and black air'));
+    }
+  });
+});

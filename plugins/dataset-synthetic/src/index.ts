@@ -1,0 +1,5 @@
+export * from './catalog.js';
+export * from './plan.js';
+export * from './scene.js';
+export * from './synthesize.js';
+export * from './plugin.js';
