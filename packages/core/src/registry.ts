@@ -219,12 +219,13 @@ export interface DiscoveryResult {
  * `medad` field with `plugin: true` or `plugins: "<module>"`), imports them and registers every
  * exported plugin definition. Packages that fail to load are reported, not fatal.
  */
-export async function discoverPlugins(options: { root?: string; registry?: PluginRegistry } = {}): Promise<DiscoveryResult> {
-  const root = findProjectRoot(options.root);
+export async function discoverPlugins(options: { root?: string | string[]; registry?: PluginRegistry } = {}): Promise<DiscoveryResult> {
+  const starts = Array.isArray(options.root) ? options.root : [options.root ?? process.cwd()];
+  const roots = [...new Set(starts.map((s) => findProjectRoot(s)))];
   const registry = options.registry ?? new PluginRegistry();
   const failures: PluginLoadFailure[] = [];
   const seen = new Set<string>();
-  for (const dir of [...workspaceDirs(root), ...nodeModuleDirs(root)]) {
+  for (const dir of roots.flatMap((root) => [...workspaceDirs(root), ...nodeModuleDirs(root)])) {
     let real: string;
     try {
       if (!statSync(dir).isDirectory()) continue;

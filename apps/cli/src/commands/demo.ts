@@ -1,13 +1,13 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { consoleLogger, createRootContainer, discoverPlugins } from '@medad/core';
+import { consoleLogger, createRootContainer } from '@medad/core';
 import { JsonlDataset } from '@medad/dataset';
 import { aggregateSeeds, evaluate, resultsTable } from '@medad/evaluator';
 import { synthesizeAtomically } from '@medad/plugin-dataset-synthetic';
 import { trainConGrpo, trainSft } from '@medad/trainer';
 import { terminalProgress } from '../progress.js';
-import { int, rewardsAndJudge, DEFAULT_REWARDS } from './shared.js';
+import { discoverAll, int, rewardsAndJudge, DEFAULT_REWARDS } from './shared.js';
 
 /**
  * `medad demo`: the whole pipeline on embedded defaults — build the benchmark, SFT, Con-GRPO,
@@ -39,7 +39,7 @@ export function registerDemoCommand(program: Command): void {
       const rl = await trainConGrpo({ dataDir: data, outDir: join(dir, 'runs', 'con-grpo'), from: join(dir, 'runs', 'sft'), rewards, judge, seed: o.seed, steps: o.grpoSteps, progress: terminalProgress(), logger: log });
       rl.policy.dispose();
       log.info('stage 3/3: evaluation on the test split');
-      const { registry } = await discoverPlugins();
+      const { registry } = await discoverAll();
       const dataset = JsonlDataset.open(data);
       const rows = [];
       for (const [method, run] of [['SFT', 'sft'], ['SFT + Con-GRPO', 'con-grpo']] as const) {

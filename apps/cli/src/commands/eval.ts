@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createRootContainer, discoverPlugins, ErrorCode, MedadError, type Backbone, type Judge } from '@medad/core';
+import { createRootContainer, ErrorCode, MedadError, type Backbone, type Judge } from '@medad/core';
 import { JsonlDataset } from '@medad/dataset';
 import { evaluate, resultsTable, aggregateSeeds } from '@medad/evaluator';
 import { terminalProgress } from '../progress.js';
-import { intList, int, num, resolveCheckpoint } from './shared.js';
+import { discoverAll, intList, int, num, resolveCheckpoint } from './shared.js';
 
 /** `medad eval`: per-task accuracy, consistency, format, think-correctness over seeds. */
 export function registerEvalCommand(program: Command): void {
@@ -26,7 +26,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--out <dir>', 'write predictions.jsonl and eval.json here (an existing predictions file is resumed)')
     .option('--json', 'print the result as JSON')
     .action(async (o) => {
-      const { registry } = await discoverPlugins();
+      const { registry } = await discoverAll();
       const container = createRootContainer();
       let backboneId: string = o.backbone;
       let config: Record<string, unknown>;

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { PLUGIN_KINDS, discoverPlugins, type PluginKind } from '@medad/core';
+import { PLUGIN_KINDS, type PluginKind } from '@medad/core';
+import { discoverAll } from './shared.js';
 import { printTable } from '../table.js';
 
 /** `medad plugins [--kind K] [--json]`: lists discovered plugins. */
@@ -10,7 +11,7 @@ export function registerPluginsCommand(program: Command): void {
     .addOption(new Option('--kind <kind>', 'only plugins of this kind').choices([...PLUGIN_KINDS]))
     .option('--json', 'print JSON instead of a table')
     .action(async (opts: { kind?: PluginKind; json?: boolean }) => {
-      const { registry, failures } = await discoverPlugins();
+      const { registry, failures } = await discoverAll();
       const rows = registry.list(opts.kind);
       if (opts.json) {
         process.stdout.write(JSON.stringify({ plugins: rows, failures }, null, 2) + '\n');

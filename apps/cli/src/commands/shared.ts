@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { JudgeToken, consoleLogger, createRootContainer, discoverPlugins, ipcEventSink, type Container, type Judge, type Logger } from '@medad/core';
 import type { WeightedReward } from '@medad/trainer';
@@ -44,7 +45,7 @@ export function runIo(quiet = false): { logger: Logger; sink: ReturnType<typeof 
 
 /** Creates the judge and the weighted rewards through the plugin registry (configs validated there). */
 export async function rewardsAndJudge(spec: string, judgeId: string | undefined): Promise<{ rewards: WeightedReward[]; judge?: Judge; container: Container }> {
-  const { registry } = await discoverPlugins();
+  const { registry } = await discoverAll();
   const container = createRootContainer();
   let judge: Judge | undefined;
   if (judgeId && judgeId !== 'none') {
@@ -64,4 +65,12 @@ export function resolveCheckpoint(path: string): string {
   const p = resolve(path);
   if (existsSync(join(p, 'checkpoint', 'config.json'))) return join(p, 'checkpoint');
   return p;
+}
+
+/**
+ * Plugins visible from the working directory and from the installation this CLI belongs to,
+ * so `medad` finds the bundled plugins wherever it is run.
+ */
+export function discoverAll(): ReturnType<typeof discoverPlugins> {
+  return discoverPlugins({ root: [process.cwd(), fileURLToPath(new URL('../..', import.meta.url))] });
 }
