@@ -1,0 +1,15 @@
+// `npm run bench -- policy`: tfjs training/generation throughput and ORT generation, against the
+// ORT matmul roofline measured in the same run (keys name their units).
+import { benchOrt, benchPolicy } from '@medad/policy';
+
+export default async function policy({ log }) {
+  log('ORT roofline and ORT generation (small preset, KV cache)...');
+  const ort = await benchOrt();
+  log('tfjs training step and generation (small preset, batch 16)...');
+  const tfjs = await benchPolicy();
+  return {
+    ...ort,
+    ...tfjs,
+    train_fraction_of_ort_roofline: tfjs.train_gflops_effective / ort.ort_matmul_gflops,
+  };
+}
