@@ -15,7 +15,7 @@ import {
 } from '@medad/core';
 import { OrtPolicy, VlmPolicy, buildOnnxModels, generateTokens, type ComputeBackend, type GeneratedSequence, type VlmPreset } from '@medad/policy';
 import { groupRelativeAdvantage, zeroVarianceFraction, type AdvantageScale } from './grpo/advantage.js';
-import { grpoLoss, grpoStats, type LossAggregation } from './grpo/loss.js';
+import { grpoLoss, grpoStats, type GrpoLossInputs, type LossAggregation } from './grpo/loss.js';
 import { compositeReward, meanOf, type WeightedReward } from './grpo/rewards.js';
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
 import { encodeSamples, loadSplit, trainTokenizer, type EncodedSample } from './run/data.js';
@@ -210,17 +210,18 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
     const ref = refLogProbs ? pad(refLogProbs) : undefined;
     const adv = tf.tensor1d(advantages);
     const lossOpts = { epsilon: o.epsilon, epsilonHigh: o.epsilonHigh, beta: o.beta, aggregation: o.lossAggregation, maxCompletionLength: o.maxNewTokens };
+    // Current log-probs (differentiable) with the rollout's old and reference log-probs, all [rows, Lc].
+    const lossInputs = (): GrpoLossInputs => {
+      const { logProbs, mask } = policy.logProbs(prompts, completions);
+      const widen = (t: tf.Tensor2D): tf.Tensor2D => (Lc > t.shape[1] ? t.pad([[0, 0], [0, Lc - t.shape[1]]]) : t);
+      return { logProbs: widen(logProbs), oldLogProbs: old, refLogProbs: ref, mask: widen(mask), advantages: adv };
+    };
     let stats = { kl: 0, clipFraction: 0, meanRatio: 1 };
     let lossValue = 0;
     let gradNorm = 0;
     const hasSignal = advantages.some((a) => Math.abs(a) > 1e-9) || o.beta > 0;
     for (let pass = 0; pass < o.mu && hasSignal && completions.some((c) => c.length); pass++) {
-      const { value, grads } = tf.variableGrads(() => {
-        const { logProbs, mask } = policy.logProbs(prompts, completions.map((c) => (c.length ? c : [])));
-        const padded = Lc > logProbs.shape[1] ? logProbs.pad([[0, 0], [0, Lc - logProbs.shape[1]]]) : logProbs;
-        const m = Lc > mask.shape[1] ? mask.pad([[0, 0], [0, Lc - mask.shape[1]]]) : mask;
-        return grpoLoss({ logProbs: padded as tf.Tensor2D, oldLogProbs: old, refLogProbs: ref, mask: m as tf.Tensor2D, advantages: adv }, lossOpts);
-      }, vars);
+      const { value, grads } = tf.variableGrads(() => grpoLoss(lossInputs(), lossOpts), vars);
       lossValue = value.dataSync()[0]!;
       value.dispose();
       const named = new Map(Object.entries(grads).map(([k, g]) => [varNames.get(k)!, g]));
@@ -229,12 +230,7 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
       optimizer.apply(clipped.grads, o.lr);
       tf.dispose([...clipped.grads.values()]);
       if (pass === o.mu - 1) {
-        stats = tf.tidy(() => {
-          const { logProbs, mask } = policy.logProbs(prompts, completions);
-          const padded = Lc > logProbs.shape[1] ? logProbs.pad([[0, 0], [0, Lc - logProbs.shape[1]]]) : logProbs;
-          const m = Lc > mask.shape[1] ? mask.pad([[0, 0], [0, Lc - mask.shape[1]]]) : mask;
-          return grpoStats({ logProbs: padded as tf.Tensor2D, oldLogProbs: old, refLogProbs: ref, mask: m as tf.Tensor2D, advantages: adv }, lossOpts);
-        });
+        stats = tf.tidy(() => grpoStats(lossInputs(), lossOpts));
       }
     }
     tf.dispose([old, adv, ...(ref ? [ref] : [])]);
