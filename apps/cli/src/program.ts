@@ -4,6 +4,7 @@ import { registerDataCommands } from './commands/data.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerPluginsCommand } from './commands/plugins.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerTrainCommands } from './commands/train.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -20,5 +21,6 @@ export function createProgram(): Command {
   registerEvalCommand(program);
   registerDataCommands(program);
   registerDemoCommand(program);
+  registerServeCommand(program);
   return program;
 }

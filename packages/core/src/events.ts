@@ -36,8 +36,25 @@ export interface LogEvent {
   message: string;
 }
 
+/** A complete checkpoint was written (a run keeps its latest one at `path`). */
+export interface CheckpointEvent {
+  type: 'checkpoint';
+  runId: string;
+  step: number;
+  time: number;
+  path: string;
+}
+
+/** Facts about how a run executes, e.g. `{ backend: 'wasm' }`. */
+export interface InfoEvent {
+  type: 'info';
+  runId: string;
+  time: number;
+  info: Record<string, string | number>;
+}
+
 /** Any event a run emits. */
-export type RunEvent = MetricEvent | StatusEvent | LogEvent;
+export type RunEvent = MetricEvent | StatusEvent | LogEvent | CheckpointEvent | InfoEvent;
 
 /** Where runs send their events (a file, a database, a pub/sub channel...). */
 export interface EventSink {

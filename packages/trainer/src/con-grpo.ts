@@ -163,6 +163,7 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
   };
   writeFileSync(join(o.outDir, 'run.json'), JSON.stringify(runInfo, null, 2) + '\n');
   await o.sink?.emit({ type: 'status', runId, status: RunStatus.Running, time: Date.now(), message: `Con-GRPO on ${policy.backend}, rollouts via ${o.rollout}` });
+  await o.sink?.emit({ type: 'info', runId, time: Date.now(), info: { backend: policy.backend, rollout: o.rollout } });
 
   const encTrain = encodeSamples(policy, dataset.root, o.fixedIndices ? o.fixedIndices.map((i) => train[i]!) : train);
   const test = dataset.list('test');
@@ -270,6 +271,7 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
     metrics.append(row);
     if (step % o.saveEvery === 0 || isLast) {
       await saveTrainingCheckpoint(o.outDir, policy, optimizer, { kind: 'con-grpo', step, rng: rng.getState(), seed: o.seed, options: runInfo.options, savedAt: new Date().toISOString() });
+      await o.sink?.emit({ type: 'checkpoint', runId, step, time: Date.now(), path: checkpointDir(o.outDir) });
     }
     await o.sink?.emit({ type: 'metric', runId, step, time: Date.now(), values: Object.fromEntries(Object.entries(row).filter(([, v]) => typeof v === 'number')) as Record<string, number> });
     progress.update(step, { reward: row.reward_mean as number, kl: row.kl as number });

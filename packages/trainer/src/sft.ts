@@ -133,6 +133,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   };
   writeFileSync(join(o.outDir, 'run.json'), JSON.stringify(runInfo, null, 2) + '\n');
   await emit({ type: 'status', runId, status: RunStatus.Running, time: Date.now(), message: `SFT on ${policy.backend}` });
+  await emit({ type: 'info', runId, time: Date.now(), info: { backend: policy.backend } });
 
   const encTrain = encodeSamples(policy, dataset.root, train);
   const evalRng = new SeededRng(o.seed + 17);
@@ -140,8 +141,10 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   const varNames = new Map([...params].map(([name, v]) => [v.name, name]));
   const vars = [...params.values()];
   const rng = state ? SeededRng.fromState(state.rng) : new SeededRng(o.seed);
-  const save = async (step: number): Promise<void> =>
-    saveTrainingCheckpoint(o.outDir, policy, optimizer, { kind: 'sft', step, rng: rng.getState(), seed: o.seed, options: runInfo.options, savedAt: new Date().toISOString() });
+  const save = async (step: number): Promise<void> => {
+    await saveTrainingCheckpoint(o.outDir, policy, optimizer, { kind: 'sft', step, rng: rng.getState(), seed: o.seed, options: runInfo.options, savedAt: new Date().toISOString() });
+    await emit({ type: 'checkpoint', runId, step, time: Date.now(), path: checkpointDir(o.outDir) });
+  };
 
   progress.start(o.steps, 'sft');
   let step = startStep;

@@ -11,7 +11,7 @@ import { discoverAll, intList, int, num, resolveCheckpoint } from './shared.js';
 export function registerEvalCommand(program: Command): void {
   program
     .command('eval')
-    .description('evaluate a checkpoint (or any OpenAI-compatible model) on the test split; resumable with --out')
+    .description('evaluate a checkpoint (or any OpenAI-compatible model) on a split (default test); resumable with --out')
     .option('--checkpoint <dir>', 'run directory or checkpoint (tfjs weights, or a directory with exported ONNX files)')
     .requiredOption('--data <dir>', 'dataset directory')
     .addOption(new Option('--backbone <id>', 'backbone plugin (auto: onnx if the directory holds decoder_model.onnx, else tfjs-vlm)').default('auto'))
@@ -21,7 +21,8 @@ export function registerEvalCommand(program: Command): void {
     .option('--sample', 'sampled decoding (one run per seed) instead of greedy')
     .option('--temperature <x>', 'sampling temperature with --sample', num, 1)
     .option('--judge <id>', 'judge plugin for the consistency rate (none to skip)', 'rule')
-    .option('--limit <n>', 'only the first N test samples', int)
+    .addOption(new Option('--split <split>', 'which split to answer').choices(['test', 'train']).default('test'))
+    .option('--limit <n>', 'only the first N samples of the split', int)
     .option('--batch-size <n>', 'prompts per generate call', int, 16)
     .option('--out <dir>', 'write predictions.jsonl and eval.json here (an existing predictions file is resumed)')
     .option('--json', 'print the result as JSON')
@@ -50,6 +51,7 @@ export function registerEvalCommand(program: Command): void {
         decoding: o.sample ? 'sample' : 'greedy',
         seeds: o.seeds,
         temperature: o.temperature,
+        split: o.split,
         limit: o.limit,
         batchSize: o.batchSize,
         outDir: o.out ? resolve(o.out) : undefined,

@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ErrorCode, MedadError, findProjectRoot } from '@medad/core';
+import { tokensFromEnv, type Role } from './http/auth.js';
+
+/** Request limits enforced at the HTTP and GraphQL edges. */
+export interface RequestLimits {
+  /** Largest accepted request body, in bytes. */
+  maxBodyBytes: number;
+  /** Deepest selection nesting accepted. */
+  maxDepth: number;
+  /** Largest estimated cost (fields × list sizes) accepted. */
+  maxCost: number;
+}
+
+/** Everything the control plane is configured with. */
+export interface ServerConfig {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Holds the embedded database (`db/`), runs (`runs/<id>/`) and built datasets (`datasets/<name>/`). */
+  dataDir: string;
+  /** PostgreSQL connection string; the embedded PGlite is used when absent. */
+  databaseUrl?: string;
+  /** Redis connection string; runs go through BullMQ to `medad worker` processes when set. */
+  redisUrl?: string;
+  /** Runs executing at once (local child processes). */
+  concurrency: number;
+  tokens: Map<string, Role>;
+  /** Dataset paths given in inputs must be inside one of these. */
+  datasetRoots: string[];
+  /** Checkpoint paths given in inputs must be inside one of these. */
+  checkpointRoots: string[];
+  /** The CLI script forked for each run (apps/cli/bin/medad.js unless MEDAD_RUN_CLI overrides it, e.g. a wrapper). */
+  runCli: string;
+  /** Working directory of run processes. */
+  projectRoot: string;
+  /** Extra modules whose exported plugin definitions are registered (MEDAD_PLUGIN_MODULES, path-separated). */
+  pluginModules: string[];
+  /** Static dashboard files served at `/` (none when undefined). */
+  dashboardDir?: string;
+  limits: RequestLimits;
+  /** SIGTERM → SIGKILL grace for cancelled runs and at shutdown (ms). */
+  killGraceMs: number;
+  /** How long shutdown waits for open HTTP requests (ms). */
+  drainMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+/** Settings a caller (CLI flags, tests) may override; the rest comes from the environment. */
+export type ServerConfigInput = Partial<Omit<ServerConfig, 'limits'>> & { limits?: Partial<RequestLimits> };
+
+const DEFAULT_LIMITS: RequestLimits = { maxBodyBytes: 1_000_000, maxDepth: 12, maxCost: 50_000 };
+
+function intSetting(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new MedadError(ErrorCode.BadUserInput, `${name}=${raw} is not an integer in [${min}, ${max}]`, { fix: `set ${name} to an integer between ${min} and ${max}` });
+  }
+  return n;
+}
+
+const list = (raw: string | undefined): string[] => (raw ? raw.split(delimiter).map((s) => s.trim()).filter(Boolean).map((p) => resolve(p)) : []);
+
+/** The default dashboard build (apps/dashboard/public), when present. */
+function defaultDashboardDir(projectRoot: string): string | undefined {
+  const dir = join(projectRoot, 'apps', 'dashboard', 'public');
+  return existsSync(join(dir, 'index.html')) ? dir : undefined;
+}
+
+/** Resolves the server config from overrides and the environment (MEDAD_*, DATABASE_URL, REDIS_URL). */
+export function resolveConfig(input: ServerConfigInput = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const projectRoot = input.projectRoot ?? findProjectRoot(here);
+  const dataDir = resolve(input.dataDir ?? env.MEDAD_DATA_DIR ?? join(projectRoot, '.medad'));
+  const port = intSetting(input.port !== undefined ? 'port' : 'MEDAD_PORT', input.port !== undefined ? String(input.port) : env.MEDAD_PORT, 4000, 0, 65535);
+  const concurrency = intSetting(input.concurrency !== undefined ? 'concurrency' : 'MEDAD_CONCURRENCY', input.concurrency !== undefined ? String(input.concurrency) : env.MEDAD_CONCURRENCY, 1, 1, 64);
+  return {
+    host: input.host ?? env.MEDAD_HOST ?? '127.0.0.1',
+    port,
+    dataDir,
+    databaseUrl: input.databaseUrl ?? (env.DATABASE_URL || undefined),
+    redisUrl: input.redisUrl ?? (env.REDIS_URL || undefined),
+    concurrency,
+    tokens: input.tokens ?? tokensFromEnv(env),
+    datasetRoots: input.datasetRoots ?? [join(dataDir, 'datasets'), ...list(env.MEDAD_DATASET_ROOTS)],
+    checkpointRoots: input.checkpointRoots ?? [join(dataDir, 'runs'), ...list(env.MEDAD_CHECKPOINT_ROOTS)],
+    runCli: resolve(input.runCli ?? env.MEDAD_RUN_CLI ?? join(projectRoot, 'apps', 'cli', 'bin', 'medad.js')),
+    projectRoot,
+    pluginModules: input.pluginModules ?? list(env.MEDAD_PLUGIN_MODULES),
+    dashboardDir: input.dashboardDir ?? defaultDashboardDir(projectRoot),
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxBodyBytes: intSetting('MEDAD_MAX_BODY_BYTES', env.MEDAD_MAX_BODY_BYTES, DEFAULT_LIMITS.maxBodyBytes, 1024, 100_000_000),
+      ...input.limits,
+    },
+    killGraceMs: input.killGraceMs ?? 5000,
+    drainMs: input.drainMs ?? 10_000,
+    logLevel: input.logLevel ?? ((env.MEDAD_LOG_LEVEL as ServerConfig['logLevel'] | undefined) ?? 'info'),
+  };
+}

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { startControlPlane, type ControlPlane } from '../app.js';
+import { FIXTURE_CLI, freshDataDir, gql, redisServerPath, startRedis, testRegistry, waitFor, wsClient, type TestRedis } from '../testing/index.js';
+import { startWorker, type RunWorker } from './redis.js';
+
+const missing = redisServerPath() ? false : 'redis-server not installed (apt-get install -y redis-server) — BullMQ queue tests skipped';
+
+describe('REDIS_URL: runs go through BullMQ to a worker, metrics come back over pub/sub', { skip: missing }, () => {
+  let redis: TestRedis;
+  let cp: ControlPlane;
+  let worker: RunWorker;
+  let dataDir: string;
+  before(async () => {
+    redis = await startRedis();
+    dataDir = await freshDataDir();
+    process.env.MEDAD_FIXTURE_STEP_MS = '15';
+    cp = await startControlPlane({ port: 0, dataDir, runCli: FIXTURE_CLI, logLevel: 'silent', redisUrl: redis.url, killGraceMs: 2000 }, { registry: testRegistry() });
+    worker = await startWorker({ redisUrl: redis.url, name: 'test-worker', concurrency: 1 });
+  });
+  after(async () => {
+    await cp.close();
+    await worker.close();
+    await redis.stop();
+    delete process.env.MEDAD_FIXTURE_STEP_MS;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('a run queued by mutation is executed by the worker, streams metrics to a subscriber and is stored', async () => {
+    const ds = (await gql(cp.url, 'mutation { buildDataset(input: { name: "rq", samples: 20 }) { id } }')).data?.buildDataset.id;
+    const sft = (await gql(cp.url, `mutation { startSftRun(input: { dataset: { fromRun: "${ds}" }, hyper: { steps: 10, checkpointEvery: 5 } }) { id } }`)).data?.startSftRun.id;
+    const client = wsClient(cp.url);
+    const steps: number[] = [];
+    try {
+      for await (const ev of client.iterate<{ trainingMetrics: { step: number } }>({ query: `subscription { trainingMetrics(runId: "${sft}", fromStep: 1) { step } }` })) {
+        steps.push(ev.data!.trainingMetrics.step);
+      }
+    } finally {
+      await client.dispose();
+    }
+    assert.deepEqual(steps, Array.from({ length: 10 }, (_, i) => i + 1));
+    const run = await gql(cp.url, `{ run(id: "${sft}") { status worker metricCount checkpoints { step } } }`);
+    assert.deepEqual(run.data?.run, { status: 'SUCCEEDED', worker: 'test-worker', metricCount: 10, checkpoints: [{ step: 10 }] });
+  });
+
+  test('cancelRun reaches the child on the worker over the control channel', async () => {
+    const ds = (await gql(cp.url, '{ datasets { id } }')).data?.datasets[0].id;
+    const id = (await gql(cp.url, `mutation { startSftRun(input: { dataset: { id: "${ds}" }, hyper: { steps: 1000 } }) { id } }`)).data?.startSftRun.id;
+    await waitFor(async () => (await cp.store.metricCount(id)) >= 3, 'the remote run to report metrics');
+    const cancelled = await gql(cp.url, `mutation { cancelRun(id: "${id}") { status worker } }`);
+    assert.deepEqual(cancelled.data?.cancelRun, { status: 'CANCELLED', worker: 'test-worker' });
+    assert.ok((await cp.store.metricCount(id)) < 1000);
+  });
+});

@@ -1,0 +1,140 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { MedadError, errorMessage, type Logger } from '@medad/core';
+import { GRAPHQL_CODES } from '../graphql/errors.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { UNAUTHENTICATED, type Principal, type TokenAuth } from './auth.js';
+import { serveStatic } from './static.js';
+
+/** What the HTTP handler serves. */
+export interface HttpHandlerOptions {
+  apollo: ApolloServer<GraphQLContext>;
+  auth: TokenAuth;
+  maxBodyBytes: number;
+  /** Builds the per-request context (a child DI container) for a caller. */
+  context: (principal: Principal) => GraphQLContext;
+  /** `/healthz` body; throws or returns ok:false when unhealthy. */
+  health: () => Promise<{ ok: boolean } & Record<string, unknown>>;
+  dashboardDir?: string;
+  logger: Logger;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code: string,
+    readonly fix?: string,
+  ) {
+    super(message);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function sendGraphQLError(res: ServerResponse, err: HttpError, headers: Record<string, string> = {}): void {
+  sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code: err.code, ...(err.fix ? { fix: err.fix } : {}) } }] }, headers);
+}
+
+/** Reads the body up to `max` bytes; a larger body is refused with 413 before it is all read. */
+function readBody(req: IncomingMessage, max: number): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) {
+    return Promise.reject(new HttpError(413, `Request body of ${declared} bytes exceeds the limit of ${max} bytes`, 'PAYLOAD_TOO_LARGE', 'send a smaller request (or raise MEDAD_MAX_BODY_BYTES)'));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        reject(new HttpError(413, `Request body exceeds the limit of ${max} bytes`, 'PAYLOAD_TOO_LARGE', 'send a smaller request (or raise MEDAD_MAX_BODY_BYTES)'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function principalOf(auth: TokenAuth, req: IncomingMessage): Principal {
+  try {
+    return auth.authenticate(req.headers.authorization);
+  } catch (err) {
+    if (err instanceof MedadError) {
+      const unauth = err.details.auth === UNAUTHENTICATED.auth;
+      throw new HttpError(unauth ? 401 : GRAPHQL_CODES[err.code].http, err.message.replace(/\. Fix: .*$/, ''), unauth ? 'UNAUTHENTICATED' : GRAPHQL_CODES[err.code].code, err.fix);
+    }
+    throw err;
+  }
+}
+
+async function graphqlRequest(o: HttpHandlerOptions, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const method = req.method ?? 'GET';
+  if (method !== 'GET' && method !== 'POST') {
+    throw new HttpError(405, `Method ${method} is not allowed on /graphql`, 'METHOD_NOT_ALLOWED', 'use GET for queries or POST for queries and mutations');
+  }
+  const principal = principalOf(o.auth, req);
+  let body: unknown;
+  if (method === 'POST') {
+    const text = await readBody(req, o.maxBodyBytes);
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json' && type !== 'application/graphql-response+json') {
+      throw new HttpError(415, `Content-Type "${type || '(none)'}" is not supported`, 'UNSUPPORTED_MEDIA_TYPE', 'send the request as application/json');
+    }
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new HttpError(400, 'The request body is not valid JSON', 'BAD_REQUEST', 'send { "query": "...", "variables": {...} } as JSON');
+    }
+  }
+  const headers = new HeaderMap();
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+  const response = await o.apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method, headers, search: url.search, body },
+    context: async () => o.context(principal),
+  });
+  for (const [k, v] of response.headers) res.setHeader(k, v);
+  res.statusCode = response.status ?? 200;
+  if (response.body.kind === 'complete') {
+    res.end(response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+/** The node:http request handler: `/graphql` (Apollo), `/healthz`, and the dashboard at `/`. */
+export function createHttpHandler(o: HttpHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const started = Date.now();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const done = (): void => o.logger.debug('http request', { method: req.method, path: url.pathname, status: res.statusCode, ms: Date.now() - started });
+    res.once('finish', done);
+    void (async () => {
+      try {
+        if (url.pathname === '/graphql') return await graphqlRequest(o, req, res, url);
+        if (url.pathname === '/healthz') {
+          const h = await o.health().catch((err: unknown) => ({ ok: false, error: errorMessage(err) }));
+          return sendJson(res, h.ok ? 200 : 503, h, { 'cache-control': 'no-store' });
+        }
+        if (o.dashboardDir && (req.method === 'GET' || req.method === 'HEAD') && serveStatic(o.dashboardDir, url.pathname, res)) return;
+        sendJson(res, 404, { error: `Nothing at ${url.pathname}`, fix: 'GraphQL is at /graphql, health at /healthz' });
+      } catch (err) {
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        if (err instanceof HttpError) return sendGraphQLError(res, err, err.status === 413 ? { connection: 'close' } : {});
+        o.logger.error('request failed', { path: url.pathname, error: errorMessage(err) });
+        sendGraphQLError(res, new HttpError(500, 'Internal server error (see the server log)', 'INTERNAL_SERVER_ERROR'));
+      }
+    })();
+  };
+}

@@ -1,0 +1,12 @@
+export { startControlPlane, type ControlPlane, type ControlPlaneDeps } from './app.js';
+export { resolveConfig, type ServerConfig, type ServerConfigInput, type RequestLimits } from './config.js';
+export { queueDemoPipeline, type DemoOptions } from './demo.js';
+export { RunKind, type RunRecord, type MetricRow } from './domain.js';
+export { runCommand, RUN_CONFIG_FILE, type RunCommand } from './execution/run-commands.js';
+export { buildControlPlaneSchema, schemaSdl } from './graphql/schema.js';
+export { GRAPHQL_CODES } from './graphql/errors.js';
+export { openStore, type StoreLocation } from './store/open.js';
+export type { Store } from './store/store.js';
+export { serve, type ServeOptions } from './serve.js';
+export { runWorker } from './worker.js';
+export { startWorker, RedisLauncher, type WorkerOptions, type RunWorker } from './execution/redis.js';

@@ -1,0 +1,156 @@
+import { Arg, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import { inject, injectable } from 'tsyringe';
+import type { MetricRow, RunRecord } from '../domain.js';
+import { EventBus, isFinalStatus, type StatusChange } from '../execution/event-bus.js';
+import { merge } from '../execution/merge.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { StoreToken } from '../graphql/tokens.js';
+import type { Store } from '../store/store.js';
+import { toEvaluation } from './evaluation.js';
+import { BuildDatasetInput, ConGrpoRunInput, EvaluationInput, RunFilter, SftRunInput } from './run.input.js';
+import { RunService } from './run.service.js';
+import { Checkpoint, Evaluation, MetricPoint, RunConnection, RunEventEntry, RunStatusChange, RunType } from './run.type.js';
+
+type Ctx = SubscribeResolverData<unknown, Record<string, unknown>, GraphQLContext>;
+
+/**
+ * Live metrics of a run: first the stored rows from `fromStep` (when given), then new rows as
+ * they arrive; ends once the run reaches a final status.
+ */
+async function* metricStream({ args, context }: Ctx): AsyncGenerator<MetricRow> {
+  const runId = String(args.runId);
+  const bus = context.container.resolve(EventBus);
+  const store = context.container.resolve<Store>(StoreToken);
+  const live = merge(bus.subscribe('metrics', runId), bus.subscribe('status', runId));
+  try {
+    const run = await store.getRun(runId);
+    if (!run) return;
+    let last = -Infinity;
+    if (typeof args.fromStep === 'number') {
+      for (const row of await store.metrics(runId)) {
+        if (row.step < args.fromStep) continue;
+        last = row.step;
+        yield row;
+      }
+    }
+    if (isFinalStatus(run.status)) return;
+    for await (const item of live) {
+      if (item.from === 'b') {
+        if (isFinalStatus(item.value.status)) return;
+        continue;
+      }
+      if (item.value.step <= last) continue; // already replayed from the store
+      yield item.value;
+    }
+  } finally {
+    await live.return(undefined);
+  }
+}
+
+/** Runs: queries, mutations, per-run fields and subscriptions. */
+@injectable()
+@Resolver(() => RunType)
+export class RunResolver {
+  constructor(
+    private readonly service: RunService,
+    @inject(StoreToken) private readonly store: Store,
+  ) {}
+
+  @Query(() => RunConnection, { description: 'Runs, newest first (Relay connection).' })
+  async runs(
+    @Arg('filter', () => RunFilter, { nullable: true }) filter: RunFilter | undefined,
+    @Arg('first', () => Int, { defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | undefined,
+  ): Promise<RunConnection> {
+    const page = await this.service.list(filter, first, after ?? undefined);
+    return {
+      edges: page.edges,
+      totalCount: page.totalCount,
+      pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: false, startCursor: page.edges[0]?.cursor ?? null, endCursor: page.edges.at(-1)?.cursor ?? null },
+    };
+  }
+
+  @Query(() => RunType, { nullable: true })
+  run(@Arg('id', () => ID) id: string): Promise<RunRecord | undefined> {
+    return this.service.get(id);
+  }
+
+  @FieldResolver(() => Int, { nullable: true, description: 'Wall time of the last attempt (so far, while running), in ms.' })
+  durationMs(@Root() run: RunRecord): number | null {
+    if (!run.startedAt) return null;
+    return (run.finishedAt ?? new Date()).getTime() - run.startedAt.getTime();
+  }
+
+  @FieldResolver(() => [Checkpoint])
+  checkpoints(@Root() run: RunRecord): Promise<Checkpoint[]> {
+    return this.store.checkpoints(run.id);
+  }
+
+  @FieldResolver(() => [MetricPoint], { description: 'Metric rows in step order; downsample: at most that many evenly spaced rows.' })
+  metrics(@Root() run: RunRecord, @Arg('downsample', () => Int, { nullable: true }) downsample?: number): Promise<MetricRow[]> {
+    return this.service.metrics(run.id, downsample ?? undefined);
+  }
+
+  @FieldResolver(() => Int)
+  metricCount(@Root() run: RunRecord): Promise<number> {
+    return this.store.metricCount(run.id);
+  }
+
+  @FieldResolver(() => Evaluation, { nullable: true, description: 'The per-task table of an EVAL run once it succeeded.' })
+  async evaluation(@Root() run: RunRecord): Promise<Evaluation | null> {
+    const e = await this.store.evaluation(run.id);
+    return e ? toEvaluation(e.result) : null;
+  }
+
+  @FieldResolver(() => [RunEventEntry], { description: 'Status changes and log lines, oldest first.' })
+  events(@Root() run: RunRecord, @Arg('last', () => Int, { defaultValue: 50 }) last: number): Promise<RunEventEntry[]> {
+    return this.store.events(run.id, Math.max(1, Math.min(last, 1000)));
+  }
+
+  @Mutation(() => RunType, { description: 'Queue `medad data synth` (the embedded benchmark).' })
+  buildDataset(@Arg('input', () => BuildDatasetInput) input: BuildDatasetInput): Promise<RunRecord> {
+    return this.service.buildDataset(input);
+  }
+
+  @Mutation(() => RunType, { description: 'Queue stage 1: supervised fine-tuning on CoT + answer.' })
+  startSftRun(@Arg('input', () => SftRunInput) input: SftRunInput): Promise<RunRecord> {
+    return this.service.startSft(input);
+  }
+
+  @Mutation(() => RunType, { description: 'Queue stage 2: Con-GRPO from an SFT checkpoint.' })
+  startConGrpoRun(@Arg('input', () => ConGrpoRunInput) input: ConGrpoRunInput): Promise<RunRecord> {
+    return this.service.startConGrpo(input);
+  }
+
+  @Mutation(() => RunType, { description: 'Queue an evaluation of a checkpoint.' })
+  startEvaluation(@Arg('input', () => EvaluationInput) input: EvaluationInput): Promise<RunRecord> {
+    return this.service.startEvaluation(input);
+  }
+
+  @Mutation(() => RunType, { description: 'Cancel a queued run, or stop a running one (SIGTERM, then SIGKILL).' })
+  cancelRun(@Arg('id', () => ID) id: string): Promise<RunRecord> {
+    return this.service.cancel(id);
+  }
+
+  @Mutation(() => RunType, { description: 'Queue a FAILED, CANCELLED or INTERRUPTED run again; it continues from its last checkpoint.' })
+  resumeRun(@Arg('id', () => ID) id: string): Promise<RunRecord> {
+    return this.service.resume(id);
+  }
+
+  @Subscription(() => MetricPoint, { subscribe: metricStream, description: 'Metric rows of a run as they are reported; ends when the run ends.' })
+  trainingMetrics(
+    @Root() row: MetricRow,
+    @Arg('runId', () => ID) _runId: string,
+    @Arg('fromStep', () => Int, { nullable: true, description: 'Replay stored rows from this step first.' }) _fromStep?: number,
+  ): MetricRow {
+    return row;
+  }
+
+  @Subscription(() => RunStatusChange, {
+    subscribe: ({ args, context }: Ctx) => context.container.resolve(EventBus).subscribe('status', args.runId ? String(args.runId) : '*'),
+    description: 'Status changes of one run, or of every run when runId is omitted.',
+  })
+  runStatus(@Root() change: StatusChange, @Arg('runId', () => ID, { nullable: true }) _runId?: string): StatusChange {
+    return change;
+  }
+}

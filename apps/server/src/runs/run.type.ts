@@ -1,0 +1,181 @@
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Field, Float, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { RunStatus } from '@medad/core';
+import { RunKind } from '../domain.js';
+
+/** An enum object whose GraphQL value names are its values (QUEUED, SFT...), whatever the TS key spelling. */
+function byValue<E extends Record<string, string>>(e: E): Record<string, E[keyof E]> {
+  return Object.fromEntries(Object.values(e).map((v) => [v, v])) as Record<string, E[keyof E]>;
+}
+
+/** RunKind as registered with GraphQL. */
+export const RunKindEnum = byValue(RunKind);
+/** RunStatus as registered with GraphQL. */
+export const RunStatusEnum = byValue(RunStatus);
+registerEnumType(RunKindEnum, { name: 'RunKind', description: 'What a run does.' });
+registerEnumType(RunStatusEnum, { name: 'RunStatus', description: 'Lifecycle of a run.' });
+
+/** A run (dataset build, SFT, Con-GRPO or evaluation); its other fields are resolved by RunResolver. */
+@ObjectType('Run')
+export class RunType {
+  @Field(() => ID)
+  id!: string;
+  @Field(() => RunKindEnum)
+  kind!: RunKind;
+  @Field(() => RunStatusEnum)
+  status!: RunStatus;
+  @Field(() => String, { nullable: true, description: 'Why the run ended as it did (exit code, signal and last stderr lines on failure).' })
+  statusMessage!: string | null;
+  @Field(() => GraphQLJSONObject, { description: 'The validated config the run was started with.' })
+  config!: Record<string, unknown>;
+  @Field(() => [String], { nullable: true, description: 'The child command of the last attempt (after `medad`).' })
+  command!: string[] | null;
+  @Field(() => String, { description: 'Directory with the run outputs and logs.' })
+  dir!: string;
+  @Field(() => String, { nullable: true, description: 'Compute backend the run reported (wasm, tensorflow, ort-cpu...).' })
+  backend!: string | null;
+  @Field(() => ID, { nullable: true })
+  dependsOn!: string | null;
+  @Field(() => Int)
+  attempts!: number;
+  @Field(() => Int, { nullable: true, description: 'Process id while running.' })
+  pid!: number | null;
+  @Field(() => String, { nullable: true })
+  worker!: string | null;
+  @Field(() => GraphQLISODateTime)
+  createdAt!: Date;
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  startedAt!: Date | null;
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  finishedAt!: Date | null;
+}
+
+/** All the scalars a run reported at one step. */
+@ObjectType()
+export class MetricPoint {
+  @Field(() => ID)
+  runId!: string;
+  @Field(() => Int)
+  step!: number;
+  @Field(() => GraphQLISODateTime)
+  time!: Date;
+  @Field(() => GraphQLJSONObject, { description: 'Metric name → value (loss, reward, kl, accuracy...).' })
+  values!: Record<string, number>;
+}
+
+/** A checkpoint a training run saved. */
+@ObjectType()
+export class Checkpoint {
+  @Field(() => Int)
+  step!: number;
+  @Field(() => String)
+  path!: string;
+  @Field(() => GraphQLISODateTime)
+  createdAt!: Date;
+}
+
+/** A status change or log line of a run. */
+@ObjectType()
+export class RunEventEntry {
+  @Field(() => String, { description: 'status or log' })
+  type!: string;
+  @Field(() => RunStatusEnum, { nullable: true })
+  status!: RunStatus | null;
+  @Field(() => String, { nullable: true })
+  level!: string | null;
+  @Field(() => String, { nullable: true })
+  message!: string | null;
+  @Field(() => GraphQLISODateTime)
+  time!: Date;
+}
+
+/** A run changed status (subscription payload). */
+@ObjectType()
+export class RunStatusChange {
+  @Field(() => ID)
+  runId!: string;
+  @Field(() => RunKindEnum)
+  kind!: RunKind;
+  @Field(() => RunStatusEnum)
+  status!: RunStatus;
+  @Field(() => String, { nullable: true })
+  message!: string | null;
+  @Field(() => GraphQLISODateTime)
+  time!: Date;
+}
+
+/** A metric as mean ± sample std over seeds (percent). */
+@ObjectType()
+export class Score {
+  @Field(() => Float, { nullable: true })
+  mean!: number | null;
+  @Field(() => Float, { nullable: true })
+  std!: number | null;
+}
+
+/** Accuracy on one of the five MedAD tasks. */
+@ObjectType()
+export class TaskScore {
+  @Field(() => String, { description: 'anatomy_identification, modality_classification, anomaly_detection, pathology_characterization or lesion_localization.' })
+  task!: string;
+  @Field(() => Float, { nullable: true })
+  mean!: number | null;
+  @Field(() => Float, { nullable: true })
+  std!: number | null;
+}
+
+/** An evaluation's table (the paper's Table 1 row): per task, overall, consistency, format. */
+@ObjectType()
+export class Evaluation {
+  @Field(() => Score)
+  overall!: Score;
+  @Field(() => [TaskScore])
+  perTask!: TaskScore[];
+  @Field(() => Score, { nullable: true })
+  consistency!: Score | null;
+  @Field(() => Score, { nullable: true })
+  formatRate!: Score | null;
+  @Field(() => Float, { nullable: true })
+  invalidRate!: number | null;
+  @Field(() => Score, { nullable: true })
+  thinkCorrectness!: Score | null;
+  @Field(() => [Int])
+  seeds!: number[];
+  @Field(() => Int, { nullable: true, description: 'Questions evaluated per seed.' })
+  n!: number | null;
+  @Field(() => GraphQLJSONObject, { description: 'eval.json as written by the evaluation.' })
+  raw!: Record<string, unknown>;
+}
+
+/** Relay page info. */
+@ObjectType()
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+  @Field(() => Boolean)
+  hasPreviousPage!: boolean;
+  @Field(() => String, { nullable: true })
+  startCursor!: string | null;
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+/** A run and its cursor. */
+@ObjectType()
+export class RunEdge {
+  @Field(() => String)
+  cursor!: string;
+  @Field(() => RunType)
+  node!: RunType;
+}
+
+/** A page of runs, newest first. */
+@ObjectType()
+export class RunConnection {
+  @Field(() => [RunEdge])
+  edges!: RunEdge[];
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+  @Field(() => Int, { description: 'Runs matching the filter, over all pages.' })
+  totalCount!: number;
+}

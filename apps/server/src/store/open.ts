@@ -1,0 +1,22 @@
+import { join } from 'node:path';
+import { SqlStore, type Store } from './store.js';
+import { openPglite, openPostgres } from './sql-client.js';
+
+/** Where the store lives: PostgreSQL when `databaseUrl` is set, else PGlite under `dataDir/db`. */
+export interface StoreLocation {
+  databaseUrl?: string;
+  dataDir: string;
+  /** Override the PGlite directory (default `<dataDir>/db`). */
+  pgliteDir?: string;
+}
+
+/** Opens and migrates the control plane's store. */
+export async function openStore(loc: StoreLocation): Promise<Store> {
+  const client = loc.databaseUrl ? await openPostgres(loc.databaseUrl) : await openPglite(loc.pgliteDir ?? join(loc.dataDir, 'db'));
+  try {
+    return await SqlStore.open(client);
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    throw err;
+  }
+}

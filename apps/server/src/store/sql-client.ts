@@ -1,0 +1,116 @@
+import { mkdirSync } from 'node:fs';
+import { ErrorCode, MedadError, errorMessage } from '@medad/core';
+
+/** The few SQL operations the store needs, implemented over PGlite and over `pg`. */
+export interface SqlClient {
+  /** Which engine runs the SQL (`pglite` embedded, `postgres` over the network). */
+  readonly dialect: 'pglite' | 'postgres';
+  /** Runs one parameterised statement and returns its rows. */
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** Runs a script of several statements without parameters. */
+  exec(sql: string): Promise<void>;
+  /** Runs `fn` in one transaction (commit on success, rollback on throw). */
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Opens an embedded PGlite database stored in `dataDir` (created when missing), or in memory. */
+export async function openPglite(dataDir?: string): Promise<SqlClient> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  let db: InstanceType<typeof PGlite>;
+  try {
+    db = await PGlite.create(dataDir);
+  } catch (err) {
+    throw new MedadError(ErrorCode.Internal, `Could not open the embedded database in ${dataDir ?? '(memory)'}: ${errorMessage(err)}`, {
+      fix: 'check the directory is writable and not used by another medad server (or pass another --data-dir)',
+      cause: err,
+    });
+  }
+  type Queryable = Pick<InstanceType<typeof PGlite>, 'query' | 'exec'>;
+  const wrap = (q: Queryable): Omit<SqlClient, 'transaction' | 'close'> => ({
+    dialect: 'pglite',
+    async query<R>(sql: string, params: unknown[] = []) {
+      return (await q.query<R>(sql, params)).rows;
+    },
+    async exec(sql: string) {
+      await q.exec(sql);
+    },
+  });
+  // PGlite is one connection: a transaction must not interleave with other statements.
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = chain.then(fn, fn);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  const base = wrap(db);
+  return {
+    dialect: 'pglite',
+    query: (sql, params) => serial(() => base.query(sql, params)),
+    exec: (sql) => serial(() => base.exec(sql)),
+    transaction: (fn) =>
+      serial(() =>
+        db.transaction(async (tx) => {
+          const inner = wrap(tx);
+          const client: SqlClient = {
+            ...inner,
+            transaction: (f) => f(client),
+            close: async () => undefined,
+          };
+          return fn(client);
+        }),
+      ),
+    close: () => serial(() => db.close()),
+  };
+}
+
+/** Connects to PostgreSQL at `url` (a `postgres://` connection string) through a `pg` pool. */
+export async function openPostgres(url: string, poolSize = 5): Promise<SqlClient> {
+  const pg = (await import('pg')).default;
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+  pool.on('error', () => undefined); // idle-client errors surface on the next query instead
+  try {
+    await pool.query('select 1');
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new MedadError(ErrorCode.Internal, `Could not connect to PostgreSQL (DATABASE_URL): ${errorMessage(err)}`, {
+      fix: 'check DATABASE_URL (postgres://user:password@host:port/db) and that the server accepts connections, or unset it to use the embedded database',
+      cause: err,
+    });
+  }
+  const client: SqlClient = {
+    dialect: 'postgres',
+    async query<R>(sql: string, params: unknown[] = []) {
+      return (await pool.query<R>(sql, params)).rows;
+    },
+    async exec(sql: string) {
+      await pool.query(sql);
+    },
+    async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+      const conn = await pool.connect();
+      const tx: SqlClient = {
+        dialect: 'postgres',
+        query: async <R>(sql: string, params: unknown[] = []) => (await conn.query<R>(sql, params)).rows,
+        exec: async (sql: string) => {
+          await conn.query(sql);
+        },
+        transaction: (f) => f(tx),
+        close: async () => undefined,
+      };
+      try {
+        await conn.query('begin');
+        const out = await fn(tx);
+        await conn.query('commit');
+        conn.release();
+        return out;
+      } catch (err) {
+        await conn.query('rollback').catch(() => undefined);
+        conn.release();
+        throw err;
+      }
+    },
+    close: () => pool.end(),
+  };
+  return client;
+}

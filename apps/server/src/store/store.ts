@@ -1,0 +1,339 @@
+import type { RunStatus } from '@medad/core';
+import type {
+  CheckpointRecord,
+  DatasetRecord,
+  EvaluationRecord,
+  MetricRow,
+  NewRun,
+  RunEventRecord,
+  RunKind,
+  RunRecord,
+} from '../domain.js';
+import { migrate } from './migrations.js';
+import type { SqlClient } from './sql-client.js';
+
+/** Which runs a listing returns. */
+export interface RunQuery {
+  kinds?: RunKind[];
+  statuses?: RunStatus[];
+  /** Page size. */
+  first: number;
+  /** Keyset cursor: the (createdAt, id) of the last run of the previous page. */
+  after?: { createdAt: Date; id: string };
+}
+
+/** Fields of a run the executor updates. */
+export type RunPatch = Partial<Pick<RunRecord, 'command' | 'backend' | 'attempts' | 'pid' | 'worker' | 'startedAt' | 'finishedAt'>>;
+
+/** Durable state of the control plane (runs, their events, metrics, checkpoints, evaluations, datasets). */
+export interface Store {
+  readonly dialect: SqlClient['dialect'];
+  createRun(run: NewRun): Promise<RunRecord>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  listRuns(q: RunQuery): Promise<{ runs: RunRecord[]; hasNextPage: boolean }>;
+  countRuns(q: Omit<RunQuery, 'first' | 'after'>): Promise<number>;
+  runsWithStatus(statuses: RunStatus[]): Promise<RunRecord[]>;
+  /** Moves a run to `status` (only from one of `from`, when given) and records the change; undefined when the guard failed. */
+  setStatus(id: string, status: RunStatus, message: string | null, from?: RunStatus[]): Promise<RunRecord | undefined>;
+  updateRun(id: string, patch: RunPatch): Promise<void>;
+  addLog(runId: string, level: string, message: string, time: Date): Promise<void>;
+  events(runId: string, last?: number): Promise<RunEventRecord[]>;
+  /** Inserts metric rows; a (run, step) already stored is kept as is. Returns how many rows were new. */
+  insertMetrics(rows: readonly MetricRow[]): Promise<number>;
+  /** Metric rows of a run in step order; with `maxPoints`, at most that many evenly spaced rows (first and last kept). */
+  metrics(runId: string, maxPoints?: number): Promise<MetricRow[]>;
+  metricCount(runId: string): Promise<number>;
+  upsertCheckpoint(cp: CheckpointRecord): Promise<void>;
+  checkpoints(runId: string): Promise<CheckpointRecord[]>;
+  saveEvaluation(runId: string, result: Record<string, unknown>): Promise<void>;
+  evaluation(runId: string): Promise<EvaluationRecord | undefined>;
+  upsertDataset(ds: DatasetRecord): Promise<void>;
+  datasets(): Promise<DatasetRecord[]>;
+  /** True when no run was ever created (the demo pipeline is queued only then). */
+  isEmpty(): Promise<boolean>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+type Row = Record<string, unknown>;
+const asDate = (v: unknown): Date | null => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)));
+
+function toRun(r: Row): RunRecord {
+  return {
+    id: r.id as string,
+    kind: r.kind as RunKind,
+    status: r.status as RunStatus,
+    statusMessage: (r.status_message as string | null) ?? null,
+    config: (r.config as Record<string, unknown>) ?? {},
+    command: (r.command as string[] | null) ?? null,
+    dir: r.dir as string,
+    backend: (r.backend as string | null) ?? null,
+    dependsOn: (r.depends_on as string | null) ?? null,
+    attempts: Number(r.attempts),
+    pid: r.pid === null || r.pid === undefined ? null : Number(r.pid),
+    worker: (r.worker as string | null) ?? null,
+    createdAt: asDate(r.created_at)!,
+    startedAt: asDate(r.started_at),
+    finishedAt: asDate(r.finished_at),
+  };
+}
+
+const PATCH_COLUMNS: Record<keyof RunPatch, string> = {
+  command: 'command',
+  backend: 'backend',
+  attempts: 'attempts',
+  pid: 'pid',
+  worker: 'worker',
+  startedAt: 'started_at',
+  finishedAt: 'finished_at',
+};
+
+function filterSql(q: Omit<RunQuery, 'first' | 'after'>, params: unknown[]): string[] {
+  const where: string[] = [];
+  if (q.kinds?.length) {
+    params.push(JSON.stringify(q.kinds));
+    where.push(`kind in (select jsonb_array_elements_text($${params.length}::jsonb))`);
+  }
+  if (q.statuses?.length) {
+    params.push(JSON.stringify(q.statuses));
+    where.push(`status in (select jsonb_array_elements_text($${params.length}::jsonb))`);
+  }
+  return where;
+}
+
+/** The {@link Store} over SQL, identical on PGlite and PostgreSQL. */
+export class SqlStore implements Store {
+  private constructor(private readonly db: SqlClient) {}
+
+  /** Migrates the database and returns a store over it. */
+  static async open(db: SqlClient): Promise<SqlStore> {
+    await migrate(db);
+    return new SqlStore(db);
+  }
+
+  get dialect(): SqlClient['dialect'] {
+    return this.db.dialect;
+  }
+
+  async createRun(run: NewRun): Promise<RunRecord> {
+    const rows = await this.db.transaction(async (tx) => {
+      const now = new Date().toISOString();
+      const created = await tx.query(
+        `insert into runs (id, kind, status, config, dir, depends_on, created_at)
+         values ($1, $2, 'QUEUED', $3::jsonb, $4, $5, $6::timestamptz) returning *`,
+        [run.id, run.kind, JSON.stringify(run.config), run.dir, run.dependsOn ?? null, now],
+      );
+      await tx.query(`insert into run_events (run_id, type, status, time) values ($1, 'status', 'QUEUED', $2::timestamptz)`, [run.id, now]);
+      return created;
+    });
+    return toRun(rows[0]!);
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const rows = await this.db.query('select * from runs where id = $1', [id]);
+    return rows[0] ? toRun(rows[0]) : undefined;
+  }
+
+  async listRuns(q: RunQuery): Promise<{ runs: RunRecord[]; hasNextPage: boolean }> {
+    const params: unknown[] = [];
+    const where = filterSql(q, params);
+    if (q.after) {
+      params.push(q.after.createdAt.toISOString(), q.after.id);
+      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+    }
+    params.push(q.first + 1);
+    const rows = await this.db.query(
+      `select * from runs ${where.length ? 'where ' + where.join(' and ') : ''} order by created_at desc, id desc limit $${params.length}`,
+      params,
+    );
+    return { runs: rows.slice(0, q.first).map(toRun), hasNextPage: rows.length > q.first };
+  }
+
+  async countRuns(q: Omit<RunQuery, 'first' | 'after'>): Promise<number> {
+    const params: unknown[] = [];
+    const where = filterSql(q, params);
+    const rows = await this.db.query<{ n: number }>(
+      `select count(*)::int as n from runs ${where.length ? 'where ' + where.join(' and ') : ''}`,
+      params,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async runsWithStatus(statuses: RunStatus[]): Promise<RunRecord[]> {
+    const rows = await this.db.query(
+      `select * from runs where status in (select jsonb_array_elements_text($1::jsonb)) order by created_at, id`,
+      [JSON.stringify(statuses)],
+    );
+    return rows.map(toRun);
+  }
+
+  async setStatus(id: string, status: RunStatus, message: string | null, from?: RunStatus[]): Promise<RunRecord | undefined> {
+    return this.db.transaction(async (tx) => {
+      const now = new Date().toISOString();
+      const params: unknown[] = [id, status, message];
+      let guard = '';
+      if (from) {
+        params.push(JSON.stringify(from));
+        guard = `and status in (select jsonb_array_elements_text($4::jsonb))`;
+      }
+      const rows = await tx.query(`update runs set status = $2, status_message = $3 where id = $1 ${guard} returning *`, params);
+      if (!rows[0]) return undefined;
+      await tx.query(`insert into run_events (run_id, type, status, message, time) values ($1, 'status', $2, $3, $4::timestamptz)`, [
+        id,
+        status,
+        message,
+        now,
+      ]);
+      return toRun(rows[0]);
+    });
+  }
+
+  async updateRun(id: string, patch: RunPatch): Promise<void> {
+    const sets: string[] = [];
+    const params: unknown[] = [id];
+    for (const [key, column] of Object.entries(PATCH_COLUMNS) as Array<[keyof RunPatch, string]>) {
+      if (!(key in patch)) continue;
+      const v = patch[key];
+      params.push(key === 'command' ? JSON.stringify(v) : v instanceof Date ? v.toISOString() : v);
+      const cast = key === 'command' ? '::jsonb' : key === 'startedAt' || key === 'finishedAt' ? '::timestamptz' : '';
+      sets.push(`${column} = $${params.length}${cast}`);
+    }
+    if (sets.length) await this.db.query(`update runs set ${sets.join(', ')} where id = $1`, params);
+  }
+
+  async addLog(runId: string, level: string, message: string, time: Date): Promise<void> {
+    await this.db.query(`insert into run_events (run_id, type, level, message, time) values ($1, 'log', $2, $3, $4::timestamptz)`, [
+      runId,
+      level,
+      message,
+      time.toISOString(),
+    ]);
+  }
+
+  async events(runId: string, last = 200): Promise<RunEventRecord[]> {
+    const rows = await this.db.query(
+      `select * from (select * from run_events where run_id = $1 order by id desc limit $2) e order by id`,
+      [runId, last],
+    );
+    return rows.map((r) => ({
+      runId: r.run_id as string,
+      type: r.type as 'status' | 'log',
+      status: (r.status as RunStatus | null) ?? null,
+      level: (r.level as string | null) ?? null,
+      message: (r.message as string | null) ?? null,
+      time: asDate(r.time)!,
+    }));
+  }
+
+  async insertMetrics(rows: readonly MetricRow[]): Promise<number> {
+    if (!rows.length) return 0;
+    const payload = rows.map((r) => ({ run_id: r.runId, step: r.step, values: r.values, t: r.time.toISOString() }));
+    const inserted = await this.db.query(
+      `insert into metrics (run_id, step, "values", time)
+       select x.run_id, x.step, x."values", x.t::timestamptz
+       from jsonb_to_recordset($1::jsonb) as x(run_id text, step integer, "values" jsonb, t text)
+       on conflict (run_id, step) do nothing returning step`,
+      [JSON.stringify(payload)],
+    );
+    return inserted.length;
+  }
+
+  async metrics(runId: string, maxPoints?: number): Promise<MetricRow[]> {
+    let rows: Row[];
+    if (maxPoints === undefined) {
+      rows = await this.db.query(`select * from metrics where run_id = $1 order by step`, [runId]);
+    } else {
+      const total = await this.metricCount(runId);
+      if (total <= maxPoints) return this.metrics(runId);
+      if (maxPoints <= 1) {
+        rows = await this.db.query(`select * from metrics where run_id = $1 order by step desc limit 1`, [runId]);
+      } else {
+        // Rows 0, s, 2s, ... (maxPoints − 1 of them) plus the last row: at most maxPoints, evenly spaced.
+        const stride = Math.ceil((total - 1) / (maxPoints - 1));
+        rows = await this.db.query(
+          `select * from (select m.*, row_number() over (order by step) - 1 as i from metrics m where run_id = $1) r
+           where (r.i % $2 = 0 and r.i / $2 < $3) or r.i = $4 order by step`,
+          [runId, stride, maxPoints - 1, total - 1],
+        );
+      }
+    }
+    return rows.map((r) => ({
+      runId: r.run_id as string,
+      step: Number(r.step),
+      time: asDate(r.time)!,
+      values: r.values as Record<string, number>,
+    }));
+  }
+
+  async metricCount(runId: string): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(`select count(*)::int as n from metrics where run_id = $1`, [runId]);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async upsertCheckpoint(cp: CheckpointRecord): Promise<void> {
+    // A run overwrites its checkpoint directory in place: only the newest step at a path exists.
+    await this.db.query(`delete from checkpoints where run_id = $1 and path = $2 and step < $3`, [cp.runId, cp.path, cp.step]);
+    await this.db.query(
+      `insert into checkpoints (run_id, step, path, created_at) values ($1, $2, $3, $4::timestamptz)
+       on conflict (run_id, step) do update set path = excluded.path`,
+      [cp.runId, cp.step, cp.path, cp.createdAt.toISOString()],
+    );
+  }
+
+  async checkpoints(runId: string): Promise<CheckpointRecord[]> {
+    const rows = await this.db.query(`select * from checkpoints where run_id = $1 order by step`, [runId]);
+    return rows.map((r) => ({ runId: r.run_id as string, step: Number(r.step), path: r.path as string, createdAt: asDate(r.created_at)! }));
+  }
+
+  async saveEvaluation(runId: string, result: Record<string, unknown>): Promise<void> {
+    await this.db.query(
+      `insert into evaluations (run_id, result, created_at) values ($1, $2::jsonb, $3::timestamptz)
+       on conflict (run_id) do update set result = excluded.result, created_at = excluded.created_at`,
+      [runId, JSON.stringify(result), new Date().toISOString()],
+    );
+  }
+
+  async evaluation(runId: string): Promise<EvaluationRecord | undefined> {
+    const rows = await this.db.query(`select * from evaluations where run_id = $1`, [runId]);
+    const r = rows[0];
+    return r ? { runId, result: r.result as Record<string, unknown>, createdAt: asDate(r.created_at)! } : undefined;
+  }
+
+  async upsertDataset(ds: DatasetRecord): Promise<void> {
+    await this.db.query(
+      `insert into datasets (id, name, path, run_id, info, created_at) values ($1, $2, $3, $4, $5::jsonb, $6::timestamptz)
+       on conflict (id) do update set name = excluded.name, path = excluded.path, run_id = excluded.run_id, info = excluded.info`,
+      [ds.id, ds.name, ds.path, ds.runId, ds.info === null ? null : JSON.stringify(ds.info), ds.createdAt.toISOString()],
+    );
+  }
+
+  async datasets(): Promise<DatasetRecord[]> {
+    const rows = await this.db.query(`select * from datasets order by created_at, id`);
+    return rows.map((r) => ({
+      id: r.id as string,
+      name: r.name as string,
+      path: r.path as string,
+      runId: (r.run_id as string | null) ?? null,
+      info: (r.info as Record<string, unknown> | null) ?? null,
+      createdAt: asDate(r.created_at)!,
+    }));
+  }
+
+  async isEmpty(): Promise<boolean> {
+    const rows = await this.db.query<{ n: number }>(`select count(*)::int as n from runs`);
+    return Number(rows[0]?.n ?? 0) === 0;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.db.query('select 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
