@@ -14,7 +14,7 @@ import { openAiJudgePlugin, type OpenAiJudge } from './index.js';
 // by path (not imported) so plugins stay independent of each other.
 const SERVER_MAIN = fileURLToPath(new URL('../../judge-rule/dist/server-main.js', import.meta.url));
 if (!existsSync(SERVER_MAIN)) {
-  throw new Error(`${SERVER_MAIN} is missing: the judge-openai tests need the rule judge's reference server. Fix: run `npx tsc -b plugins/judge-rule` at the repository root`);
+  throw new Error(`${SERVER_MAIN} is missing: the judge-openai tests need the rule judge's reference server. Fix: run "npx tsc -b plugins/judge-rule" at the repository root`);
 }
 
 const KEY_ENV = 'MEDAD_TEST_JUDGE_KEY';
