@@ -94,9 +94,10 @@ export function generateTokens(model: VlmModel, prompts: readonly EncodedPrompt[
       const patches = patchesTensor(prompts, P);
       const imageKV = model.imagePrefix(patches);
       const ids = tf.tensor2d(layout.ids, [prompts.length, Lp], 'int32');
-      const positions = tf.tensor2d(positionsFromMask(layout.mask), [prompts.length, Lp], 'int32');
+      const pos = positionsFromMask(layout.mask);
+      const positions = tf.tensor2d(pos, [prompts.length, Lp], 'int32');
       const bias = textBias(Lp, P, 0, layout.mask);
-      const { hidden, kv } = model.blocks(model.embedText(ids, positions), bias, imageKV);
+      const { hidden, kv } = model.blocks(model.embedText(ids, positions), bias, imageKV, model.rotaryAngles(pos));
       const last = hidden.slice([0, Lp - 1, 0], [prompts.length, 1, cfg.dModel]).reshape([prompts.length, cfg.dModel]);
       const logits = tf.gather(model.logits(last), rowPrompt);
       const full = kv.map((t, i) => ({
@@ -147,7 +148,7 @@ export function generateTokens(model: VlmModel, prompts: readonly EncodedPrompt[
           const S = P + keyMask[0]!.length;
           const biasData = new Float32Array(N * S);
           keyMask.forEach((m, n) => m.forEach((on, s) => { if (!on) biasData[n * S + P + s] = MASKED_SCORE; }));
-          const { hidden, kv } = model.decodeStep(e, cache, tf.tensor2d(biasData, [N, S]));
+          const { hidden, kv } = model.decodeStep(e, cache, tf.tensor2d(biasData, [N, S]), model.rotaryAngles(positions));
           const logits = model.logits(hidden);
           const full = kv.map((t, i) => ({ k: tf.concat([cache[i]!.k, t.k], 1) as tf.Tensor3D, v: tf.concat([cache[i]!.v, t.v], 1) as tf.Tensor3D }));
           return { logits, full };

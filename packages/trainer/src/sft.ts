@@ -10,13 +10,16 @@ import {
   type Logger,
   type ProgressReporter,
 } from '@medad/core';
-import { VlmPolicy, type ComputeBackend, type VlmPreset } from '@medad/policy';
+import { VlmPolicy, type ComputeBackend, type VlmConfig, type VlmPreset } from '@medad/policy';
+import { answerLetterPositions, targetWeights } from './answer-weights.js';
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
 import { warmupCosine } from './optim/schedule.js';
 import { encodeSamples, loadSplit, trainTokenizer, type EncodedSample } from './run/data.js';
 import { heldOutEval, summaryMetrics } from './run/heldout.js';
 import { readOptimizerState, readTrainerState, saveTrainingCheckpoint, checkpointDir } from './run/checkpoint.js';
 import { MetricsLog, type MetricRow } from './run/metrics-log.js';
+
+export { answerLetterPositions, targetWeights } from './answer-weights.js';
 
 /** Settings of an SFT ("cognitive injection") run. */
 export interface SftOptions {
@@ -46,6 +49,19 @@ export interface SftOptions {
   logger?: Logger;
   /** Stop (as if killed) after this many steps of this invocation; for resume tests. */
   stopAfter?: number;
+  /**
+   * Loss weight of the answer-letter tokens (the think's concluding `(X)` and the `<answer>` letter),
+   * relative to 1 for every other target token; the loss is normalised by the total weight.
+   */
+  answerWeight?: number;
+  /**
+   * Wall-time budget in seconds for this invocation (evaluations included): the first step that ends
+   * past it is evaluated, checkpointed and ends the run, even before `steps` (the learning-rate
+   * schedule still follows `steps`). Unset = no budget.
+   */
+  timeBudgetS?: number;
+  /** Overrides of the preset's model config for a fresh policy (e.g. `{ posInit: 'sinusoidal' }`). */
+  modelConfig?: Partial<VlmConfig>;
 }
 
 /** Defaults for the `small` preset on 2 cores (see the trainer README for the measurements). */
@@ -63,6 +79,7 @@ export const SFT_DEFAULTS = {
   evalEvery: 200,
   evalSamples: 150,
   saveEvery: 100,
+  answerWeight: 1,
 };
 
 /** What an SFT run returns. */
@@ -83,12 +100,38 @@ export function batchIndices(n: number, batchSize: number, step: number, seed: n
   return order.slice(start, start + batchSize);
 }
 
-function stepLoss(policy: VlmPolicy, batch: readonly EncodedSample[]): tf.Scalar {
+/** Per-sample token rows of a batch as a `[B, Tc]` tensor (rows shorter than `Tc` are zero-padded). */
+function rowsTensor(rows: readonly Float32Array[], Tc: number): tf.Tensor2D {
+  const out = new Float32Array(rows.length * Tc);
+  rows.forEach((row, b) => out.set(row.subarray(0, Tc), b * Tc));
+  return tf.tensor2d(out, [rows.length, Tc]);
+}
+
+/**
+ * The SFT objective of a batch: token cross-entropy on the target (prompt and image masked), each
+ * token weighted by `weights[b][j]` (1, or `answerWeight` on answer-letter tokens) and normalised by
+ * the total weight. `out` receives (kept) the unweighted mean NLL and the mean NLL of the
+ * answer-letter tokens (`letters[b][j]` 1), for the metrics row.
+ */
+function stepLoss(
+  policy: VlmPolicy,
+  batch: readonly EncodedSample[],
+  weights: readonly Float32Array[] | null,
+  letters: readonly Float32Array[],
+  out: { nll?: tf.Scalar; letterNll?: tf.Scalar },
+): tf.Scalar {
   const { logProbs, mask } = policy.logProbs(
     batch.map((b) => b.prompt),
     batch.map((b) => b.target),
   );
-  return logProbs.sum().neg().div(mask.sum().maximum(1)) as tf.Scalar;
+  const Tc = logProbs.shape[1];
+  const nll = logProbs.sum().neg().div(mask.sum().maximum(1)) as tf.Scalar;
+  out.nll = tf.keep(nll.clone());
+  const lm = rowsTensor(letters, Tc);
+  out.letterNll = tf.keep(logProbs.mul(lm).sum().neg().div(lm.sum().maximum(1)) as tf.Scalar);
+  if (!weights) return nll;
+  const wt = rowsTensor(weights, Tc).mul(mask);
+  return logProbs.mul(wt).sum().neg().div(wt.sum().maximum(1)) as tf.Scalar;
 }
 
 /**
@@ -116,7 +159,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
     startStep = state.step;
     log.info(`resuming SFT from step ${startStep}`, { dir: o.outDir });
   } else {
-    policy = await VlmPolicy.create({ preset: o.preset, tokenizer: trainTokenizer(train), seed: o.seed, backend: o.backend });
+    policy = await VlmPolicy.create({ preset: o.preset, tokenizer: trainTokenizer(train), seed: o.seed, backend: o.backend, config: o.modelConfig });
   }
   const params = policy.model.params as ReadonlyMap<string, tf.Variable>;
   const optimizer = new AdamW(params, { weightDecay: o.weightDecay });
@@ -136,6 +179,12 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   await emit({ type: 'info', runId, time: Date.now(), info: { backend: policy.backend } });
 
   const encTrain = encodeSamples(policy, dataset.root, train);
+  const trainWeights = o.answerWeight === 1 ? null : encTrain.map((e) => targetWeights(policy.tokenizer, e.target, o.answerWeight));
+  const trainLetters = encTrain.map((e) => {
+    const m = new Float32Array(e.target.length);
+    for (const i of answerLetterPositions(policy.tokenizer, e.target)) m[i] = 1;
+    return m;
+  });
   const evalRng = new SeededRng(o.seed + 17);
   const encEval = encodeSamples(policy, dataset.root, evalRng.shuffle(test).slice(0, o.evalSamples));
   const varNames = new Map([...params].map(([name, v]) => [v.name, name]));
@@ -151,18 +200,26 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   let finalEval: Record<string, number> = {};
   let ranThisCall = 0;
   const t0 = Date.now();
+  // Seconds spent in training steps (excluding held-out evaluation and checkpoints) in this call.
+  let trainSeconds = 0;
   while (step < o.steps) {
     const started = Date.now();
     let tokens = 0;
     let lossSum = 0;
+    let letterLossSum = 0;
     let grads = new Map<string, tf.Tensor>();
     for (let micro = 0; micro < o.gradAccumulation; micro++) {
       const idx = batchIndices(encTrain.length, o.batchSize, step * o.gradAccumulation + micro, o.seed);
       const batch = idx.map((i) => encTrain[i]!);
       tokens += batch.reduce((a, b) => a + b.target.length + b.prompt.promptIds.length + policy.model.imageTokens, 0);
-      const { value, grads: g } = tf.variableGrads(() => stepLoss(policy, batch), vars);
-      lossSum += value.dataSync()[0]!;
-      value.dispose();
+      const parts: { nll?: tf.Scalar; letterNll?: tf.Scalar } = {};
+      const { value, grads: g } = tf.variableGrads(
+        () => stepLoss(policy, batch, trainWeights && idx.map((i) => trainWeights[i]!), idx.map((i) => trainLetters[i]!), parts),
+        vars,
+      );
+      lossSum += parts.nll!.dataSync()[0]!;
+      letterLossSum += parts.letterNll!.dataSync()[0]!;
+      tf.dispose([parts.nll!, parts.letterNll!, value]);
       for (const [vname, t] of Object.entries(g)) {
         const name = varNames.get(vname)!;
         const prev = grads.get(name);
@@ -183,16 +240,20 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
     step++;
     ranThisCall++;
     const seconds = (Date.now() - started) / 1000;
+    trainSeconds += seconds;
     const row: MetricRow = {
       step,
       loss: lossSum / o.gradAccumulation,
+      loss_letter: letterLossSum / o.gradAccumulation,
       lr,
       grad_norm: clipped.norm,
       tokens_per_s: tokens / Math.max(seconds, 1e-6),
       step_ms: seconds * 1000,
       elapsed_s: (Date.now() - t0) / 1000,
+      train_s: trainSeconds,
     };
-    const isLast = step === o.steps;
+    const overBudget = o.timeBudgetS !== undefined && (Date.now() - t0) / 1000 >= o.timeBudgetS;
+    const isLast = step === o.steps || overBudget;
     if ((o.evalEvery > 0 && step % o.evalEvery === 0) || isLast) {
       const summary = await heldOutEval(policy, encEval);
       finalEval = summaryMetrics(summary);
@@ -206,6 +267,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
     await emit({ type: 'metric', runId, step, time: Date.now(), values: Object.fromEntries(Object.entries(row).filter(([, v]) => typeof v === 'number')) as Record<string, number> });
     progress.update(step, { loss: row.loss as number, 'tok/s': Math.round(row.tokens_per_s as number) });
     if (o.stopAfter !== undefined && ranThisCall >= o.stopAfter && !isLast) break;
+    if (overBudget) break;
   }
   progress.stop();
   optimizer.dispose();

@@ -1,4 +1,5 @@
 import { gridSize, headDim, imageTokens, type VlmConfig } from '../vlm/config.js';
+import { rotaryPermutation, rotaryTables } from '../vlm/rotary.js';
 import { GraphBuilder } from './graph-builder.js';
 import type { CheckedWeights } from './weights.js';
 
@@ -66,6 +67,35 @@ class Emitter {
     const pick = (k: number): string => g.op('Gather', [heads, g.int64([k], true)], { axis: { int: 0 } });
     return { q: pick(0), k: pick(1), v: pick(2) };
   }
+
+  /**
+   * Rotary position embedding (ARCHITECTURE.md) of queries or keys `x` `[B, H, T, dHead]`:
+   * `x ⊙ cos + (x · R) ⊙ sin` with per-head tables gathered at the text `positions` `[B, T]`
+   * (constant initializers `rotary.cos`, `rotary.sin` `[maxTextLen, dHead]`, `rotary.perm`
+   * `[dHead, dHead]`; every head uses the same tables).
+   */
+  rotary(x: string, positions: string): string {
+    const g = this.g;
+    const { maxTextLen, dModel: d } = this.cfg;
+    const dh = headDim(this.cfg);
+    const tables = this.rotaryInputs ??= (() => {
+      const { cos, sin } = rotaryTables(this.cfg);
+      const headCols = (t: Float32Array): Float32Array => {
+        const out = new Float32Array(maxTextLen * dh);
+        for (let r = 0; r < maxTextLen; r++) out.set(t.subarray(r * d, r * d + dh), r * dh);
+        return out;
+      };
+      const permFull = rotaryPermutation(this.cfg);
+      const perm = new Float32Array(dh * dh);
+      for (let r = 0; r < dh; r++) perm.set(permFull.subarray(r * d, r * d + dh), r * dh);
+      const at = (name: string, t: Float32Array): string =>
+        g.op('Unsqueeze', [g.op('Gather', [g.weight(name, headCols(t), [maxTextLen, dh]), positions], { axis: { int: 0 } }), g.int64([1])]);
+      return { cos: at('rotary.cos', cos), sin: at('rotary.sin', sin), perm: g.weight('rotary.perm', perm, [dh, dh]) };
+    })();
+    return g.op('Add', [g.op('Mul', [x, tables.cos]), g.op('Mul', [g.op('MatMul', [x, tables.perm]), tables.sin])]);
+  }
+
+  private rotaryInputs: { cos: string; sin: string; perm: string } | undefined;
 
   /** Scaled dot-product attention over `[B, H, ·, dHead]`; `allowed` (bool) masks with {@link MASKED_SCORE}. */
   attend(q: string, k: string, v: string, allowed: string | null): string {
@@ -173,7 +203,10 @@ export function buildDecoder(cfg: VlmConfig, weights: CheckedWeights): Uint8Arra
   const keyOk = g.op('Unsqueeze', [g.op('Cast', [mask], { to: { int: 9 } }), g.int64([1, 2])]);
   const allowed = g.op('And', [keyOk, causal]);
   for (let i = 0; i < nLayers; i++) {
-    const { q, k, v } = e.qkv(e.layerNorm(h, `layers.${i}.ln1`), i, shape5);
+    const qkv = e.qkv(e.layerNorm(h, `layers.${i}.ln1`), i, shape5);
+    const v = qkv.v;
+    const q = cfg.rotaryDims ? e.rotary(qkv.q, positions) : qkv.q;
+    const k = cfg.rotaryDims ? e.rotary(qkv.k, positions) : qkv.k;
     const kAll = g.op('Concat', [past[i]!.k, k], { axis: { int: 2 } }, `present.${i}.key`);
     const vAll = g.op('Concat', [past[i]!.v, v], { axis: { int: 2 } }, `present.${i}.value`);
     g.output(kAll, 'float', [BATCH, H, TOTAL, dh]);

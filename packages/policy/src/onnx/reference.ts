@@ -1,5 +1,6 @@
 import { gridSize, headDim, imageTokens, type VlmConfig } from '../vlm/config.js';
 import { argmax } from '../sampling.js';
+import { applyRotaryRows, rotaryTables } from '../vlm/rotary.js';
 import { MASKED_SCORE } from './graphs.js';
 import { checkWeights, type WeightSource } from './weights.js';
 
@@ -89,12 +90,19 @@ export function referenceForward(config: VlmConfig, weights: WeightSource, pixel
   }
   const scale = 1 / Math.sqrt(dh);
   const scores = new Float64Array(N);
+  const rotary = cfg.rotaryDims ? rotaryTables(cfg) : null;
+  const textPositions = Array.from({ length: T }, (_, t) => t);
   for (let i = 0; i < cfg.nLayers; i++) {
     const p = `layers.${i}`;
     const x = layerNorm(h, N, d, w.get(`${p}.ln1.g`)!, w.get(`${p}.ln1.b`)!, cfg.normEps);
     const q = linear(x, N, d, w.get(`${p}.attn.wq`)!, w.get(`${p}.attn.bq`)!, d);
     const k = linear(x, N, d, w.get(`${p}.attn.wk`)!, w.get(`${p}.attn.bk`)!, d);
     const v = linear(x, N, d, w.get(`${p}.attn.wv`)!, w.get(`${p}.attn.bv`)!, d);
+    if (rotary) {
+      // Text queries and keys are rotated by their text position; image rows are not.
+      applyRotaryRows(q.subarray(P * d), textPositions, cfg, rotary);
+      applyRotaryRows(k.subarray(P * d), textPositions, cfg, rotary);
+    }
     const ctx = new Float64Array(N * d);
     for (let head = 0; head < H; head++) {
       const o = head * dh;

@@ -13,6 +13,12 @@ export interface VlmConfig {
   maxTextLen: number;
   activation: 'gelu' | 'relu';
   posInitStd: number;
+  /**
+   * Rotary position embedding (RoPE) on text queries and keys: the first `rotaryDims` columns of
+   * every head are rotated by the text position (ARCHITECTURE.md); image keys are not rotated.
+   * Even, at most `dModel / nHeads`; 0 or absent = none (learned absolute positions only).
+   */
+  rotaryDims?: number;
   normEps: number;
 }
 
@@ -97,10 +103,15 @@ export function validateConfig(raw: unknown, where: string): VlmConfig {
       });
     }
   }
+  if (c.rotaryDims !== undefined && (!Number.isInteger(c.rotaryDims) || c.rotaryDims < 0 || c.rotaryDims % 2 !== 0 || c.rotaryDims > c.dModel / c.nHeads)) {
+    throw new MedadError(ErrorCode.InvalidConfig, `${where}: field "rotaryDims" must be an even integer from 0 to dModel/nHeads = ${c.dModel / c.nHeads}, got ${JSON.stringify(c.rotaryDims)}`, {
+      fix: 'set "rotaryDims" to an even number of rotated columns per head (or 0 / omit it)',
+    });
+  }
   return {
     vocabSize: c.vocabSize, dModel: c.dModel, nLayers: c.nLayers, nHeads: c.nHeads, dFF: c.dFF,
     imageSize: c.imageSize, patchSize: c.patchSize, channels: 3, maxTextLen: c.maxTextLen,
-    activation: c.activation, posInitStd: c.posInitStd, normEps: c.normEps,
+    activation: c.activation, posInitStd: c.posInitStd, ...(c.rotaryDims ? { rotaryDims: c.rotaryDims } : {}), normEps: c.normEps,
   };
 }
 

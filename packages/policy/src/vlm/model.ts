@@ -5,6 +5,7 @@ import { linear } from '../ops/linear.js';
 import { gelu, layerNorm } from '../ops/norm.js';
 import { MASKED_SCORE, attentionBatched, attentionPerSample, attentionSingleQuery, headMasks, type AttentionImpl } from './attention.js';
 import { gridSize, imageTokens, weightShapes, type VlmConfig } from './config.js';
+import { Rotary, type RotaryAngles } from './rotary.js';
 
 /** Keys and values of one layer, heads concatenated: `[rows, positions, dModel]`. */
 export interface LayerKV {
@@ -54,6 +55,7 @@ export class VlmModel {
   readonly params = new Map<string, tf.Variable>();
   readonly attention: AttentionImpl;
   private readonly heads: tf.Tensor3D;
+  private readonly rotary: Rotary | null;
 
   private constructor(readonly config: VlmConfig, weights: Map<string, Float32Array>, options: VlmModelOptions) {
     this.attention = options.attention && options.attention !== 'auto' ? options.attention : tf.getBackend() === 'tensorflow' ? 'batched' : 'per-sample';
@@ -70,6 +72,7 @@ export class VlmModel {
       this.params.set(name, tf.variable(tf.tensor(data, shape, 'float32'), true, `vlm${id}/${name}`));
     }
     this.heads = tf.keep(headMasks(config.nHeads, config.dModel));
+    this.rotary = config.rotaryDims ? new Rotary(config) : null;
   }
 
   /** A freshly initialised model (seeded: same seed, same weights). */
@@ -135,17 +138,22 @@ export class VlmModel {
 
   /**
    * Runs all blocks on query tokens `h` `[B, Lq, d]` whose keys/values are `[past ; h]`
-   * (`past[i]` per layer, or none); `bias` `[B, Lq, Lpast + Lq]`. Returns the final hidden states
-   * (before `ln_f`) and each layer's keys/values of `h`.
+   * (`past[i]` per layer, or none); `bias` `[B, Lq, Lpast + Lq]`. `rotary` holds the rotary angles of
+   * `h`'s text positions ({@link rotaryAngles}; omit for image tokens, which are not rotated).
+   * Returns the final hidden states (before `ln_f`) and each layer's keys/values of `h` (keys rotated).
    */
-  blocks(h: tf.Tensor3D, bias: tf.Tensor3D, past?: readonly LayerKV[]): { hidden: tf.Tensor3D; kv: LayerKV[] } {
+  blocks(h: tf.Tensor3D, bias: tf.Tensor3D, past?: readonly LayerKV[], rotary?: RotaryAngles): { hidden: tf.Tensor3D; kv: LayerKV[] } {
     const kv: LayerKV[] = [];
     const H = this.config.nHeads;
     for (let i = 0; i < this.config.nLayers; i++) {
       const x = this.ln(h, `layers.${i}.ln1`) as tf.Tensor3D;
-      const q = this.proj(x, i, 'q') as tf.Tensor3D;
-      const k = this.proj(x, i, 'k') as tf.Tensor3D;
+      let q = this.proj(x, i, 'q') as tf.Tensor3D;
+      let k = this.proj(x, i, 'k') as tf.Tensor3D;
       const v = this.proj(x, i, 'v') as tf.Tensor3D;
+      if (this.rotary && rotary) {
+        q = this.rotary.apply(q, rotary) as tf.Tensor3D;
+        k = this.rotary.apply(k, rotary) as tf.Tensor3D;
+      }
       kv.push({ k, v });
       const pk = past?.[i];
       const keys = pk ? (tf.concat([pk.k, k], 1) as tf.Tensor3D) : k;
@@ -162,16 +170,24 @@ export class VlmModel {
 
   /**
    * One decoding step for `N` rows: token embeddings `e` `[N, d]` attend to the cache plus
-   * themselves; `bias` `[N, S + 1]`. Returns hidden `[N, d]` (before `ln_f`) and the new keys/values.
+   * themselves; `bias` `[N, S + 1]`; `rotary` the rotary angles of their text positions
+   * ({@link rotaryAngles}; required when the config has `rotaryDims`). Returns hidden `[N, d]`
+   * (before `ln_f`) and the new keys/values.
    */
-  decodeStep(e: tf.Tensor2D, cache: readonly LayerKV[], bias: tf.Tensor2D): { hidden: tf.Tensor2D; kv: LayerKV[] } {
+  decodeStep(e: tf.Tensor2D, cache: readonly LayerKV[], bias: tf.Tensor2D, rotary?: RotaryAngles): { hidden: tf.Tensor2D; kv: LayerKV[] } {
     const kv: LayerKV[] = [];
     const [N, d] = e.shape;
     let h: tf.Tensor2D = e;
     for (let i = 0; i < this.config.nLayers; i++) {
       const x = this.ln(h, `layers.${i}.ln1`);
-      const q = this.proj(x, i, 'q') as tf.Tensor2D;
-      const k = this.proj(x, i, 'k').reshape([N, 1, d]) as tf.Tensor3D;
+      let q = this.proj(x, i, 'q') as tf.Tensor2D;
+      let kFlat = this.proj(x, i, 'k') as tf.Tensor2D;
+      if (this.rotary) {
+        if (!rotary) throw new MedadError(ErrorCode.Internal, 'decodeStep needs the rotary angles of its rows', { fix: 'pass model.rotaryAngles(positions)' });
+        q = this.rotary.apply(q, rotary) as tf.Tensor2D;
+        kFlat = this.rotary.apply(kFlat, rotary) as tf.Tensor2D;
+      }
+      const k = kFlat.reshape([N, 1, d]) as tf.Tensor3D;
       const v = this.proj(x, i, 'v').reshape([N, 1, d]) as tf.Tensor3D;
       kv.push({ k, v });
       const keys = tf.concat([cache[i]!.k, k], 1) as tf.Tensor3D;
@@ -181,6 +197,11 @@ export class VlmModel {
       h = h.add(this.mlp(this.ln(h, `layers.${i}.ln2`), i)) as tf.Tensor2D;
     }
     return { hidden: h, kv };
+  }
+
+  /** Rotary angles of text positions (row-major over tokens), or undefined without `rotaryDims`. */
+  rotaryAngles(positions: ArrayLike<number>): RotaryAngles | undefined {
+    return this.rotary?.angles(positions);
   }
 
   /** Logits `[..., V]` = `LN_f(hidden) · lm_head.w` from hidden states before `ln_f`. */
@@ -202,9 +223,10 @@ export class VlmModel {
    */
   forward(patches: tf.Tensor3D, ids: tf.Tensor2D, mask: readonly (readonly number[])[]): tf.Tensor3D {
     const imageKV = this.imagePrefix(patches);
-    const positions = tf.tensor2d(positionsFromMask(mask), ids.shape, 'int32');
+    const pos = positionsFromMask(mask);
+    const positions = tf.tensor2d(pos, ids.shape, 'int32');
     const bias = textBias(ids.shape[1], this.imageTokens, 0, mask);
-    const { hidden } = this.blocks(this.embedText(ids, positions), bias, imageKV);
+    const { hidden } = this.blocks(this.embedText(ids, positions), bias, imageKV, this.rotaryAngles(pos));
     return this.ln(hidden, 'ln_f') as tf.Tensor3D;
   }
 
@@ -235,6 +257,7 @@ export class VlmModel {
     for (const v of this.params.values()) v.dispose();
     this.params.clear();
     this.heads?.dispose();
+    this.rotary?.dispose();
   }
 }
 

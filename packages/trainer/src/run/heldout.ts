@@ -22,7 +22,7 @@ export function greedyTexts(policy: VlmPolicy, items: readonly EncodedSample[], 
  */
 export async function heldOutEval(policy: VlmPolicy, items: readonly EncodedSample[], options: { batchSize?: number; judge?: Judge } = {}): Promise<EvalSummary> {
   const outputs = greedyTexts(policy, items, options.batchSize);
-  return summarize(await scoreOutputs(items.map((x) => x.sample), outputs, 0, options.judge));
+  return summarize(await scoreOutputs(items.map((x) => x.sample), outputs, 0, options.judge), { judged: options.judge !== undefined });
 }
 
 /** Flattens a summary into metric keys (`eval_overall`, `eval_acc_<task>`, `eval_think`...). */

@@ -1,0 +1,107 @@
+// `npm run bench -- learning`: how fast the default `small` SFT *learns* on this machine. Trains with
+// SFT_DEFAULTS on a fixed-seed embedded benchmark for a fixed wall-time budget and records, per task,
+// held-out answer-letter accuracy and think-correctness against elapsed seconds (time-to-accuracy
+// curves), plus the training step's GFLOP/s against the ORT matmul roofline measured in the same run.
+// Env: MEDAD_LEARNING_BUDGET_S (default 600), MEDAD_LEARNING_DATA (dataset dir; built if missing).
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TASKS } from '@medad/core';
+import { benchOrt, forwardFlops, renderPrompt } from '@medad/policy';
+import { JsonlDataset } from '@medad/dataset';
+import { synthesizeAtomically } from '@medad/plugin-dataset-synthetic';
+import { SFT_DEFAULTS, trainSft } from '@medad/trainer';
+
+const DATA_SEED = 0;
+const DATA_SAMPLES = 4000;
+const EVAL_SAMPLES = 200;
+
+/** First elapsed second at which `key` reached `threshold` (null if never). */
+function timeTo(curve, key, threshold) {
+  const hit = curve.find((p) => (p[key] ?? -1) >= threshold);
+  return hit ? hit.elapsed_s : null;
+}
+
+export default async function learning({ log }) {
+  const budget = Number(process.env.MEDAD_LEARNING_BUDGET_S ?? 600);
+  const data = process.env.MEDAD_LEARNING_DATA ?? join(tmpdir(), `medad-learning-s${DATA_SEED}-n${DATA_SAMPLES}`);
+  if (!existsSync(join(data, 'samples.jsonl'))) {
+    log(`building the benchmark (seed ${DATA_SEED}, ${DATA_SAMPLES} samples) in ${data}...`);
+    synthesizeAtomically(data, { samples: DATA_SAMPLES, seed: DATA_SEED });
+  }
+
+  log('ORT matmul roofline (1 thread: the core one tfjs training uses; and 2 threads)...');
+  const ort1 = await benchOrt({ threads: 1, genRuns: 1 });
+  const ort2 = await benchOrt({ threads: 2, genRuns: 1 });
+
+  const out = mkdtempSync(join(tmpdir(), 'medad-learning-run-'));
+  const evalEvery = 100;
+  log(`SFT with SFT_DEFAULTS (${SFT_DEFAULTS.steps} steps max) for ${budget} s, held-out eval of ${EVAL_SAMPLES} every ${evalEvery} steps...`);
+  let result;
+  try {
+    result = await trainSft({ dataDir: data, outDir: out, evalEvery, evalSamples: EVAL_SAMPLES, saveEvery: 1e9, timeBudgetS: budget,
+      logger: { info: (m) => log(m), warn: (m) => log(m), error: (m) => log(m), debug: () => {}, child() { return this; } } });
+    const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const policy = result.policy;
+    const cfg = policy.model.config;
+    const P = policy.model.imageTokens;
+    // Useful FLOPs per sample (3× forward matmul FLOPs over its real, unpadded positions), averaged over the train split.
+    const train = JsonlDataset.open(data).list('train');
+    const flopsPerSample =
+      train.reduce((a, s) => {
+        const Lp = policy.tokenizer.encode(renderPrompt(s)).length;
+        const Lc = policy.targetIds(s).length;
+        return a + 3 * forwardFlops(cfg, P, Lp + Lc, Lc);
+      }, 0) / train.length;
+    policy.dispose();
+
+    const curve = rows
+      .filter((r) => r.eval_overall !== undefined)
+      .map((r) => {
+        const point = { step: r.step, elapsed_s: r.elapsed_s, train_s: r.train_s, loss: r.loss, acc_overall: r.eval_overall, think_overall: r.eval_think };
+        for (const t of TASKS) {
+          point[`acc_${t}`] = r[`eval_acc_${t}`];
+          point[`think_${t}`] = r[`eval_think_${t}`];
+        }
+        return point;
+      });
+    const last = curve[curve.length - 1];
+    const at = (s) => [...curve].reverse().find((p) => p.elapsed_s <= s) ?? null;
+
+    const stepMs = rows.map((r) => r.step_ms).sort((a, b) => a - b);
+    const medianStepMs = stepMs[Math.floor(stepMs.length / 2)];
+    const gflops = (SFT_DEFAULTS.batchSize * flopsPerSample) / (medianStepMs / 1000) / 1e9;
+
+    const thresholds = [50, 80];
+    const timeToAccuracy = {};
+    for (const th of thresholds) {
+      timeToAccuracy[`acc_overall_${th}`] = timeTo(curve, 'acc_overall', th);
+      for (const t of TASKS) {
+        timeToAccuracy[`acc_${t}_${th}`] = timeTo(curve, `acc_${t}`, th);
+        timeToAccuracy[`think_${t}_${th}`] = timeTo(curve, `think_${t}`, th);
+      }
+    }
+    return {
+      dataset: { seed: DATA_SEED, samples: DATA_SAMPLES, eval_samples: EVAL_SAMPLES },
+      sft_defaults: SFT_DEFAULTS,
+      model_config: cfg,
+      budget_s: budget,
+      steps_done: result.steps,
+      final: last,
+      at_300_s: at(300),
+      at_600_s: at(600),
+      time_to_accuracy_s: timeToAccuracy,
+      curve,
+      train_step_ms_median: medianStepMs,
+      train_gflop_per_sample: flopsPerSample / 1e9,
+      train_gflops_effective: gflops,
+      ort_matmul_gflops_1_thread: ort1.ort_matmul_gflops,
+      ort_matmul_gflops_2_threads: ort2.ort_matmul_gflops,
+      train_fraction_of_ort_roofline_1_thread: gflops / ort1.ort_matmul_gflops,
+      train_fraction_of_ort_roofline_2_threads: gflops / ort2.ort_matmul_gflops,
+      backend: result.backend,
+    };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
