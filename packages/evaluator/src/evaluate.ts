@@ -128,7 +128,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationResult> {
     }
   }
   progress.stop();
-  const perSeed = decodeSeeds.map((seed) => ({ seed, summary: summarize(all.filter((p) => p.seed === seed)) }));
+  const perSeed = decodeSeeds.map((seed) => ({ seed, summary: summarize(all.filter((p) => p.seed === seed), { judged: o.judge !== undefined }) }));
   const agg = aggregateSeeds(perSeed);
   const perTask = Object.fromEntries(Object.entries(agg.perTask).map(([t, m]) => [t, m!.mean]));
   const perTaskStd = Object.fromEntries(Object.entries(agg.perTask).map(([t, m]) => [t, m!.std]));

@@ -19,8 +19,11 @@ export interface EvalSummary {
 
 const pct = (k: number, n: number): number => (n === 0 ? NaN : (100 * k) / n);
 
-/** Accuracy per task and overall, consistency, format, invalid and think-correctness rates. */
-export function summarize(predictions: readonly Prediction[]): EvalSummary {
+/**
+ * Accuracy per task and overall, consistency, format, invalid and think-correctness rates.
+ * `judged: false` (no judge ran) reports consistency as NaN (not measured) instead of 0.
+ */
+export function summarize(predictions: readonly Prediction[], options: { judged?: boolean } = {}): EvalSummary {
   const perTask: Partial<Record<Task, number>> = {};
   const perTaskThink: Partial<Record<Task, number>> = {};
   for (const task of TASKS) {
@@ -33,7 +36,7 @@ export function summarize(predictions: readonly Prediction[]): EvalSummary {
   return {
     overall: pct(predictions.filter((p) => p.correct).length, n),
     perTask,
-    consistency: pct(predictions.filter((p) => p.parsed !== null && p.judgeDeduction === p.parsed).length, n),
+    consistency: options.judged === false ? NaN : pct(predictions.filter((p) => p.parsed !== null && p.judgeDeduction === p.parsed).length, n),
     formatRate: pct(predictions.filter((p) => p.formatOk).length, n),
     invalidRate: pct(predictions.filter((p) => p.parsed === null).length, n),
     thinkCorrectness: pct(predictions.filter((p) => p.thinkCorrect).length, n),
