@@ -5,7 +5,7 @@ import { createRootContainer, ErrorCode, MedadError, type Backbone, type Judge }
 import { JsonlDataset } from '@medad/dataset';
 import { evaluate, resultsTable, aggregateSeeds } from '@medad/evaluator';
 import { terminalProgress } from '../progress.js';
-import { discoverAll, intList, int, num, resolveCheckpoint } from './shared.js';
+import { discoverAll, intList, int, num, parseJudgeSpec, resolveCheckpoint } from './shared.js';
 
 /** `medad eval`: per-task accuracy, consistency, format, think-correctness over seeds. */
 export function registerEvalCommand(program: Command): void {
@@ -20,7 +20,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--seeds <list>', 'seeds, e.g. 1,2,3 (decode once per seed with --sample)', intList, [0])
     .option('--sample', 'sampled decoding (one run per seed) instead of greedy')
     .option('--temperature <x>', 'sampling temperature with --sample', num, 1)
-    .option('--judge <id>', 'judge plugin for the consistency rate (none to skip)', 'rule')
+    .option('--judge <id>', 'judge for the consistency rate: ID, ID:CHECKPOINT or ID:{json} (e.g. learned:runs/judge; none to skip)', 'rule')
     .addOption(new Option('--split <split>', 'which split to answer').choices(['test', 'train']).default('test'))
     .option('--limit <n>', 'only the first N samples of the split', int)
     .option('--batch-size <n>', 'prompts per generate call', int, 16)
@@ -42,7 +42,11 @@ export function registerEvalCommand(program: Command): void {
         config = backboneId === 'onnx' ? { dir } : { checkpoint: dir };
       }
       const backbone: Backbone = await registry.create('backbone', backboneId, config, container);
-      const judge: Judge | undefined = o.judge === 'none' ? undefined : await registry.create('judge', o.judge, {}, container);
+      let judge: Judge | undefined;
+      if (o.judge !== 'none') {
+        const { id, config: judgeConfig } = parseJudgeSpec(o.judge);
+        judge = await registry.create('judge', id, judgeConfig, container);
+      }
       const dataset = JsonlDataset.open(resolve(o.data));
       const result = await evaluate({
         backbone,

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
-import { JudgeToken, consoleLogger, createRootContainer, discoverPlugins, ipcEventSink, type Container, type Judge, type Logger } from '@medad/core';
+import { ErrorCode, JudgeToken, MedadError, consoleLogger, createRootContainer, discoverPlugins, ipcEventSink, type Container, type Judge, type Logger } from '@medad/core';
 import type { WeightedReward } from '@medad/trainer';
 
 /** Parses a positive integer flag. */
@@ -43,13 +43,36 @@ export function runIo(quiet = false): { logger: Logger; sink: ReturnType<typeof 
   return { logger: consoleLogger(quiet ? 'warn' : 'info'), sink: ipcEventSink() };
 }
 
-/** Creates the judge and the weighted rewards through the plugin registry (configs validated there). */
-export async function rewardsAndJudge(spec: string, judgeId: string | undefined): Promise<{ rewards: WeightedReward[]; judge?: Judge; container: Container }> {
+/**
+ * Parses a `--judge` value: `ID` (config `{}`), `ID:{json}` (that config) or `ID:PATH`, shorthand
+ * for `{"checkpoint": PATH}` (e.g. `learned:runs/judge`, the directory `medad train judge` wrote).
+ */
+export function parseJudgeSpec(spec: string): { id: string; config: Record<string, unknown> } {
+  const colon = spec.indexOf(':');
+  if (colon < 0) return { id: spec.trim(), config: {} };
+  const id = spec.slice(0, colon).trim();
+  const rest = spec.slice(colon + 1).trim();
+  const fix = 'pass --judge ID, ID:PATH or ID:{json}, e.g. --judge rule or --judge learned:runs/judge';
+  if (!id || !rest) throw new MedadError(ErrorCode.BadUserInput, `--judge "${spec}" has an empty id or value`, { fix });
+  if (!rest.startsWith('{')) return { id, config: { checkpoint: resolve(rest) } };
+  let config: unknown;
+  try {
+    config = JSON.parse(rest);
+  } catch (err) {
+    throw new MedadError(ErrorCode.BadUserInput, `--judge "${spec}": the config after the colon is not JSON (${(err as Error).message})`, { fix });
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new MedadError(ErrorCode.BadUserInput, `--judge "${spec}": the config must be a JSON object`, { fix });
+  return { id, config: config as Record<string, unknown> };
+}
+
+/** Creates the judge (`judgeSpec` as {@link parseJudgeSpec} reads it) and the weighted rewards through the plugin registry (configs validated there). */
+export async function rewardsAndJudge(spec: string, judgeSpec: string | undefined): Promise<{ rewards: WeightedReward[]; judge?: Judge; container: Container }> {
   const { registry } = await discoverAll();
   const container = createRootContainer();
   let judge: Judge | undefined;
-  if (judgeId && judgeId !== 'none') {
-    judge = await registry.create('judge', judgeId, {}, container);
+  if (judgeSpec && judgeSpec !== 'none') {
+    const { id, config } = parseJudgeSpec(judgeSpec);
+    judge = await registry.create('judge', id, config, container);
     container.register(JudgeToken, judge);
   }
   const rewards: WeightedReward[] = [];

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { trainConGrpo, trainSft, CON_GRPO_DEFAULTS, SFT_DEFAULTS } from '@medad/trainer';
 import { terminalProgress } from '../progress.js';
 import { DEFAULT_REWARDS, int, num, rewardsAndJudge, runIo } from './shared.js';
+import { registerTrainJudgeCommand } from './train-judge.js';
 
 /** `medad train sft|con-grpo`. */
 export function registerTrainCommands(program: Command): void {
@@ -76,4 +77,5 @@ export function registerTrainCommands(program: Command): void {
       io.logger.info(`Con-GRPO done: ${result.steps} steps; held-out ${JSON.stringify(result.finalEval)}`);
       result.policy.dispose();
     });
+  registerTrainJudgeCommand(train);
 }
