@@ -20,6 +20,7 @@ import { buildControlPlaneSchema } from './graphql/schema.js';
 import { StoreToken } from './graphql/tokens.js';
 import { TokenAuth, assertOperationAllowed, type Principal } from './http/auth.js';
 import { createHttpHandler } from './http/http-handler.js';
+import { OpenAiEndpoint, resolveServedModels } from './http/openai.js';
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket.js';
 import { createLogger } from './logger.js';
 import { RunService } from './runs/run.service.js';
@@ -44,6 +45,8 @@ export interface ControlPlane {
   executor: Executor;
   bus: EventBus;
   runs: RunService;
+  /** The OpenAI-compatible routes under `/v1/` (served models, loaded backbones). */
+  openai: OpenAiEndpoint;
   logger: Logger;
   /** Graceful shutdown: stop accepting, close websockets, drain HTTP, interrupt runs, flush metrics, close the store. */
   close(): Promise<void>;
@@ -69,6 +72,7 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
   const config = resolveConfig(input);
   const logger = deps.logger ?? createLogger(config.logLevel);
   const auth = TokenAuth.forHost(config.host, config.tokens);
+  const servedModels = resolveServedModels(config.serveModels, config.checkpointRoots);
   mkdirSync(config.dataDir, { recursive: true });
   for (const root of config.datasetRoots.slice(0, 1)) mkdirSync(root, { recursive: true });
 
@@ -88,6 +92,7 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
   const di: DependencyContainer = rootContainer.createChildContainer();
   di.registerInstance(StoreToken, store);
   di.registerInstance(EventBus, bus);
+  di.registerInstance(MetricWriter, writer);
   di.registerInstance(PluginRegistry, registry);
   di.registerInstance(DatasetService, datasets);
   di.registerInstance(RunService, runs);
@@ -137,10 +142,12 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
       subscriptions: bus.listenerCount(),
     }),
   });
+  const openai = new OpenAiEndpoint({ registry, store, auth, models: servedModels, checkpointRoots: config.checkpointRoots, maxBodyBytes: config.limits.maxBodyBytes, logger });
   const server = createServer((req, res) => {
     inflight.n++;
     res.once('close', () => inflight.n--);
-    handler(req, res);
+    if (req.url?.startsWith('/v1/')) void openai.handle(req, res, new URL(req.url, 'http://localhost'));
+    else handler(req, res);
   });
   server.requestTimeout = 60_000;
   const ws: WebSocketEndpoint = attachWebSocket(server, { schema, auth, context, limits: config.limits, logger });
@@ -153,7 +160,7 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}/graphql`;
-  logger.info('control plane listening', { url, database: store.dialect, queue: config.redisUrl ? 'redis' : 'local', dataDir: config.dataDir, auth: auth.required ? 'tokens' : 'off (loopback)', concurrency: config.concurrency });
+  logger.info('control plane listening', { url, dashboard: url.replace(/graphql$/, ''), openai: url.replace(/graphql$/, 'v1'), database: store.dialect, queue: config.redisUrl ? 'redis' : 'local', dataDir: config.dataDir, auth: auth.required ? 'tokens' : 'off (loopback)', concurrency: config.concurrency });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -162,6 +169,7 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
       await ws.close().catch((err: unknown) => logger.warn('websocket close failed', { error: errorMessage(err) }));
       bus.closeAll();
       await Promise.all([drain(server, inflight, config.drainMs), executor.shutdown()]);
+      await openai.close();
       await writer.close();
       await launcher.close?.();
       await apollo.stop();
@@ -169,7 +177,7 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
       logger.info('stopped');
     })());
 
-  return { config, url, port, store, executor, bus, runs, logger, close };
+  return { config, url, port, store, executor, bus, runs, openai, logger, close };
 }
 
 function withStatus<E extends { extensions: Record<string, unknown> }>(err: E, status: number): E {

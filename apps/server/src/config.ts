@@ -32,6 +32,12 @@ export interface ServerConfig {
   datasetRoots: string[];
   /** Checkpoint paths given in inputs must be inside one of these. */
   checkpointRoots: string[];
+  /**
+   * Models the OpenAI-compatible endpoint (`/v1/chat/completions`) serves by name: name → checkpoint
+   * or run directory, confined to {@link checkpointRoots} (relative paths are under the first root).
+   * Training runs with a checkpoint are served by run id as well. `MEDAD_SERVE_MODELS=name=path,name2=path2`.
+   */
+  serveModels: Record<string, string>;
   /** The CLI script forked for each run (apps/cli/bin/medad.js unless MEDAD_RUN_CLI overrides it, e.g. a wrapper). */
   runCli: string;
   /** Working directory of run processes. */
@@ -64,6 +70,30 @@ function intSetting(name: string, raw: string | undefined, fallback: number, min
 
 const list = (raw: string | undefined): string[] => (raw ? raw.split(delimiter).map((s) => s.trim()).filter(Boolean).map((p) => resolve(p)) : []);
 
+/** Served model names: what `/v1/models` lists and `model` in a chat request selects. */
+export const SERVE_MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** Parses `name=path,name2=path2` (MEDAD_SERVE_MODELS) into name → path (paths are confined later, at startup). */
+export function parseServeModels(raw: string | undefined, source = 'MEDAD_SERVE_MODELS'): Record<string, string> {
+  const models: Record<string, string> = {};
+  const entries = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const [i, entry] of entries.entries()) {
+    const at = entry.indexOf('=');
+    const name = at > 0 ? entry.slice(0, at).trim() : '';
+    const path = at > 0 ? entry.slice(at + 1).trim() : '';
+    if (!SERVE_MODEL_NAME.test(name) || !path) {
+      throw new MedadError(ErrorCode.BadUserInput, `${source} entry ${i + 1} ("${entry}") is not name=path with a name of letters, digits, '.', '_', ':' or '-'`, {
+        fix: `write entries as name=<checkpoint or run directory>, separated by commas, e.g. ${source}=medad-sft=runs/sft-20250101-000000-abc123`,
+      });
+    }
+    if (Object.hasOwn(models, name)) {
+      throw new MedadError(ErrorCode.BadUserInput, `${source} names the model "${name}" twice`, { fix: 'give each served model a distinct name' });
+    }
+    models[name] = path;
+  }
+  return models;
+}
+
 /** The default dashboard build (apps/dashboard/public), when present. */
 function defaultDashboardDir(projectRoot: string): string | undefined {
   const dir = join(projectRoot, 'apps', 'dashboard', 'public');
@@ -87,6 +117,7 @@ export function resolveConfig(input: ServerConfigInput = {}, env: NodeJS.Process
     tokens: input.tokens ?? tokensFromEnv(env),
     datasetRoots: input.datasetRoots ?? [join(dataDir, 'datasets'), ...list(env.MEDAD_DATASET_ROOTS)],
     checkpointRoots: input.checkpointRoots ?? [join(dataDir, 'runs'), ...list(env.MEDAD_CHECKPOINT_ROOTS)],
+    serveModels: input.serveModels ?? parseServeModels(env.MEDAD_SERVE_MODELS),
     runCli: resolve(input.runCli ?? env.MEDAD_RUN_CLI ?? join(projectRoot, 'apps', 'cli', 'bin', 'medad.js')),
     projectRoot,
     pluginModules: input.pluginModules ?? list(env.MEDAD_PLUGIN_MODULES),

@@ -27,7 +27,7 @@ interface ServeFlags {
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('serve the GraphQL control plane (/graphql over HTTP and websocket, /healthz, the dashboard at /)')
+    .description('serve the GraphQL control plane (/graphql over HTTP and websocket, /healthz, the dashboard at /, an OpenAI-compatible /v1 over MEDAD_SERVE_MODELS)')
     .option('--port <port>', 'port to listen on (0 = any free port; env MEDAD_PORT, default 4000)', int('--port', 0, 65535))
     .option('--host <host>', 'address to listen on (env MEDAD_HOST, default 127.0.0.1; beyond loopback API tokens are required)')
     .option('--data-dir <dir>', 'embedded database, runs and datasets (env MEDAD_DATA_DIR, default <project>/.medad)')
@@ -40,7 +40,8 @@ export function registerServeCommand(program: Command): void {
       'after',
       '\nEnvironment: DATABASE_URL (PostgreSQL instead of the embedded PGlite), REDIS_URL (queue runs to `medad worker`s),\n' +
         'MEDAD_API_TOKENS=token:role,... or MEDAD_API_TOKENS_FILE (roles viewer, operator), MEDAD_DATASET_ROOTS and\n' +
-        'MEDAD_CHECKPOINT_ROOTS (extra allowed path roots), MEDAD_LOG_LEVEL (debug|info|warn|error).',
+        'MEDAD_CHECKPOINT_ROOTS (extra allowed path roots), MEDAD_SERVE_MODELS=name=checkpoint,... (served at /v1/chat/completions),\n' +
+        'MEDAD_LOG_LEVEL (debug|info|warn|error).',
     )
     .action(async (f: ServeFlags) => {
       const demo = f.demo ? { samples: f.demoSamples, sftSteps: f.demoSftSteps, grpoSteps: f.demoGrpoSteps } : false;

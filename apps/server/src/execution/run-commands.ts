@@ -61,6 +61,11 @@ async function checkpointPath(ref: CheckpointRef, store: Store, field: string): 
 
 const num = (x: number): string => String(x);
 
+/** The CLI's `--judge` value: the plugin id, with its config as `ID:{json}` when it has one. */
+function judgeArg(judge: { plugin: string; config?: Record<string, unknown> }): string {
+  return judge.config && Object.keys(judge.config).length > 0 ? `${judge.plugin}:${JSON.stringify(judge.config)}` : judge.plugin;
+}
+
 /** Builds the child command of a run, resolving dataset and checkpoint references now (at launch). */
 export async function runCommand(run: RunRecord, store: Store): Promise<RunCommand> {
   switch (run.kind) {
@@ -95,7 +100,7 @@ export async function runCommand(run: RunRecord, store: Store): Promise<RunComma
           '--steps', num(h.steps), '--prompts-per-step', num(h.promptsPerStep), '--group-size', num(h.groupSize),
           '--beta', num(h.beta), '--epsilon', num(h.clipEpsilon), '--lr', num(h.learningRate), '--temperature', num(h.temperature),
           '--rewards', c.rewards.map((r) => `${r.plugin}=${r.weight}`).join(','),
-          '--judge', c.judge.plugin, '--save-every', num(h.checkpointEvery), '--run-id', run.id,
+          '--judge', judgeArg(c.judge), '--save-every', num(h.checkpointEvery), '--run-id', run.id,
         ],
       };
     }
@@ -105,7 +110,7 @@ export async function runCommand(run: RunRecord, store: Store): Promise<RunComma
       const checkpoint = await checkpointPath(c.checkpoint, store, 'checkpoint');
       const argv = [
         'eval', '--checkpoint', checkpoint, '--data', data, '--seeds', c.seeds.join(','), '--json', '--out', run.dir,
-        '--judge', c.judge.plugin, '--split', c.split,
+        '--judge', judgeArg(c.judge), '--split', c.split,
       ];
       if (c.decoding === 'sample') argv.push('--sample');
       if (c.limit !== undefined) argv.push('--limit', num(c.limit));

@@ -5,6 +5,7 @@ import { EventBus, isFinalStatus, type StatusChange } from '../execution/event-b
 import { merge } from '../execution/merge.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { StoreToken } from '../graphql/tokens.js';
+import { MetricWriter } from '../store/metric-writer.js';
 import type { Store } from '../store/store.js';
 import { toEvaluation } from './evaluation.js';
 import { BuildDatasetInput, ConGrpoRunInput, EvaluationInput, RunFilter, SftRunInput } from './run.input.js';
@@ -27,6 +28,8 @@ async function* metricStream({ args, context }: Ctx): AsyncGenerator<MetricRow> 
     if (!run) return;
     let last = -Infinity;
     if (typeof args.fromStep === 'number') {
+      // Rows already published (so not on `live`) may still sit in the writer's batch: store them first.
+      if (context.container.isRegistered(MetricWriter, true)) await context.container.resolve(MetricWriter).flush();
       for (const row of await store.metrics(runId)) {
         if (row.step < args.fromStep) continue;
         last = row.step;
