@@ -4,6 +4,7 @@ import { registerDataCommands } from './commands/data.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerPluginsCommand } from './commands/plugins.js';
+import { registerReproduceCommand } from './commands/reproduce.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTrainCommands } from './commands/train.js';
 
@@ -22,5 +23,6 @@ export function createProgram(): Command {
   registerDataCommands(program);
   registerDemoCommand(program);
   registerServeCommand(program);
+  registerReproduceCommand(program);
   return program;
 }

@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { doneFile, Executor, finishedJobs, logFile } from './executor.js';
+import { buildPlan, dependentsOf, estimateWall, type Job } from './plan.js';
+import { PRESETS } from './presets.js';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'medad-plan-'));
+  dirs.push(d);
+  return d;
+}
+
+const flag = (j: Job, name: string): string | undefined => {
+  const i = j.cli.indexOf(name);
+  return i >= 0 ? j.cli[i + 1] : undefined;
+};
+
+test('the smoke plan has data, baselines, five configurations per seed, Table 3 for the first seed, an eval after each run', () => {
+  const out = tmp();
+  const plan = buildPlan({ outDir: out, presetName: 'smoke', preset: PRESETS.smoke });
+  const ids = plan.jobs.map((j) => j.id);
+  const perSeed = (s: number) => ['sft', 'rl-only', 'grpo-acc', 'grpo-con', 'con-grpo'].map((m) => `${m}-${s}`);
+  const table3 = ['w-0.2-0.6-0.2-1', 'w-0.2-0.2-0.6-1', 'w-0.1-0.45-0.45-1'];
+  const trains = [...perSeed(1), ...table3, ...perSeed(2)];
+  assert.deepEqual(new Set(ids), new Set(['data', 'baselines', ...trains, ...trains.map((t) => `eval-${t}`)]));
+  assert.equal(ids.length, 28);
+  const job = (id: string): Job => plan.jobs.find((j) => j.id === id)!;
+
+  assert.deepEqual(job('baselines').deps, ['data']);
+  assert.equal(job('baselines').stdoutFile, join(out, 'baselines.json'));
+  assert.deepEqual(job('data').cli.slice(0, 2), ['data', 'synth']);
+  assert.equal(flag(job('data'), '--samples'), '80');
+  // SFT per seed; each seed's RL configurations start from that seed's SFT run; RL-only from scratch.
+  assert.deepEqual(job('sft-2').deps, ['data']);
+  assert.equal(flag(job('sft-2'), '--seed'), '2');
+  assert.equal(flag(job('sft-2'), '--steps'), '20');
+  assert.equal(flag(job('sft-2'), '--preset'), 'tiny');
+  for (const id of ['grpo-acc-2', 'grpo-con-2', 'con-grpo-2']) {
+    assert.deepEqual(job(id).deps, ['sft-2']);
+    assert.equal(flag(job(id), '--from'), join(out, 'runs', 'sft-2'));
+    assert.equal(flag(job(id), '--steps'), '2');
+    assert.equal(flag(job(id), '--group-size'), '4');
+    assert.equal(flag(job(id), '--prompts-per-step'), '2');
+  }
+  assert.deepEqual(job('rl-only-1').deps, ['data']);
+  assert.equal(flag(job('rl-only-1'), '--from'), undefined);
+  assert.equal(flag(job('rl-only-1'), '--preset'), 'tiny');
+  assert.equal(flag(job('grpo-acc-1'), '--rewards'), 'format=0.5,accuracy=0.5');
+  assert.equal(flag(job('grpo-acc-1'), '--judge'), 'none');
+  assert.equal(flag(job('grpo-con-1'), '--rewards'), 'format=0.5,consistency=0.5');
+  assert.equal(flag(job('con-grpo-1'), '--rewards'), 'format=0.3333,accuracy=0.3333,consistency=0.3333');
+  assert.equal(flag(job('w-0.1-0.45-0.45-1'), '--rewards'), 'format=0.1,accuracy=0.45,consistency=0.45');
+  // Evaluations: greedy on the first 20 test questions, rule judge, labelled with the training seed.
+  const ev = job('eval-grpo-con-2');
+  assert.deepEqual(ev.deps, ['grpo-con-2']);
+  assert.equal(flag(ev, '--checkpoint'), join(out, 'runs', 'grpo-con-2'));
+  assert.equal(flag(ev, '--out'), join(out, 'evals', 'grpo-con-2'));
+  assert.equal(flag(ev, '--seeds'), '2');
+  assert.equal(flag(ev, '--limit'), '20');
+  assert.equal(flag(ev, '--judge'), 'rule');
+  assert.ok(ev.cli.includes('--json'));
+  assert.ok(!ev.cli.includes('--sample'));
+  // Every job runs the medad launcher with this Node.
+  assert.equal(ev.argv[0], process.execPath);
+  assert.match(ev.argv[1]!, /apps[/\\]cli[/\\]bin[/\\]medad\.js$/);
+  assert.ok(existsSync(ev.argv[1]!));
+  assert.deepEqual(dependentsOf(plan.jobs, 'sft-1').sort(), ['con-grpo-1', 'eval-con-grpo-1', 'eval-grpo-acc-1', 'eval-grpo-con-1', 'eval-sft-1', 'eval-w-0.1-0.45-0.45-1', 'eval-w-0.2-0.2-0.6-1', 'eval-w-0.2-0.6-0.2-1', 'grpo-acc-1', 'grpo-con-1', 'w-0.1-0.45-0.45-1', 'w-0.2-0.2-0.6-1', 'w-0.2-0.6-0.2-1']);
+});
+
+test('--seeds overrides the preset; full runs Table 3 for every seed; quick is estimated under an hour on 2 workers', () => {
+  const out = tmp();
+  const custom = buildPlan({ outDir: out, presetName: 'smoke', preset: PRESETS.smoke, seeds: [7] });
+  assert.deepEqual(custom.seeds, [7]);
+  assert.ok(custom.jobs.some((j) => j.id === 'w-0.2-0.6-0.2-7'));
+  assert.ok(!custom.jobs.some((j) => j.seed === 1));
+  const full = buildPlan({ outDir: out, presetName: 'full', preset: PRESETS.full });
+  assert.equal(full.jobs.filter((j) => j.id.startsWith('w-')).length, 9);
+  assert.equal(full.jobs.length, 2 + 3 * 8 * 2);
+  const quick = buildPlan({ outDir: out, presetName: 'quick', preset: PRESETS.quick });
+  assert.equal(quick.jobs.filter((j) => j.id.startsWith('w-')).length, 3);
+  assert.equal(flag(quick.jobs.find((j) => j.id === 'sft-3')!, '--steps'), '1200');
+  assert.equal(quick.jobs.find((j) => j.id === 'eval-sft-3')!.cli.includes('--limit'), false);
+  const wall = estimateWall(quick.jobs, 2);
+  assert.ok(wall < 3600, `quick is estimated at ${wall} s`);
+  assert.ok(wall > estimateWall(quick.jobs, 8), 'more workers would be faster');
+});
+
+test('estimateWall schedules ready jobs on the workers', () => {
+  const j = (id: string, estimate: number, deps: string[] = []): Job => ({ id, kind: 'other', deps, cli: [], argv: [], estimate });
+  const jobs = [j('a', 10), j('b', 10), j('c', 5, ['a'])];
+  assert.equal(estimateWall(jobs, 2), 15);
+  assert.equal(estimateWall(jobs, 1), 25);
+  assert.equal(estimateWall(jobs, 2, new Set(['a'])), 10);
+  assert.equal(estimateWall(jobs, 2, new Set(['a', 'b']), new Map([['c', 2]])), 2);
+});
+
+/** A job running a small Node script. */
+function nodeJob(id: string, script: string, deps: string[] = [], extra: Partial<Job> = {}): Job {
+  return { id, kind: 'other', deps, cli: ['test', id], argv: [process.execPath, '-e', script], estimate: 1, ...extra };
+}
+
+test('the executor runs jobs concurrently, records done files, blocks dependents of a failure and resumes', async () => {
+  const out = tmp();
+  const trace = join(out, 'trace.txt');
+  const mark = (id: string, ms = 0) => `const fs=require('fs');fs.appendFileSync(${JSON.stringify(trace)},'start ${id} '+Date.now()+'\\n');setTimeout(()=>{fs.appendFileSync(${JSON.stringify(trace)},'end ${id} '+Date.now()+'\\n')},${ms})`;
+  const jobs = [
+    nodeJob('a', mark('a', 400)),
+    nodeJob('b', mark('b', 400)),
+    nodeJob('c', `${mark('c')};console.error('something broke: boom');process.exit(3)`, ['a']),
+    nodeJob('d', mark('d'), ['c']),
+    nodeJob('e', mark('e'), ['d']),
+    nodeJob('json', `console.log(JSON.stringify({ok:true}))`, ['a'], { stdoutFile: join(out, 'out.json') }),
+  ];
+  const events: string[] = [];
+  const r = await new Executor(jobs, { outDir: out, concurrency: 2, onEvent: (e) => events.push(`${e.type} ${e.id}`) }).run();
+  assert.deepEqual(r.ran.sort(), ['a', 'b', 'json']);
+  assert.deepEqual(r.failed.map((f) => [f.id, f.code]), [['c', 3]]);
+  assert.ok(r.failed[0]!.tail.some((l) => l.includes('something broke: boom')), 'the failure report carries the end of the log');
+  assert.deepEqual(r.blocked, ['d', 'e']);
+  assert.ok(events.includes('blocked e'));
+  assert.equal(r.interrupted, false);
+  // a and b ran at the same time (concurrency 2).
+  const t = Object.fromEntries(readFileSync(trace, 'utf8').trim().split('\n').map((l) => { const [k, id, ms] = l.split(' '); return [`${k} ${id}`, Number(ms)]; }));
+  assert.ok(t['start b']! < t['end a']! && t['start a']! < t['end b']!, 'a and b overlap');
+  assert.ok(!('start d' in t));
+  // Done files for the successes only, with the job's arguments as the key; stdout captured to its file.
+  const rec = JSON.parse(readFileSync(doneFile(out, 'a'), 'utf8')) as { job: string; key: string; seconds: number };
+  assert.equal(rec.job, 'a');
+  assert.equal(rec.key, JSON.stringify(['test', 'a']));
+  assert.ok(rec.seconds >= 0.3);
+  assert.ok(!existsSync(doneFile(out, 'c')));
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'out.json'), 'utf8')), { ok: true });
+  assert.match(readFileSync(logFile(out, 'c'), 'utf8'), /exit code 3/);
+
+  // Resume: finished jobs are skipped; the fixed job and its dependents run.
+  jobs[2] = nodeJob('c', mark('c'), ['a']);
+  const before = readFileSync(trace, 'utf8');
+  const again = await new Executor(jobs, { outDir: out, concurrency: 1 }).run();
+  assert.deepEqual(again.alreadyDone.sort(), ['a', 'b', 'json']);
+  assert.deepEqual(again.ran, ['c', 'd', 'e']);
+  const added = readFileSync(trace, 'utf8').slice(before.length);
+  assert.ok(!/ a |start b/.test(added), 'a and b did not run again');
+  // A third run has nothing to do.
+  const third = await new Executor(jobs, { outDir: out, concurrency: 2 }).run();
+  assert.deepEqual(third.ran, []);
+  assert.equal(third.alreadyDone.length, 6);
+  // Done files made with other arguments are refused rather than mixed in.
+  const changed = jobs.map((j) => (j.id === 'a' ? { ...j, cli: ['test', 'a', '--other'] } : j));
+  assert.throws(() => finishedJobs(changed, out), /other settings \(a\)/);
+});
+
+test('stop() terminates running jobs, writes no done file, and a failed stdout job leaves no partial file', async () => {
+  const out = tmp();
+  const jobs = [nodeJob('long', 'setTimeout(()=>{},30000)'), nodeJob('bad-json', `console.log('{"half":');process.exit(1)`, [], { stdoutFile: join(out, 'b.json') })];
+  const ex = new Executor(jobs, { outDir: out, concurrency: 2 });
+  const started = Date.now();
+  const running = ex.run();
+  setTimeout(() => ex.stop(), 500);
+  const r = await running;
+  assert.ok(Date.now() - started < 10_000, 'stopped well before the job would have ended');
+  assert.equal(r.interrupted, true);
+  assert.equal(r.outcomes['long'], 'interrupted');
+  assert.ok(!existsSync(doneFile(out, 'long')));
+  assert.match(readFileSync(logFile(out, 'long'), 'utf8'), /killed by SIGTERM/);
+  assert.equal(r.outcomes['bad-json'], 'failed');
+  assert.ok(!existsSync(join(out, 'b.json')) && !existsSync(join(out, 'b.json.partial')));
+  writeFileSync(doneFile(out, 'long'), '{torn');
+  assert.equal(finishedJobs(jobs, out).size, 0, 'a torn done file means the job runs again');
+});

@@ -1,0 +1,271 @@
+import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import type { Preset, PresetName } from './presets.js';
+
+/** Reward weights (λfmt, λacc, λcon). */
+export interface RewardWeights {
+  format: number;
+  accuracy: number;
+  consistency: number;
+}
+
+/** A trained configuration that gets evaluated (a row of Table 1, 2 or 3). */
+export interface MethodSpec {
+  /** Run/eval directory prefix and job-id prefix, e.g. `grpo-acc`. */
+  id: string;
+  /** Row label, e.g. `SFT+GRPO (acc)`. */
+  label: string;
+  kind: 'sft' | 'rl';
+  /** RL: starts from the same seed's SFT checkpoint (false = RL-only from scratch). */
+  fromSft?: boolean;
+  weights?: RewardWeights;
+  /** `table1` rows appear in Tables 1-2; `table3` ones only in Table 3 (plus curves). */
+  table: 'table1' | 'table3';
+}
+
+const THIRD: RewardWeights = { format: 1 / 3, accuracy: 1 / 3, consistency: 1 / 3 };
+
+/** Table 1 / Table 2 configurations (Text-only and Image-only baselines come from `data baselines`). */
+export const TABLE1_METHODS: MethodSpec[] = [
+  { id: 'sft', label: 'SFT-only', kind: 'sft', table: 'table1' },
+  { id: 'rl-only', label: 'RL-only', kind: 'rl', fromSft: false, weights: THIRD, table: 'table1' },
+  { id: 'grpo-acc', label: 'SFT+GRPO (acc)', kind: 'rl', fromSft: true, weights: { format: 0.5, accuracy: 0.5, consistency: 0 }, table: 'table1' },
+  { id: 'grpo-con', label: 'SFT+GRPO (con)', kind: 'rl', fromSft: true, weights: { format: 0.5, accuracy: 0, consistency: 0.5 }, table: 'table1' },
+  { id: 'con-grpo', label: 'SFT+Con-GRPO', kind: 'rl', fromSft: true, weights: THIRD, table: 'table1' },
+];
+
+/**
+ * Table 3 reward-weight settings besides the default 1/3 each (which is `con-grpo`). These are
+ * our choices, labelled by their weights (format, accuracy, consistency).
+ */
+export const TABLE3_WEIGHTS: RewardWeights[] = [
+  { format: 0.2, accuracy: 0.6, consistency: 0.2 },
+  { format: 0.2, accuracy: 0.2, consistency: 0.6 },
+  { format: 0.1, accuracy: 0.45, consistency: 0.45 },
+];
+
+/** `(0.2, 0.6, 0.2)`; 1/3 prints as `1/3`. */
+export function weightsLabel(w: RewardWeights): string {
+  const f = (x: number): string => (Math.abs(x - 1 / 3) < 1e-3 ? '1/3' : String(Number(x.toFixed(4))));
+  return `(${f(w.format)}, ${f(w.accuracy)}, ${f(w.consistency)})`;
+}
+
+/** The Table 3 method of a weight setting. */
+export function table3Method(w: RewardWeights): MethodSpec {
+  return { id: `w-${w.format}-${w.accuracy}-${w.consistency}`, label: `λ = ${weightsLabel(w)}`, kind: 'rl', fromSft: true, weights: w, table: 'table3' };
+}
+
+/** `--rewards` value: zero weights are left out (the trainer skips them anyway). */
+export function rewardsSpec(w: RewardWeights): string {
+  const parts: string[] = [];
+  for (const id of ['format', 'accuracy', 'consistency'] as const) {
+    if (w[id] > 0) parts.push(`${id}=${Number(w[id].toFixed(4))}`);
+  }
+  return parts.join(',');
+}
+
+/** One step of the plan: a `medad` invocation. */
+export interface Job {
+  /** Unique id, also the log and done-file name (`logs/<id>.log`, `jobs/<id>.done`). */
+  id: string;
+  kind: 'data' | 'baselines' | 'train' | 'eval' | 'other';
+  /** Ids of jobs that must finish first. */
+  deps: string[];
+  /** Arguments after `medad` (for display and for the done-file check). */
+  cli: string[];
+  /** Full command line: executable then arguments. */
+  argv: string[];
+  /** Directory the job writes (run, eval or data directory), if any. */
+  outDir?: string;
+  /** Standard output goes to this file (written atomically on success) instead of the log. */
+  stdoutFile?: string;
+  /** Estimated seconds on the reference machine. */
+  estimate: number;
+  method?: string;
+  seed?: number;
+}
+
+/** A reproduction plan: the DAG of jobs and what the report needs to read their outputs. */
+export interface Plan {
+  outDir: string;
+  dataDir: string;
+  presetName: PresetName;
+  preset: Preset;
+  seeds: number[];
+  /** Every evaluated configuration with the seeds it runs for. */
+  methods: Array<MethodSpec & { seeds: number[] }>;
+  jobs: Job[];
+}
+
+/** The `medad` launcher of this installation (apps/cli/bin/medad.js). */
+export const MEDAD_BIN = fileURLToPath(new URL('../../bin/medad.js', import.meta.url));
+
+/** The run directory of a method and seed. */
+export function runDir(outDir: string, method: string, seed: number): string {
+  return join(outDir, 'runs', `${method}-${seed}`);
+}
+
+/** The eval directory of a method and seed. */
+export function evalDir(outDir: string, method: string, seed: number): string {
+  return join(outDir, 'evals', `${method}-${seed}`);
+}
+
+/** Options of {@link buildPlan}. */
+export interface PlanOptions {
+  outDir: string;
+  presetName: PresetName;
+  preset: Preset;
+  /** Overrides the preset's seeds. */
+  seeds?: number[];
+  /** Executable and launcher (default: this Node and {@link MEDAD_BIN}). */
+  command?: string[];
+}
+
+/**
+ * Builds the plan: data → baselines; per seed SFT → its evaluation and the RL configurations
+ * started from it (RL-only starts from scratch), each followed by its evaluation.
+ */
+export function buildPlan(o: PlanOptions): Plan {
+  const p = o.preset;
+  const t = p.timing;
+  const outDir = resolve(o.outDir);
+  const dataDir = join(outDir, 'data');
+  const seeds = o.seeds?.length ? [...new Set(o.seeds)] : p.seeds;
+  const command = o.command ?? [process.execPath, MEDAD_BIN];
+  const jobs: Job[] = [];
+  const add = (j: Omit<Job, 'argv'>): void => {
+    jobs.push({ ...j, argv: [...command, ...j.cli] });
+  };
+  const testQuestions = Math.round(p.samples * 0.3);
+  const evalQuestions = p.evalLimit ? Math.min(p.evalLimit, testQuestions) : testQuestions;
+
+  add({ id: 'data', kind: 'data', deps: [], cli: ['data', 'synth', '--out', dataDir, '--samples', String(p.samples), '--seed', '0'], outDir: dataDir, estimate: 1 + p.samples * t.synthSample });
+  add({
+    id: 'baselines',
+    kind: 'baselines',
+    deps: ['data'],
+    cli: ['data', 'baselines', dataDir, '--json'],
+    stdoutFile: join(outDir, 'baselines.json'),
+    estimate: 1 + p.samples * t.baselinesSample,
+  });
+
+  const table3 = TABLE3_WEIGHTS.map(table3Method);
+  const methods: Plan['methods'] = [
+    ...TABLE1_METHODS.map((m) => ({ ...m, seeds })),
+    ...table3.map((m) => ({ ...m, seeds: p.table3Seeds === 'all' ? seeds : seeds.slice(0, 1) })),
+  ];
+  const sftHeldOut = (p.sftEvalEvery ? Math.floor(p.sftSteps / p.sftEvalEvery) : 1) * p.sftEvalSamples * t.heldOutSample;
+  const grpoHeldOut = p.grpoEvalSamples ? (p.grpoEvalEvery ? Math.ceil(p.grpoSteps / p.grpoEvalEvery) : 1) * p.grpoEvalSamples * t.heldOutSample : 0;
+
+  for (const seed of seeds) {
+    for (const m of methods) {
+      if (!m.seeds.includes(seed)) continue;
+      const run = runDir(outDir, m.id, seed);
+      const trainId = `${m.id}-${seed}`;
+      const common = ['--data', dataDir, '--out', run, '--seed', String(seed)];
+      if (m.kind === 'sft') {
+        add({
+          id: trainId,
+          kind: 'train',
+          deps: ['data'],
+          cli: ['train', 'sft', ...common, '--preset', p.model, '--steps', String(p.sftSteps), '--eval-every', String(p.sftEvalEvery), '--eval-samples', String(p.sftEvalSamples)],
+          outDir: run,
+          estimate: t.startup + p.sftSteps * t.sftStep + sftHeldOut,
+          method: m.id,
+          seed,
+        });
+      } else {
+        const w = m.weights!;
+        const from = m.fromSft ? ['--from', runDir(outDir, 'sft', seed)] : ['--preset', p.model];
+        add({
+          id: trainId,
+          kind: 'train',
+          deps: m.fromSft ? [`sft-${seed}`] : ['data'],
+          cli: [
+            'train', 'con-grpo', ...from, ...common,
+            '--rewards', rewardsSpec(w),
+            '--judge', w.consistency > 0 ? 'rule' : 'none',
+            '--steps', String(p.grpoSteps),
+            '--prompts-per-step', String(p.promptsPerStep),
+            '--group-size', String(p.groupSize),
+            '--eval-every', String(p.grpoEvalEvery),
+            '--eval-samples', String(p.grpoEvalSamples),
+          ],
+          outDir: run,
+          estimate: t.startup + t.grpoWarmup + p.grpoSteps * (m.fromSft ? t.grpoStep : t.rlOnlyStep) + grpoHeldOut,
+          method: m.id,
+          seed,
+        });
+      }
+      const ev = evalDir(outDir, m.id, seed);
+      add({
+        id: `eval-${trainId}`,
+        kind: 'eval',
+        deps: [trainId],
+        cli: ['eval', '--checkpoint', run, '--data', dataDir, '--out', ev, '--json', '--judge', 'rule', '--seeds', String(seed), ...(p.evalLimit ? ['--limit', String(p.evalLimit)] : [])],
+        outDir: ev,
+        estimate: t.startup + evalQuestions * t.evalSample,
+        method: m.id,
+        seed,
+      });
+    }
+  }
+  return { outDir, dataDir, presetName: o.presetName, preset: p, seeds, methods, jobs };
+}
+
+/**
+ * Wall-clock estimate (seconds) of running `jobs` with `concurrency` workers: a list schedule
+ * that starts ready jobs in plan order. Jobs in `finished` count as done; `running` maps a job
+ * id to the seconds it still needs.
+ */
+export function estimateWall(jobs: readonly Job[], concurrency: number, finished: ReadonlySet<string> = new Set(), running: ReadonlyMap<string, number> = new Map(), scale = 1): number {
+  const done = new Set(finished);
+  const slots: Array<{ id: string; end: number }> = [...running].map(([id, left]) => ({ id, end: Math.max(0, left) }));
+  const pending = jobs.filter((j) => !done.has(j.id) && !running.has(j.id));
+  let now = 0;
+  const cap = Math.max(1, concurrency);
+  for (;;) {
+    let started = true;
+    while (started && slots.length < cap) {
+      started = false;
+      const i = pending.findIndex((j) => j.deps.every((d) => done.has(d)));
+      if (i >= 0) {
+        const [j] = pending.splice(i, 1);
+        slots.push({ id: j!.id, end: now + j!.estimate * scale });
+        started = true;
+      }
+    }
+    if (!slots.length) break;
+    slots.sort((a, b) => a.end - b.end);
+    const next = slots.shift()!;
+    now = next.end;
+    done.add(next.id);
+  }
+  return now;
+}
+
+/** Ids of every job that (transitively) depends on `id`. */
+export function dependentsOf(jobs: readonly Job[], id: string): string[] {
+  const out = new Set<string>();
+  const frontier = [id];
+  while (frontier.length) {
+    const cur = frontier.pop()!;
+    for (const j of jobs) {
+      if (j.deps.includes(cur) && !out.has(j.id)) {
+        out.add(j.id);
+        frontier.push(j.id);
+      }
+    }
+  }
+  return [...out];
+}
+
+/** Checks the plan is a DAG over known ids (throws naming the problem). */
+export function validatePlan(jobs: readonly Job[]): void {
+  const ids = new Set<string>();
+  for (const j of jobs) {
+    if (ids.has(j.id)) throw new Error(`duplicate job id ${j.id}`);
+    for (const d of j.deps) if (!ids.has(d)) throw new Error(`job ${j.id} depends on ${d}, which is not an earlier job`);
+    ids.add(j.id);
+  }
+}

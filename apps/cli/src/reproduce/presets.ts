@@ -1,0 +1,153 @@
+/**
+ * The presets of `medad reproduce`, as data: change a number here (or pass `--seeds`) to trade
+ * time for fidelity. Timings are seconds measured on a 2-core machine (tfjs-wasm, one training
+ * process per core) and only drive the time estimate and the progress line's ETA.
+ */
+
+/** Names of the presets. */
+export const PRESET_NAMES = ['smoke', 'quick', 'full'] as const;
+/** A preset name. */
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+/** Per-unit costs (seconds) the plan's estimate is made of. */
+export interface PresetTiming {
+  /** Process start-up (module load, tfjs init, encoding the split) of a training or eval job. */
+  startup: number;
+  /** One SFT optimisation step. */
+  sftStep: number;
+  /** One Con-GRPO step (rollouts + judge + update) from an SFT checkpoint, at the preset's prompts × G. */
+  grpoStep: number;
+  /** One Con-GRPO step from a fresh policy (RL-only: completions run to the token budget). */
+  rlOnlyStep: number;
+  /** Extra time of a Con-GRPO run's first step (ONNX sessions, kernel warm-up). */
+  grpoWarmup: number;
+  /** One test question, greedy decoding + rule judge. */
+  evalSample: number;
+  /** One held-out question inside training (`--eval-samples`). */
+  heldOutSample: number;
+  /** Per benchmark sample: `data synth`. */
+  synthSample: number;
+  /** Per benchmark sample: `data baselines`. */
+  baselinesSample: number;
+}
+
+/** One preset: benchmark size, model size, steps, seeds, what Table 3 covers. */
+export interface Preset {
+  /** What it is for (shown in `--help` and the README). */
+  purpose: string;
+  /** Benchmark size (`data synth --samples`). */
+  samples: number;
+  /** Model size (`--preset` of `train sft` and RL-only `train con-grpo`). */
+  model: 'tiny' | 'small' | 'base';
+  sftSteps: number;
+  /** SFT held-out evaluation: every N steps (0 = at the end only) on M test samples. */
+  sftEvalEvery: number;
+  sftEvalSamples: number;
+  grpoSteps: number;
+  promptsPerStep: number;
+  groupSize: number;
+  /** Con-GRPO held-out evaluation (0 samples = none; the eval jobs measure the checkpoints). */
+  grpoEvalEvery: number;
+  grpoEvalSamples: number;
+  /** Test questions per eval job (0 = the whole test split). */
+  evalLimit: number;
+  /** Training seeds (mean ± sample std is over these). */
+  seeds: number[];
+  /** Table 3 reward-weight runs for the first seed only, or for every seed. */
+  table3Seeds: 'first' | 'all';
+  timing: PresetTiming;
+}
+
+/** Measured on the 2-core reference machine (see apps/cli/README.md, "reproduce"). */
+const SMALL_TIMING: PresetTiming = {
+  startup: 5,
+  sftStep: 0.71,
+  grpoStep: 7,
+  rlOnlyStep: 9,
+  grpoWarmup: 6,
+  evalSample: 0.06,
+  heldOutSample: 0.06,
+  synthSample: 0.004,
+  baselinesSample: 0.016,
+};
+
+/** The presets. `smoke` is for tests; `quick` fits in an hour on 2 cores; `full` is the paper's protocol at our scale. */
+export const PRESETS: Record<PresetName, Preset> = {
+  smoke: {
+    purpose: 'tests and plumbing checks: a tiny model on 80 samples, numbers are meaningless',
+    samples: 80,
+    model: 'tiny',
+    sftSteps: 20,
+    sftEvalEvery: 0,
+    sftEvalSamples: 10,
+    grpoSteps: 2,
+    promptsPerStep: 2,
+    groupSize: 4,
+    grpoEvalEvery: 0,
+    grpoEvalSamples: 0,
+    evalLimit: 20,
+    seeds: [1, 2],
+    table3Seeds: 'first',
+    timing: { startup: 2.5, sftStep: 0.22, grpoStep: 0.7, rlOnlyStep: 0.7, grpoWarmup: 0.5, evalSample: 0.05, heldOutSample: 0.05, synthSample: 0.01, baselinesSample: 0.03 },
+  },
+  quick: {
+    purpose: 'all Table 1/2 configurations over 3 seeds in under an hour on 2 cores; short Con-GRPO, Table 3 on the first seed',
+    samples: 2000,
+    model: 'small',
+    sftSteps: 1200,
+    sftEvalEvery: 0,
+    sftEvalSamples: 50,
+    grpoSteps: 20,
+    promptsPerStep: 8,
+    groupSize: 8,
+    grpoEvalEvery: 0,
+    grpoEvalSamples: 0,
+    evalLimit: 0,
+    seeds: [1, 2, 3],
+    table3Seeds: 'first',
+    timing: SMALL_TIMING,
+  },
+  full: {
+    purpose: 'the whole protocol at our scale: 100 Con-GRPO steps per configuration, Table 3 over all seeds',
+    samples: 2000,
+    model: 'small',
+    sftSteps: 1200,
+    sftEvalEvery: 200,
+    sftEvalSamples: 150,
+    grpoSteps: 100,
+    promptsPerStep: 8,
+    groupSize: 8,
+    grpoEvalEvery: 25,
+    grpoEvalSamples: 150,
+    evalLimit: 0,
+    seeds: [1, 2, 3],
+    table3Seeds: 'all',
+    timing: SMALL_TIMING,
+  },
+};
+
+/** The presets as table rows (header first), one column per preset; `mark` flags the preset in use. */
+export function presetRows(presets: Record<string, Preset> = PRESETS, mark?: string): string[][] {
+  const names = Object.keys(presets);
+  const rows: Array<[string, (p: Preset) => string]> = [
+    ['benchmark samples', (p) => String(p.samples)],
+    ['model', (p) => p.model],
+    ['SFT steps', (p) => String(p.sftSteps)],
+    ['SFT held-out eval', (p) => `${p.sftEvalSamples} q, ${p.sftEvalEvery ? `every ${p.sftEvalEvery}` : 'at end'}`],
+    ['Con-GRPO steps', (p) => String(p.grpoSteps)],
+    ['prompts/step × G', (p) => `${p.promptsPerStep} × ${p.groupSize}`],
+    ['Con-GRPO held-out eval', (p) => (p.grpoEvalSamples ? `${p.grpoEvalSamples} q every ${p.grpoEvalEvery}` : 'none')],
+    ['eval questions', (p) => (p.evalLimit ? `first ${p.evalLimit} of test` : 'whole test split')],
+    ['seeds', (p) => p.seeds.join(',')],
+    ['Table 3 seeds', (p) => (p.table3Seeds === 'first' ? 'first seed' : 'all seeds')],
+  ];
+  return [['', ...names.map((n) => (n === mark ? `${n} (this run)` : n))], ...rows.map(([label, f]) => [label, ...names.map((n) => f(presets[n]!))])];
+}
+
+/** Rows (header first) as a markdown table. */
+export function markdownTable(rows: readonly (readonly string[])[]): string {
+  const [head, ...body] = rows;
+  if (!head) return '';
+  const cell = (c: string): string => c.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return [`| ${head.map(cell).join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n') + '\n';
+}
