@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { RunStatus, createRootContainer, discoverPlugins, findProjectRoot, type Backbone, type Dataset, type MedAdSample, type PluginRegistry } from '@medad/core';
 import { evaluate } from '@medad/evaluator';
+import { trainLearnedJudge } from '@medad/plugin-judge-learned';
 import { startControlPlane, type ControlPlane } from '../app.js';
 import { parseServeModels } from '../config.js';
 import { RunKind } from '../domain.js';
@@ -88,7 +89,7 @@ describe('OpenAI-compatible endpoint serving a tiny tfjs-vlm checkpoint (real pl
   before(async () => {
     dataDir = await freshDataDir('medad-openai-');
     ({ registry } = await discoverPlugins({ root: findProjectRoot(fileURLToPath(new URL('.', import.meta.url))) }));
-    for (const [kind, id] of [['backbone', 'tfjs-vlm'], ['backbone', 'openai'], ['dataset', 'synthetic']] as const) {
+    for (const [kind, id] of [['backbone', 'tfjs-vlm'], ['backbone', 'openai'], ['dataset', 'synthetic'], ['judge', 'learned'], ['judge', 'openai']] as const) {
       assert.ok(registry.has(kind, id), `the ${kind} plugin "${id}" is not built; run \`npm run build\` at the repository root`);
     }
     datasetDir = join(dataDir, 'datasets', 'chat');
@@ -102,13 +103,15 @@ describe('OpenAI-compatible endpoint serving a tiny tfjs-vlm checkpoint (real pl
       await fresh.save!(dir);
       await fresh.dispose?.();
     }
+    // A learned judge trained on this benchmark's ground-truth CoTs, served as "judge".
+    await trainLearnedJudge({ dataDir: datasetDir, outDir: join(dataDir, 'runs', 'judge-j1'), seed: 0 });
     cp = await startControlPlane(
       {
         port: 0,
         dataDir,
         logLevel: 'silent',
         tokens: new Map([[VIEWER, 'viewer'], [OPERATOR, 'operator']]),
-        serveModels: { 'medad-tiny': runId, other: join(dataDir, 'runs', 'other'), third: 'third' },
+        serveModels: { 'medad-tiny': runId, other: join(dataDir, 'runs', 'other'), third: 'third', judge: join(dataDir, 'runs', 'judge-j1') },
       },
       { registry },
     );
@@ -136,9 +139,10 @@ describe('OpenAI-compatible endpoint serving a tiny tfjs-vlm checkpoint (real pl
     assert.equal(res.status, 200);
     const body = (await res.json()) as Json;
     assert.equal(body.object, 'list');
-    assert.deepEqual(body.data.map((m: Json) => m.id), ['medad-tiny', 'other', 'third', runId]);
+    assert.deepEqual(body.data.map((m: Json) => m.id), ['medad-tiny', 'other', 'third', 'judge', runId]);
     assert.ok(body.data.every((m: Json) => m.object === 'model' && m.owned_by === 'medad' && Number.isInteger(m.created)));
-    assert.deepEqual(body.data[3].medad, { source: 'run', kind: 'SFT', status: 'SUCCEEDED', step: 3 });
+    assert.deepEqual(body.data.slice(0, 4).map((m: Json) => m.medad.kind), ['policy', 'policy', 'policy', 'judge']);
+    assert.deepEqual(body.data[4].medad, { source: 'run', kind: 'SFT', status: 'SUCCEEDED', step: 3 });
     const one = await fetch(`${base}/models/${runId}`, { headers: { authorization: `Bearer ${VIEWER}` } });
     assert.equal(((await one.json()) as Json).id, runId);
 
@@ -195,10 +199,10 @@ describe('OpenAI-compatible endpoint serving a tiny tfjs-vlm checkpoint (real pl
   test('bad requests get OpenAI-style errors naming the field and the fix', async () => {
     const s = samples[0]!;
     const unknown = await post({ model: 'nope', messages: messages(s) });
-    assertOpenAiError(unknown, 404, 'model_not_found', 'model', new RegExp(`\`nope\` does not exist; served models: medad-tiny, other, third, ${runId}\\. Fix: `));
+    assertOpenAiError(unknown, 404, 'model_not_found', 'model', new RegExp(`\`nope\` does not exist; served models: medad-tiny, other, third, judge, ${runId}\\. Fix: `));
     assertOpenAiError(await post({ model: 'sft-no-checkpoint', messages: messages(s) }), 404, 'model_not_found', 'model', /run sft-no-checkpoint is FAILED and has no checkpoint yet/);
     assertOpenAiError(await post({ model: 'eval-run', messages: messages(s) }), 404, 'model_not_found', 'model', /is a EVAL run; checkpoints come from SFT and CON_GRPO runs/);
-    assertOpenAiError(await post({ model: 'medad-tiny', messages: [{ role: 'user', content: questionText(s) }] }), 400, 'image_required', 'messages[0].content', /has no image.*text-only requests.*not served.*Fix: put the image/);
+    assertOpenAiError(await post({ model: 'medad-tiny', messages: [{ role: 'user', content: questionText(s) }] }), 400, 'image_required', 'messages[0].content', /has no image.*text-only judge prompts are served by learned-judge models only.*Fix: put the image/);
     assertOpenAiError(await post({ model: 'medad-tiny', messages: messages(s, 'Describe this image.') }), 400, 'invalid_prompt', 'messages[1].content', /cannot read a multiple-choice question.*Fix: send the question followed by four options/);
     assertOpenAiError(await post({ model: 'medad-tiny', messages: messages(s, undefined, 'https://example.com/x.png') }), 400, 'invalid_image_url', 'messages[1].content[0].image_url.url', /not a data URL; this server does not fetch remote images/);
     assertOpenAiError(await post({ model: 'medad-tiny', messages: messages(s, undefined, 'data:image/png;base64,AAAAAAAA') }), 400, 'invalid_image', 'messages[1].content[0].image_url.url', /neither a PNG nor a JPEG/);
@@ -247,5 +251,27 @@ describe('OpenAI-compatible endpoint serving a tiny tfjs-vlm checkpoint (real pl
     assert.equal(viaHttp.overall, local.overall);
     assert.equal(viaHttp.formatRate, local.formatRate);
     assert.equal((remote.describe().stats as Json).failures, 0);
+  });
+
+  test('a served learned judge answers the openai judge plugin exactly as the judge does locally', async () => {
+    const judgeDir = join(dataDir, 'runs', 'judge-j1');
+    const inputs = samples.map((s) => ({ question: s.question, options: s.options, think: s.cot }));
+    inputs.push({ ...inputs[0]!, think: 'The image is somewhat blurry.' }, { ...inputs[1]!, think: '' });
+    const local = await registry.create('judge', 'learned', { checkpoint: judgeDir }, createRootContainer());
+    const remote = await registry.create('judge', 'openai', { baseUrl: base, model: 'judge', apiKeyEnv: KEY_ENV, maxRetries: 0 }, createRootContainer());
+    const expected = await local.deduce(inputs);
+    assert.ok(expected.filter((d) => d !== null).length >= samples.length / 2, `the learned judge deduced only ${expected.filter((d) => d !== null).length} of ${samples.length}`);
+    assert.deepEqual(await remote.deduce(inputs), expected);
+    const stats = (remote as unknown as { stats(): { unparseable: number; failures: number; requests: number } }).stats();
+    assert.equal(stats.unparseable, 0);
+    assert.equal(stats.failures, 0);
+    assert.ok(stats.requests >= samples.length, `only ${stats.requests} HTTP requests reached the endpoint`);
+
+    const text = (think: string): Json[] => [{ role: 'user', content: `Question: ${samples[0]!.question}\nOptions:\n${samples[0]!.options.map((o, i) => `(${'ABCD'[i]}) ${o}`).join('\n')}\n<reasoning>${think}</reasoning>` }];
+    const r = await post({ model: 'judge', messages: text(samples[0]!.cot), n: 2 });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.deepEqual(r.json.choices.map((c: Json) => c.message.content), [expected[0], expected[0]]);
+    assert.equal(r.json.system_fingerprint, 'medad-judge-learned');
+    assertOpenAiError(await post({ model: 'judge', messages: [{ role: 'user', content: 'What is the answer?' }] }), 400, 'invalid_prompt', 'messages', /learned judge and cannot read a judge prompt: no reasoning found.*Fix: send "Question: …"/);
   });
 });

@@ -11,12 +11,14 @@ import {
   errorMessage,
   type Backbone,
   type Completion,
+  type Judge,
   type Logger,
   type MedAdSample,
   type PluginRegistry,
   type RawImage,
 } from '@medad/core';
 import { decodeImage } from '@medad/dataset';
+import { parseJudgePrompt } from '@medad/plugin-judge-rule';
 import { RunKind, type RunRecord } from '../domain.js';
 import type { Store } from '../store/store.js';
 import { UNAUTHENTICATED, type TokenAuth } from './auth.js';
@@ -28,9 +30,11 @@ import { confinePath } from './paths.js';
  * (tfjs-vlm weights, or an exported ONNX directory). Models are the names configured in
  * `serveModels` (MEDAD_SERVE_MODELS) plus every SFT / Con-GRPO run id with a checkpoint.
  *
- * Only policy checkpoints are served: a request must carry one image (a data URL) and a
- * multiple-choice prompt (question + options A-D, as the `openai` backbone plugin sends it).
- * Text-only requests, e.g. the `openai` judge plugin's, are refused with a 400 that says so.
+ * A policy checkpoint answers requests that carry one image (a data URL) and a multiple-choice
+ * prompt (question + options A-D, as the `openai` backbone plugin sends it). A served name whose
+ * directory holds a learned judge (`judge.json`, from `medad train judge`) answers text-only judge
+ * prompts (question, lettered options, `<reasoning>`, as the `openai` judge plugin sends them)
+ * with the deduced letter or NONE, so a trained judge can serve another run's consistency reward.
  */
 
 /** Most completions (`n`) per request. */
@@ -221,7 +225,7 @@ function parseChatRequest(body: unknown): ChatRequest {
     });
   } else throw badRequest(where, 'is neither a string nor an array of content parts', 'send an array of { "type": "text" } and { "type": "image_url" } parts');
   if (images.length === 0) {
-    throw badRequest(where, 'has no image; the served models are vision-language policy checkpoints that answer about one image (text-only requests such as the openai judge plugin\'s are not served)', FIX_IMAGE_PART, 'image_required');
+    throw badRequest(where, 'has no image; policy checkpoints answer about one image (text-only judge prompts are served by learned-judge models only)', FIX_IMAGE_PART, 'image_required');
   }
   if (images.length > 1) throw badRequest(where, `has ${images.length} images; the policy reads exactly one`, 'send one image_url part');
   const text = texts.join('\n');
@@ -294,6 +298,8 @@ function promptTokens(backbone: Backbone, prompt: { sample: MedAdSample; image: 
 /** The `/v1` routes. */
 export class OpenAiEndpoint {
   private readonly slots = new Map<string, Slot>();
+  /** Learned judges by directory and judge.json stamp (small; all kept). */
+  private readonly judges = new Map<string, Promise<Judge>>();
   private readonly cacheSize: number;
   private readonly maxQueue: number;
   private closed = false;
@@ -366,7 +372,13 @@ export class OpenAiEndpoint {
   }
 
   private async listModels(): Promise<Array<Record<string, unknown>>> {
-    const out: Array<Record<string, unknown>> = Object.keys(this.o.models).map((id) => ({ id, object: 'model', created: 0, owned_by: 'medad', medad: { source: 'config' } }));
+    const out: Array<Record<string, unknown>> = Object.entries(this.o.models).map(([id, dir]) => ({
+      id,
+      object: 'model',
+      created: 0,
+      owned_by: 'medad',
+      medad: { source: 'config', kind: isJudgeDir(dir) ? 'judge' : 'policy' },
+    }));
     const { runs } = await this.o.store.listRuns({ kinds: [RunKind.Sft, RunKind.ConGrpo], first: LISTED_RUNS });
     const checkpoints = await Promise.all(runs.map((r) => this.o.store.checkpoints(r.id)));
     runs.forEach((run, i) => {
@@ -482,6 +494,55 @@ export class OpenAiEndpoint {
     return result.finally(() => slot.pending--);
   }
 
+  /** The directory of a served learned judge named by the request's `model`, if it names one. */
+  private judgeModelDir(body: unknown): string | undefined {
+    const model = (body as { model?: unknown } | null)?.model;
+    if (typeof model !== 'string' || !Object.hasOwn(this.o.models, model)) return undefined;
+    const dir = this.o.models[model]!;
+    return isJudgeDir(dir) ? dir : undefined;
+  }
+
+  /** The loaded learned judge of a checkpoint directory (reloaded when its judge.json changes). */
+  private judge(dir: string): Promise<Judge> {
+    const st = statSync(join(dir, 'judge.json'));
+    const key = `${dir}\0${st.mtimeMs}:${st.size}`;
+    let judge = this.judges.get(key);
+    if (!judge) {
+      if (!this.o.registry.has('judge', 'learned')) {
+        throw new OpenAiError(503, `The learned judge plugin is not loaded in this server, so ${dir} cannot be served. Fix: build the plugins (npm run build) and restart the server`, 'model', 'judge_unavailable');
+      }
+      for (const old of [...this.judges.keys()]) if (old.startsWith(`${dir}\0`)) this.judges.delete(old);
+      judge = this.o.registry.create('judge', 'learned', { checkpoint: dir }, createRootContainer());
+      judge.catch(() => this.judges.delete(key));
+      this.judges.set(key, judge);
+    }
+    return judge;
+  }
+
+  /** A judge prompt answered by a learned judge: the deduced letter, or NONE. */
+  private async judgeChat(res: ServerResponse, b: Record<string, unknown>, dir: string): Promise<void> {
+    if (b.stream === true) throw badRequest('stream', 'streaming is not supported by this server', 'send "stream": false (or leave it out)', 'unsupported_value');
+    if (!Array.isArray(b.messages) || b.messages.length === 0) throw badRequest('messages', 'must be a non-empty array', 'send [{ "role": "user", "content": "Question: …\\nOptions:\\n(A) …\\n<reasoning>…</reasoning>" }]');
+    const n = optionalNumber(b, 'n', 1, MAX_CHOICES, true) ?? 1;
+    const parsed = parseJudgePrompt(b.messages as Parameters<typeof parseJudgePrompt>[0]);
+    if (!parsed.ok) {
+      throw badRequest('messages', `this model is a learned judge and cannot read a judge prompt: ${parsed.problem}`, 'send "Question: …", option lines "(A) …" to "(D) …" and the reasoning inside <reasoning>…</reasoning> (what the openai judge plugin sends)', 'invalid_prompt');
+    }
+    if (this.closed) throw new OpenAiError(503, 'The server is shutting down. Fix: retry against a running server', null, 'server_shutting_down');
+    const [letter] = await (await this.judge(dir)).deduce([parsed.input]);
+    const content = letter ?? 'NONE';
+    const promptCount = [parsed.input.question, ...parsed.input.options, parsed.input.think].join(' ').split(/\s+/).filter(Boolean).length;
+    send(res, 200, {
+      id: `chatcmpl-${randomBytes(12).toString('hex')}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: b.model,
+      system_fingerprint: 'medad-judge-learned',
+      choices: Array.from({ length: n }, (_, index) => ({ index, message: { role: 'assistant', content }, logprobs: null, finish_reason: 'stop' })),
+      usage: { prompt_tokens: promptCount, completion_tokens: n, total_tokens: promptCount + n },
+    });
+  }
+
   private async chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const text = await readBody(req, this.o.maxBodyBytes);
@@ -492,6 +553,8 @@ export class OpenAiEndpoint {
     } catch {
       throw badRequest(null, 'the request body is not valid JSON', 'send { "model": "...", "messages": [...] } as JSON', 'invalid_json');
     }
+    const judgeDir = this.judgeModelDir(body);
+    if (judgeDir) return await this.judgeChat(res, body as Record<string, unknown>, judgeDir);
     const r = parseChatRequest(body);
     if (this.closed) throw new OpenAiError(503, 'The server is shutting down. Fix: retry against a running server', null, 'server_shutting_down');
     const model = await this.resolveModel(r.model);
@@ -522,6 +585,11 @@ export class OpenAiEndpoint {
       usage: { prompt_tokens: promptCount, completion_tokens: completionTokens, total_tokens: promptCount + completionTokens },
     });
   }
+}
+
+/** A learned-judge checkpoint: a directory holding `judge.json` (written by `medad train judge`). */
+function isJudgeDir(dir: string): boolean {
+  return existsSync(join(dir, 'judge.json'));
 }
 
 function runModel(run: RunRecord, step: number): Record<string, unknown> {
