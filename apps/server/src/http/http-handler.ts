@@ -4,6 +4,7 @@ import { MedadError, errorMessage, type Logger } from '@medad/core';
 import { GRAPHQL_CODES } from '../graphql/errors.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { UNAUTHENTICATED, type Principal, type TokenAuth } from './auth.js';
+import { readBody } from './body.js';
 import { serveStatic } from './static.js';
 
 /** What the HTTP handler serves. */
@@ -40,28 +41,10 @@ function sendGraphQLError(res: ServerResponse, err: HttpError, headers: Record<s
   sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code: err.code, ...(err.fix ? { fix: err.fix } : {}) } }] }, headers);
 }
 
-/** Reads the body up to `max` bytes; a larger body is refused with 413 before it is all read. */
-function readBody(req: IncomingMessage, max: number): Promise<string> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > max) {
-    return Promise.reject(new HttpError(413, `Request body of ${declared} bytes exceeds the limit of ${max} bytes`, 'PAYLOAD_TOO_LARGE', 'send a smaller request (or raise MEDAD_MAX_BODY_BYTES)'));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        reject(new HttpError(413, `Request body exceeds the limit of ${max} bytes`, 'PAYLOAD_TOO_LARGE', 'send a smaller request (or raise MEDAD_MAX_BODY_BYTES)'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
+const tooLarge =
+  (max: number) =>
+  (declared?: number): HttpError =>
+    new HttpError(413, `Request body${declared === undefined ? '' : ` of ${declared} bytes`} exceeds the limit of ${max} bytes`, 'PAYLOAD_TOO_LARGE', 'send a smaller request (or raise MEDAD_MAX_BODY_BYTES)');
 
 function principalOf(auth: TokenAuth, req: IncomingMessage): Principal {
   try {
@@ -83,7 +66,7 @@ async function graphqlRequest(o: HttpHandlerOptions, req: IncomingMessage, res: 
   const principal = principalOf(o.auth, req);
   let body: unknown;
   if (method === 'POST') {
-    const text = await readBody(req, o.maxBodyBytes);
+    const text = await readBody(req, o.maxBodyBytes, tooLarge(o.maxBodyBytes));
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json' && type !== 'application/graphql-response+json') {
       throw new HttpError(415, `Content-Type "${type || '(none)'}" is not supported`, 'UNSUPPORTED_MEDIA_TYPE', 'send the request as application/json');

@@ -22,6 +22,7 @@ import { parseJudgePrompt } from '@medad/plugin-judge-rule';
 import { RunKind, type RunRecord } from '../domain.js';
 import type { Store } from '../store/store.js';
 import { UNAUTHENTICATED, type TokenAuth } from './auth.js';
+import { readBody } from './body.js';
 import { confinePath } from './paths.js';
 
 /*
@@ -545,7 +546,10 @@ export class OpenAiEndpoint {
 
   private async chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    const text = await readBody(req, this.o.maxBodyBytes);
+    const max = this.o.maxBodyBytes;
+    const text = await readBody(req, max, (declared) =>
+      new OpenAiError(413, `Request body${declared === undefined ? '' : ` of ${declared} bytes`} exceeds the limit of ${max} bytes. Fix: send a smaller image (or raise the server's MEDAD_MAX_BODY_BYTES)`, null, 'request_too_large'),
+    );
     if (type !== 'application/json') throw new OpenAiError(415, `Content-Type "${type || '(none)'}" is not supported. Fix: send the request as application/json`, null, 'unsupported_media_type');
     let body: unknown;
     try {
@@ -624,27 +628,4 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
   res.end(text);
-}
-
-/** Reads the body up to `max` bytes; larger bodies get 413 before they are all read. */
-function readBody(req: IncomingMessage, max: number): Promise<string> {
-  const tooLarge = (n: string): OpenAiError =>
-    new OpenAiError(413, `Request body${n} exceeds the limit of ${max} bytes. Fix: send a smaller image (or raise the server's MEDAD_MAX_BODY_BYTES)`, null, 'request_too_large');
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > max) return Promise.reject(tooLarge(` of ${declared} bytes`));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        reject(tooLarge(''));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

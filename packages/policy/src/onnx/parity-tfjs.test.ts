@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { SeededRng } from '@medad/core';
 import { selectBackend } from '../backend.js';
-import { generateTokens, generationRng } from '../generate.js';
+import { generationRng } from '../generate.js';
+import { assertGenerationParity } from '../testing/generation-parity.js';
 import { sequenceLogProbs, type EncodedPrompt } from '../logprobs.js';
 import { presetConfig } from '../vlm/config.js';
 import { VlmModel } from '../vlm/model.js';
@@ -68,15 +69,7 @@ test('tfjs (tiny) and ORT logits agree within 1e-4 on a left/right padded batch'
 });
 
 test('greedy and seeded sampled generation give identical tokens in tfjs and ORT', async () => {
-  const common = { maxNewTokens: 12, stopIds: [] as number[] };
-  const tfGreedy = generateTokens(model, encoded, { ...common, greedy: true });
-  const ortGreedy = await policy.generate(prompts, nchw, { ...common, greedy: true });
-  assert.deepEqual(ortGreedy.map((g) => g.map((c) => c.tokens)), tfGreedy.map((g) => g.map((c) => c.tokens)));
-  assert.ok(new Set(tfGreedy.flatMap((g) => g[0]!.tokens)).size >= 4, 'greedy output too repetitive to compare');
-  const sampled = { ...common, groupSize: 3, temperature: 1.2, topP: 0.9, seed: 4 };
-  const tfSampled = generateTokens(model, encoded, sampled);
-  const ortSampled = await policy.generate(prompts, nchw, sampled);
-  assert.deepEqual(ortSampled.map((g) => g.map((c) => c.tokens)), tfSampled.map((g) => g.map((c) => c.tokens)));
+  const { tfSampled, ortSampled } = await assertGenerationParity(model, encoded, policy, prompts, nchw);
   ortSampled.flat().forEach((c, i) => assert.ok(maxAbsDiff(c.tokenLogProbs, tfSampled.flat()[i]!.tokenLogProbs) < 1e-4));
   // The two runtimes seed completions the same way.
   assert.deepEqual(ortGenerationRng(4, 2, 1).getState(), generationRng(4, 2, 1).getState());
