@@ -139,6 +139,11 @@ describe('control plane over HTTP and graphql-ws (fixture CLI, PGlite)', () => {
     }
     assert.equal(all.length, total);
     assert.equal(new Set(all).size, total);
+    // metricCount over a page is batched into one query; each run still gets its own count.
+    const counted = await gql(cp.url, '{ runs(first: 100) { edges { node { id metricCount } } } }');
+    const counts = counted.data?.runs.edges.map((e: { node: { id: string; metricCount: number } }) => [e.node.id, e.node.metricCount]);
+    assert.deepEqual(counts, await Promise.all(all.map(async (id) => [id, await cp.store.metricCount(id)])));
+    assert.ok(counts.some((c: Array<string | number>) => Number(c[1]) > 0), 'some run has metrics');
     const badCursor = await gql(cp.url, '{ runs(after: "garbage") { totalCount } }');
     assert.match(badCursor.errors?.[0]?.message ?? '', /after: "garbage" is not a cursor returned by this server/);
 

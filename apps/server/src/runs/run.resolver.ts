@@ -1,9 +1,10 @@
-import { Arg, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { inject, injectable } from 'tsyringe';
 import type { MetricRow, RunRecord } from '../domain.js';
 import { EventBus, isFinalStatus, type StatusChange } from '../execution/event-bus.js';
 import { merge } from '../execution/merge.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { KeyBatcher } from '../graphql/key-batcher.js';
 import { StoreToken } from '../graphql/tokens.js';
 import { MetricWriter } from '../store/metric-writer.js';
 import type { Store } from '../store/store.js';
@@ -50,6 +51,9 @@ async function* metricStream({ args, context }: Ctx): AsyncGenerator<MetricRow> 
   }
 }
 
+/** One metric-count batcher per request context (a run list asks for every run's count at once). */
+const metricCountBatchers = new WeakMap<GraphQLContext, KeyBatcher<number>>();
+
 /** Runs: queries, mutations, per-run fields and subscriptions. */
 @injectable()
 @Resolver(() => RunType)
@@ -95,8 +99,10 @@ export class RunResolver {
   }
 
   @FieldResolver(() => Int)
-  metricCount(@Root() run: RunRecord): Promise<number> {
-    return this.store.metricCount(run.id);
+  metricCount(@Root() run: RunRecord, @Ctx() context: GraphQLContext): Promise<number> {
+    let batcher = metricCountBatchers.get(context);
+    if (!batcher) metricCountBatchers.set(context, (batcher = new KeyBatcher((ids) => this.store.metricCounts(ids), 0)));
+    return batcher.load(run.id);
   }
 
   @FieldResolver(() => Evaluation, { nullable: true, description: 'The per-task table of an EVAL run once it succeeded.' })

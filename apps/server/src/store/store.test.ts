@@ -72,6 +72,7 @@ function describeStore(name: string, open: () => Promise<{ client: SqlClient; cl
       assert.equal(await store.insertMetrics(rows('m', 1, 60)), 60);
       assert.equal(await store.insertMetrics(rows('m', 50, 100)), 40, 'steps 50-60 replayed after a resume are not stored twice');
       assert.equal(await store.metricCount('m'), 100);
+      assert.deepEqual([...(await store.metricCounts(['m', 'no-such-run', 'm']))], [['m', 100], ['no-such-run', 0]], 'one query for several runs; unknown runs count 0');
       const all = await store.metrics('m');
       assert.deepEqual(all.map((r) => r.step), Array.from({ length: 100 }, (_, i) => i + 1));
       assert.equal(all[9]!.values.loss, 1 / 10);

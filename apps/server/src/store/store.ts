@@ -43,6 +43,8 @@ export interface Store {
   /** Metric rows of a run in step order; with `maxPoints`, at most that many evenly spaced rows (first and last kept). */
   metrics(runId: string, maxPoints?: number): Promise<MetricRow[]>;
   metricCount(runId: string): Promise<number>;
+  /** Metric row counts of several runs in one query (0 for a run without rows). */
+  metricCounts(runIds: readonly string[]): Promise<Map<string, number>>;
   upsertCheckpoint(cp: CheckpointRecord): Promise<void>;
   checkpoints(runId: string): Promise<CheckpointRecord[]>;
   saveEvaluation(runId: string, result: Record<string, unknown>): Promise<void>;
@@ -268,6 +270,17 @@ export class SqlStore implements Store {
   async metricCount(runId: string): Promise<number> {
     const rows = await this.db.query<{ n: number }>(`select count(*)::int as n from metrics where run_id = $1`, [runId]);
     return Number(rows[0]?.n ?? 0);
+  }
+
+  async metricCounts(runIds: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map(runIds.map((id) => [id, 0]));
+    if (!runIds.length) return out;
+    const rows = await this.db.query<{ run_id: string; n: number }>(
+      `select run_id, count(*)::int as n from metrics where run_id = any($1::text[]) group by run_id`,
+      [[...new Set(runIds)]],
+    );
+    for (const r of rows) out.set(r.run_id, Number(r.n));
+    return out;
   }
 
   async upsertCheckpoint(cp: CheckpointRecord): Promise<void> {
