@@ -23,11 +23,23 @@ export function registerTrainCommands(program: Command): void {
     .option('--eval-every <n>', 'held-out evaluation every N steps (0 = at the end)', int, SFT_DEFAULTS.evalEvery)
     .option('--eval-samples <n>', 'held-out samples per evaluation', int, SFT_DEFAULTS.evalSamples)
     .option('--save-every <n>', 'checkpoint every N steps', int, SFT_DEFAULTS.saveEvery)
+    .option('--answer-weight <x>', 'loss weight of the answer-letter tokens relative to the other target tokens', num, SFT_DEFAULTS.answerWeight)
+    .option('--time-budget <seconds>', 'stop (evaluated and checkpointed) at the first step past this wall time; the schedule still follows --steps', num)
+    .option('--rotary-dims <n>', 'rotary positions on N columns per attention head (even, ≤ dModel/nHeads; fresh runs only)', int)
     .addOption(new Option('--backend <b>', 'tfjs compute backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
     .option('--run-id <id>', 'id reported in events (set by the control plane)')
     .action(async (o) => {
       const io = runIo();
-      const result = await trainSft({ ...o, dataDir: resolve(o.data), outDir: resolve(o.out), progress: terminalProgress(), ...io });
+      const { timeBudget, rotaryDims, ...rest } = o;
+      const result = await trainSft({
+        ...rest,
+        ...(timeBudget !== undefined ? { timeBudgetS: timeBudget } : {}),
+        ...(rotaryDims !== undefined ? { modelConfig: { rotaryDims } } : {}),
+        dataDir: resolve(o.data),
+        outDir: resolve(o.out),
+        progress: terminalProgress(),
+        ...io,
+      });
       io.logger.info(`SFT done: ${result.steps} steps on ${result.backend}; held-out ${JSON.stringify(result.finalEval)}`);
       result.policy.dispose();
     });
