@@ -2,7 +2,9 @@
 // SFT_DEFAULTS on a fixed-seed embedded benchmark for a fixed wall-time budget and records, per task,
 // held-out answer-letter accuracy and think-correctness against elapsed seconds (time-to-accuracy
 // curves), plus the training step's GFLOP/s against the ORT matmul roofline measured in the same run.
-// Env: MEDAD_LEARNING_BUDGET_S (default 600), MEDAD_LEARNING_DATA (dataset dir; built if missing).
+// Env: MEDAD_LEARNING_BUDGET_S (default 600), MEDAD_LEARNING_DATA (dataset dir; built if missing),
+// MEDAD_LEARNING_OPTION_MATCH=1 (text-first CoTs + the policy's exact-match option features, the
+// issue-8 lever that makes the answer letter a one-step copy).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,10 +26,12 @@ function timeTo(curve, key, threshold) {
 
 export default async function learning({ log }) {
   const budget = Number(process.env.MEDAD_LEARNING_BUDGET_S ?? 600);
-  const data = process.env.MEDAD_LEARNING_DATA ?? join(tmpdir(), `medad-learning-s${DATA_SEED}-n${DATA_SAMPLES}`);
+  const optionMatch = process.env.MEDAD_LEARNING_OPTION_MATCH === '1';
+  const cotFormat = optionMatch ? 'text-first' : 'letter-first';
+  const data = process.env.MEDAD_LEARNING_DATA ?? join(tmpdir(), `medad-learning-s${DATA_SEED}-n${DATA_SAMPLES}${optionMatch ? '-cot-tf' : ''}`);
   if (!existsSync(join(data, 'samples.jsonl'))) {
-    log(`building the benchmark (seed ${DATA_SEED}, ${DATA_SAMPLES} samples) in ${data}...`);
-    synthesizeAtomically(data, { samples: DATA_SAMPLES, seed: DATA_SEED });
+    log(`building the benchmark (seed ${DATA_SEED}, ${DATA_SAMPLES} samples, ${cotFormat} CoTs) in ${data}...`);
+    synthesizeAtomically(data, { samples: DATA_SAMPLES, seed: DATA_SEED, cotFormat });
   }
 
   log('ORT matmul roofline (1 thread: the core one tfjs training uses; and 2 threads)...');
@@ -39,7 +43,7 @@ export default async function learning({ log }) {
   log(`SFT with SFT_DEFAULTS (${SFT_DEFAULTS.steps} steps max) for ${budget} s, held-out eval of ${EVAL_SAMPLES} every ${evalEvery} steps...`);
   let result;
   try {
-    result = await trainSft({ dataDir: data, outDir: out, evalEvery, evalSamples: EVAL_SAMPLES, saveEvery: 1e9, timeBudgetS: budget,
+    result = await trainSft({ dataDir: data, outDir: out, evalEvery, evalSamples: EVAL_SAMPLES, saveEvery: 1e9, timeBudgetS: budget, optionMatch,
       logger: { info: (m) => log(m), warn: (m) => log(m), error: (m) => log(m), debug: () => {}, child() { return this; } } });
     const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const policy = result.policy;
@@ -82,7 +86,8 @@ export default async function learning({ log }) {
       }
     }
     return {
-      dataset: { seed: DATA_SEED, samples: DATA_SAMPLES, eval_samples: EVAL_SAMPLES },
+      dataset: { seed: DATA_SEED, samples: DATA_SAMPLES, eval_samples: EVAL_SAMPLES, cot_format: cotFormat },
+      option_match: optionMatch,
       sft_defaults: SFT_DEFAULTS,
       model_config: cfg,
       budget_s: budget,

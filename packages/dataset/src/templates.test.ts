@@ -29,4 +29,15 @@ describe('question and CoT templates', () => {
       assert.ok(cot.includes('bright bone and black air'));
     }
   });
+
+  it('text-first chains of thought name the option text, then its letter, with the same frames and evidence', () => {
+    const a = new SeededRng(3);
+    const b = new SeededRng(3);
+    for (let i = 0; i < COT_FRAMES.length * 3; i++) {
+      const letterFirst = composeCot('bright bone and black air', 'C', 'CT', a);
+      const textFirst = composeCot('bright bone and black air', 'C', 'CT', b, 'text-first');
+      assert.ok(textFirst.endsWith('the answer is CT (C).'), textFirst);
+      assert.equal(textFirst.replace('the answer is CT (C).', 'the answer is (C) CT.'), letterFirst);
+    }
+  });
 });

@@ -84,9 +84,19 @@ export const COT_FRAMES: readonly string[] = [
   'Looking at the image, there is {evidence}, so the answer is ({letter}) {option}.',
 ];
 
+/**
+ * How a chain of thought names its conclusion: `letter-first` "… the answer is (C) CT." (the
+ * default) or `text-first` "… the answer is CT (C).", where the letter follows the option text it
+ * names, so a policy with exact-match option features (`optionMatch`) copies it in one step.
+ */
+export type CotFormat = 'letter-first' | 'text-first';
+/** The chain-of-thought formats. */
+export const COT_FORMATS: readonly CotFormat[] = ['letter-first', 'text-first'];
+
 /** Fills a chain-of-thought frame (chosen with `rng`) with the evidence and the chosen option. */
-export function composeCot(evidence: string, letter: OptionLetter, option: string, rng: SeededRng): string {
-  return fillCotFrame(rng.pick(COT_FRAMES), evidence, letter, option);
+export function composeCot(evidence: string, letter: OptionLetter, option: string, rng: SeededRng, format: CotFormat = 'letter-first'): string {
+  const frame = rng.pick(COT_FRAMES);
+  return fillCotFrame(format === 'text-first' ? frame.replace('({letter}) {option}.', '{option} ({letter}).') : frame, evidence, letter, option);
 }
 
 /** Fills one chain-of-thought frame. */

@@ -4,6 +4,7 @@ import { layoutBatch, patchesTensor, type EncodedPrompt } from './logprobs.js';
 import { sampleToken } from './sampling.js';
 import { MASKED_SCORE } from './vlm/attention.js';
 import { positionsFromMask, textBias, type LayerKV, type VlmModel } from './vlm/model.js';
+import { OPTION_COUNT, optionMatchRows, optionWordSets } from './vlm/option-match.js';
 import { SPECIAL_IDS } from './vlm/tokenizer.js';
 
 /** Settings of {@link generateTokens}. */
@@ -87,6 +88,9 @@ export function generateTokens(model: VlmModel, prompts: readonly EncodedPrompt[
   const keyMask: number[][] = rows.map((r) => [...layout.mask[r.prompt]!]);
   const stepTokens: number[][] = rows.map(() => []);
   let cache: LayerKV[] = [];
+  // Each prompt's option words, for the exact-match features of generated tokens.
+  const markers = cfg.optionMatch;
+  const optionSets = markers ? prompts.map((p) => optionWordSets(p.promptIds, markers)) : undefined;
   let logitRows: Float32Array;
 
   if (options.useCache ?? true) {
@@ -143,8 +147,15 @@ export function generateTokens(model: VlmModel, prompts: readonly EncodedPrompt[
       if (options.useCache ?? true) {
         const positions = rows.map((r) => (r.active ? r.promptLen + step : 0));
         const next = tf.tidy(() => {
-          const ids = tf.tensor2d(stepTokens.map((t) => t[step]!), [N, 1], 'int32');
-          const e = model.embedText(ids, tf.tensor2d(positions, [N, 1], 'int32')).reshape([N, cfg.dModel]) as tf.Tensor2D;
+          const fedIds = stepTokens.map((t) => t[step]!);
+          const ids = tf.tensor2d(fedIds, [N, 1], 'int32');
+          let match: tf.Tensor2D | undefined;
+          if (optionSets) {
+            const m = new Float32Array(N * OPTION_COUNT);
+            rows.forEach((r, n) => optionMatchRows([fedIds[n]!], optionSets[r.prompt]!, m, n * OPTION_COUNT));
+            match = tf.tensor2d(m, [N, OPTION_COUNT]);
+          }
+          const e = model.embedText(ids, tf.tensor2d(positions, [N, 1], 'int32'), match).reshape([N, cfg.dModel]) as tf.Tensor2D;
           const S = P + keyMask[0]!.length;
           const biasData = new Float32Array(N * S);
           keyMask.forEach((m, n) => m.forEach((on, s) => { if (!on) biasData[n * S + P + s] = MASKED_SCORE; }));

@@ -4,6 +4,7 @@ import { selectBackend, type ComputeBackend } from './backend.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { generateTokens } from './generate.js';
 import { sequenceLogProbs, type EncodedPrompt, type SequenceLogProbs } from './logprobs.js';
+import { optionMarkers } from './vlm/option-match.js';
 import { presetConfig, type VlmConfig, type VlmPreset } from './vlm/config.js';
 import { VlmModel, type VlmModelOptions } from './vlm/model.js';
 import { imageToPatches, renderCompletion, renderPrompt } from './vlm/processor.js';
@@ -17,6 +18,8 @@ export interface CreatePolicyOptions extends VlmModelOptions {
   backend?: ComputeBackend | 'auto';
   /** Overrides of preset fields (e.g. `maxTextLen`). */
   config?: Partial<VlmConfig>;
+  /** Exact-match option features (`config.optionMatch`, markers read from the tokenizer); default off. */
+  optionMatch?: boolean;
 }
 
 /** Generation settings of the core contract plus the cache switch. */
@@ -40,7 +43,8 @@ export class VlmPolicy {
   static async create(options: CreatePolicyOptions): Promise<VlmPolicy> {
     const { backend } = await selectBackend({ backend: options.backend });
     const preset = options.preset ?? 'small';
-    const config = presetConfig(preset, options.tokenizer.vocabSize, options.config);
+    const overrides = options.optionMatch ? { ...options.config, optionMatch: optionMarkers(options.tokenizer) } : options.config;
+    const config = presetConfig(preset, options.tokenizer.vocabSize, overrides);
     return new VlmPolicy(VlmModel.create(config, options.seed ?? 0, options), options.tokenizer, backend, preset);
   }
 

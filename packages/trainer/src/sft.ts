@@ -62,6 +62,12 @@ export interface SftOptions {
   timeBudgetS?: number;
   /** Overrides of the preset's model config for a fresh policy (e.g. `{ posInit: 'sinusoidal' }`). */
   modelConfig?: Partial<VlmConfig>;
+  /**
+   * Exact-match option features for a fresh policy (`config.optionMatch`): each token's embedding
+   * says which options' words contain it, so a CoT that names the option text before its letter
+   * (`medad data synth --cot-format text-first`) makes the letter a one-step copy. Default off.
+   */
+  optionMatch?: boolean;
 }
 
 /** Defaults for the `small` preset on 2 cores (see the trainer README for the measurements). */
@@ -159,7 +165,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
     startStep = state.step;
     log.info(`resuming SFT from step ${startStep}`, { dir: o.outDir });
   } else {
-    policy = await VlmPolicy.create({ preset: o.preset, tokenizer: trainTokenizer(train), seed: o.seed, backend: o.backend, config: o.modelConfig });
+    policy = await VlmPolicy.create({ preset: o.preset, tokenizer: trainTokenizer(train), seed: o.seed, backend: o.backend, config: o.modelConfig, optionMatch: o.optionMatch });
   }
   const params = policy.model.params as ReadonlyMap<string, tf.Variable>;
   const optimizer = new AdamW(params, { weightDecay: o.weightDecay });

@@ -13,6 +13,8 @@ export const syntheticDatasetConfig = z.object({
   imageSize: z.number().int().min(24).max(512).default(DEFAULT_IMAGE_SIZE),
   /** Embed the local-zoom inset (MedReason-R1) in every image. */
   zoom: z.boolean().default(false),
+  /** How each chain of thought names its answer: `letter-first` "(C) CT" or `text-first` "CT (C)" (pairs with the policy's optionMatch). */
+  cotFormat: z.enum(['letter-first', 'text-first']).default('letter-first'),
   /** Where generated benchmarks are cached when `dir` is not given (default: $MEDAD_DATA_DIR/datasets, else <project>/data/datasets). */
   cacheDir: z.string().min(1).optional(),
 });
@@ -35,7 +37,8 @@ function upToDate(dir: string, config: SyntheticDatasetConfig): boolean {
       p.seed === config.seed &&
       p.samples === config.samples &&
       p.imageSize === config.imageSize &&
-      p.zoom === config.zoom
+      p.zoom === config.zoom &&
+      (p.cotFormat ?? 'letter-first') === config.cotFormat
     );
   } catch {
     return false;
@@ -44,13 +47,13 @@ function upToDate(dir: string, config: SyntheticDatasetConfig): boolean {
 
 /** Opens (generating first if needed) the synthetic benchmark a config describes. */
 export function openSyntheticDataset(config: SyntheticDatasetConfig): JsonlDataset {
-  const settings = { seed: config.seed, samples: config.samples, imageSize: config.imageSize, zoom: config.zoom };
+  const settings = { seed: config.seed, samples: config.samples, imageSize: config.imageSize, zoom: config.zoom, cotFormat: config.cotFormat };
   if (config.dir) {
     const dir = resolve(config.dir);
     if (!existsSync(join(dir, SAMPLES_FILE))) synthesizeAtomically(dir, settings);
     return JsonlDataset.open(dir);
   }
-  const dir = join(config.cacheDir ? resolve(config.cacheDir) : defaultCacheDir(), syntheticId(config.seed, config.samples, config.imageSize, config.zoom));
+  const dir = join(config.cacheDir ? resolve(config.cacheDir) : defaultCacheDir(), syntheticId(config.seed, config.samples, config.imageSize, config.zoom, config.cotFormat));
   if (!upToDate(dir, config)) synthesizeAtomically(dir, settings);
   return JsonlDataset.open(dir);
 }

@@ -21,6 +21,26 @@ function digest(dir: string): Record<string, string> {
   return out;
 }
 
+describe('synthesize --cot-format', () => {
+  it('text-first: same images and samples except each CoT names the option text before its letter; its own dataset id', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'medad-synth-cot-'));
+    const lf = synthesize({ out: join(tmp, 'lf'), samples: 20, seed: 3 });
+    const tf = synthesize({ out: join(tmp, 'tf'), samples: 20, seed: 3, cotFormat: 'text-first' });
+    assert.equal(tf.id, 'synthetic-s3-n20-cot-tf');
+    assert.notEqual(lf.id, tf.id);
+    const read = (d: string) => readFileSync(join(d, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { cot: string; answer: string; options: string[]; image: string });
+    const [x, y] = [read(lf.dir), read(tf.dir)];
+    assert.equal(y.length, 20);
+    y.forEach((s, i) => {
+      const option = s.options[letterIndex(s.answer as 'A')]!;
+      assert.ok(s.cot.endsWith(`the answer is ${option} (${s.answer}).`), s.cot);
+      assert.equal(s.cot.replace(`${option} (${s.answer}).`, `(${s.answer}) ${option}.`), x[i]!.cot);
+      assert.equal(s.image, x[i]!.image);
+    });
+    assert.throws(() => synthesize({ out: join(tmp, 'bad'), samples: 20, cotFormat: 'letter-last' as never }), /cotFormat must be one of letter-first, text-first.*letter-last/);
+  });
+});
+
 describe('synthesize', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'medad-synth-'));
   const a = join(tmp, 'a');

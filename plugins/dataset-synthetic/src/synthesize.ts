@@ -9,6 +9,8 @@ import {
   REGION_EVIDENCE,
   SAMPLES_FILE,
   composeCot,
+  type CotFormat,
+  COT_FORMATS,
   writeDescriptor,
   writePngFile,
   writeSamplesJsonl,
@@ -36,6 +38,8 @@ export interface SynthesizeOptions {
   imageSize?: number;
   /** Embed MedReason-R1's local-zoom inset of the lesion (or a decoy region) in every image. */
   zoom?: boolean;
+  /** How each chain of thought names its answer (`letter-first` default, or `text-first`). */
+  cotFormat?: CotFormat;
   progress?: ProgressReporter;
 }
 
@@ -49,8 +53,8 @@ export interface SynthesizeResult {
 }
 
 /** The dataset id of a synthetic benchmark (also its cache directory name). */
-export function syntheticId(seed: number, samples: number, imageSize: number, zoom: boolean): string {
-  return `synthetic-s${seed}-n${samples}${imageSize === DEFAULT_IMAGE_SIZE ? '' : `-px${imageSize}`}${zoom ? '-zoom' : ''}`;
+export function syntheticId(seed: number, samples: number, imageSize: number, zoom: boolean, cotFormat: CotFormat = 'letter-first'): string {
+  return `synthetic-s${seed}-n${samples}${imageSize === DEFAULT_IMAGE_SIZE ? '' : `-px${imageSize}`}${zoom ? '-zoom' : ''}${cotFormat === 'text-first' ? '-cot-tf' : ''}`;
 }
 
 function evidenceFor(item: PlannedItem, scene: RenderedScene): string {
@@ -82,17 +86,21 @@ function checkOptions(o: SynthesizeOptions): Required<Omit<SynthesizeOptions, 'p
   if (!Number.isInteger(imageSize) || imageSize < 24 || imageSize > 512) {
     throw new MedadError(ErrorCode.BadUserInput, `imageSize must be an integer from 24 to 512, got ${imageSize}`, { fix: `pass e.g. ${DEFAULT_IMAGE_SIZE}` });
   }
-  return { out: resolve(o.out), samples, seed, imageSize, zoom: o.zoom ?? false };
+  const cotFormat = o.cotFormat ?? 'letter-first';
+  if (!COT_FORMATS.includes(cotFormat)) {
+    throw new MedadError(ErrorCode.BadUserInput, `cotFormat must be one of ${COT_FORMATS.join(', ')}, got ${JSON.stringify(cotFormat)}`, { fix: 'pass e.g. --cot-format text-first' });
+  }
+  return { out: resolve(o.out), samples, seed, imageSize, zoom: o.zoom ?? false, cotFormat };
 }
 
 /** Builds one sample (and its image) from a planned item; deterministic in (seed, index). */
-export function synthesizeItem(item: PlannedItem, seed: number, imageSize: number, zoom: boolean): { sample: MedAdSample; image: RenderedScene['image'] } {
+export function synthesizeItem(item: PlannedItem, seed: number, imageSize: number, zoom: boolean, cotFormat: CotFormat = 'letter-first'): { sample: MedAdSample; image: RenderedScene['image'] } {
   const rng = new SeededRng(`synthetic/${seed}/${item.index}`);
   const scene = renderScene(item.scene, imageSize, rng.fork('scene'));
   const id = `syn-${String(item.index).padStart(6, '0')}`;
   const text = rng.fork('text');
   const { question, options, letter: answer } = item;
-  const cot = composeCot(evidenceFor(item, scene), answer, item.answerText, text);
+  const cot = composeCot(evidenceFor(item, scene), answer, item.answerText, text, cotFormat);
   let image = scene.image;
   const single = scene.lesions.length === 1 ? scene.lesions[0] : undefined;
   const meta: Record<string, unknown> = {
@@ -144,21 +152,21 @@ export function synthesize(options: SynthesizeOptions): SynthesizeResult {
   const samples: MedAdSample[] = [];
   progress.start(plan.length, 'synthesizing');
   for (const item of plan) {
-    const { sample, image } = synthesizeItem(item, o.seed, o.imageSize, o.zoom);
+    const { sample, image } = synthesizeItem(item, o.seed, o.imageSize, o.zoom, o.cotFormat);
     writePngFile(join(o.out, sample.image), image);
     samples.push(sample);
     if ((item.index + 1) % 50 === 0 || item.index + 1 === plan.length) progress.update(item.index + 1);
   }
   progress.stop();
   writeSamplesJsonl(join(o.out, SAMPLES_FILE), samples);
-  const id = syntheticId(o.seed, o.samples, o.imageSize, o.zoom);
+  const id = syntheticId(o.seed, o.samples, o.imageSize, o.zoom, o.cotFormat);
   writeDescriptor(o.out, {
     format: 'medad-jsonl',
     version: 1,
     id,
-    name: `MedAD synthetic benchmark (seed ${o.seed}, ${o.samples} samples${o.zoom ? ', local zoom' : ''})`,
+    name: `MedAD synthetic benchmark (seed ${o.seed}, ${o.samples} samples${o.zoom ? ', local zoom' : ''}${o.cotFormat === 'text-first' ? ', text-first CoT' : ''})`,
     samplesFile: SAMPLES_FILE,
-    provenance: { generator: '@medad/plugin-dataset-synthetic', generatorVersion: GENERATOR_VERSION, seed: o.seed, samples: o.samples, imageSize: o.imageSize, zoom: o.zoom },
+    provenance: { generator: '@medad/plugin-dataset-synthetic', generatorVersion: GENERATOR_VERSION, seed: o.seed, samples: o.samples, imageSize: o.imageSize, zoom: o.zoom, ...(o.cotFormat === 'text-first' ? { cotFormat: o.cotFormat } : {}) },
   });
   const train = samples.filter((s) => s.split === 'train').length;
   return { dir: o.out, id, samples: samples.length, counts: { train, test: samples.length - train }, seconds: (Date.now() - started) / 1000 };

@@ -193,7 +193,13 @@ export function buildDecoder(cfg: VlmConfig, weights: CheckedWeights): Uint8Arra
   const positions = g.op('Max', [g.op('Sub', [ownCounts, g.int64([1], true)]), g.int64([0], true)]);
   const tok = g.op('Gather', [e.w('tok_emb', [V, d]), ids], { axis: { int: 0 } });
   const posEmb = g.op('Gather', [e.w('txt_pos', [maxTextLen, d]), positions], { axis: { int: 0 } });
-  let h = g.op('Reshape', [g.op('Add', [tok, posEmb]), g.int64([-1, d])]); // [B·T, d]
+  let embedded = g.op('Add', [tok, posEmb]);
+  if (cfg.optionMatch) {
+    // Exact-match option features [B, T, 4] · opt_emb [4, d] (ARCHITECTURE.md).
+    const match = g.input('option_match', 'float', [BATCH, SEQ, 4]);
+    embedded = g.op('Add', [embedded, g.op('MatMul', [match, e.w('opt_emb', [4, d])])]);
+  }
+  let h = g.op('Reshape', [embedded, g.int64([-1, d])]); // [B·T, d]
   const bt = g.op('Shape', [ids]);
   const shape5 = g.op('Concat', [bt, g.int64([3, H, dh])], { axis: { int: 0 } });
   // allowed[b, 0, j, l] = mask[b, l] ∧ l ≤ pastLen + j (image keys l < P are always ≤ pastLen + j).

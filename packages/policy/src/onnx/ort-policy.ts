@@ -5,6 +5,7 @@ import { ErrorCode, MedadError, SeededRng } from '@medad/core';
 import type { GeneratedSequence } from '../generate.js';
 import { imageTokens, validateConfig, type VlmConfig } from '../vlm/config.js';
 import { SPECIAL_IDS } from '../vlm/tokenizer.js';
+import { OPTION_COUNT, optionMatchGrid, optionMatchRows, optionWordSets } from '../vlm/option-match.js';
 import { logSoftmax, sampleToken } from '../sampling.js';
 import { ONNX_FILES, type OnnxModels } from './export.js';
 import { disposeKv, gatherKvRows, kvFeeds, kvFromOutputs, type KvCache } from './kv-cache.js';
@@ -107,8 +108,10 @@ export class OrtPolicy {
   /**
    * One decoder call: `inputIds [batch, T]` and `mask [batch, past.length + T]` (row-major) after
    * the cache `past`; returns `logits [batch, T, vocab]` and the grown cache (`past` is not disposed).
+   * With `config.optionMatch` the graph also takes `option_match [batch, T, 4]`: pass it for decoding
+   * steps; when omitted it is computed from `inputIds`, which must then be whole rows from the prompt.
    */
-  async decode(inputIds: BigInt64Array, batch: number, T: number, mask: BigInt64Array, past: KvCache): Promise<{ logits: Float32Array; present: KvCache }> {
+  async decode(inputIds: BigInt64Array, batch: number, T: number, mask: BigInt64Array, past: KvCache, optionMatch?: Float32Array): Promise<{ logits: Float32Array; present: KvCache }> {
     if (inputIds.length !== batch * T || mask.length !== batch * (past.length + T) || past.batch !== batch) {
       throw new MedadError(ErrorCode.BadUserInput, `decode shapes disagree: ${inputIds.length} ids for [${batch}, ${T}], mask ${mask.length} for [${batch}, ${past.length + T}], cache batch ${past.batch}`, {
         fix: 'give input_ids [batch, T], attention_mask [batch, pastLen + T] and a cache of the same batch',
@@ -118,6 +121,9 @@ export class OrtPolicy {
       input_ids: new ort.Tensor('int64', inputIds, [batch, T]),
       attention_mask: new ort.Tensor('int64', mask, [batch, past.length + T]),
       ...kvFeeds(past),
+      ...(this.config.optionMatch
+        ? { option_match: new ort.Tensor('float32', optionMatch ?? optionMatchGrid(Array.from(inputIds, Number), batch, T, this.config.optionMatch), [batch, T, OPTION_COUNT]) }
+        : {}),
     });
     const logits = out.logits as ort.Tensor;
     const data = logits.data as Float32Array;
@@ -159,6 +165,8 @@ export class OrtPolicy {
         });
       }
     }
+    const markers = cfg.optionMatch;
+    const optionSets = markers ? prompts.map((p) => optionWordSets(p, markers)) : undefined;
     // Prefill every prompt once, left-padded to the longest.
     const Lmax = Math.max(...prompts.map((p) => p.length));
     const ids = new BigInt64Array(B * Lmax).fill(BigInt(options.padId ?? SPECIAL_IDS.pad));
@@ -214,7 +222,12 @@ export class OrtPolicy {
         stepMask[r * (L + 1) + L] = 1n;
       });
       active = keep.map((a) => active[a]!);
-      const step = await this.decode(stepIds, keep.length, 1, stepMask, kv);
+      let stepMatch: Float32Array | undefined;
+      if (optionSets) {
+        stepMatch = new Float32Array(keep.length * OPTION_COUNT);
+        active.forEach((i, r) => optionMatchRows([Number(stepIds[r])], optionSets[rows[i]!.prompt]!, stepMatch!, r * OPTION_COUNT));
+      }
+      const step = await this.decode(stepIds, keep.length, 1, stepMask, kv, stepMatch);
       disposeKv(kv);
       kv = step.present;
       logits = step.logits;

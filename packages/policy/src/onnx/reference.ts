@@ -1,6 +1,7 @@
 import { gridSize, headDim, imageTokens, type VlmConfig } from '../vlm/config.js';
 import { argmax } from '../sampling.js';
 import { applyRotaryRows, rotaryTables } from '../vlm/rotary.js';
+import { OPTION_COUNT, optionMatchGrid } from '../vlm/option-match.js';
 import { MASKED_SCORE } from './graphs.js';
 import { checkWeights, type WeightSource } from './weights.js';
 
@@ -87,6 +88,12 @@ export function referenceForward(config: VlmConfig, weights: WeightSource, pixel
   const txtPos = w.get('txt_pos')!;
   for (let t = 0; t < T; t++) {
     for (let k = 0; k < d; k++) h[(P + t) * d + k] = tokEmb[textIds[t]! * d + k]! + txtPos[t * d + k]!;
+  }
+  if (cfg.optionMatch) {
+    const match = optionMatchGrid(textIds, 1, T, cfg.optionMatch);
+    const optEmb = w.get('opt_emb')!;
+    for (let t = 0; t < T; t++)
+      for (let L = 0; L < OPTION_COUNT; L++) if (match[t * OPTION_COUNT + L]) for (let k = 0; k < d; k++) h[(P + t) * d + k]! += optEmb[L * d + k]!;
   }
   const scale = 1 / Math.sqrt(dh);
   const scores = new Float64Array(N);

@@ -1,4 +1,5 @@
 import { ErrorCode, MedadError } from '@medad/core';
+import type { OptionMarkers } from './option-match.js';
 
 /** The model's hyper-parameters (ARCHITECTURE.md), saved as `config.json` beside the weights. */
 export interface VlmConfig {
@@ -19,6 +20,12 @@ export interface VlmConfig {
    * Even, at most `dModel / nHeads`; 0 or absent = none (learned absolute positions only).
    */
   rotaryDims?: number;
+  /**
+   * Exact-match option features (ARCHITECTURE.md): every text token's embedding also gets
+   * `opt_emb[L]` for each option L whose words contain that token, so naming an option's text makes
+   * its letter a one-step copy. Holds the tokenizer's marker ids; absent = off.
+   */
+  optionMatch?: OptionMarkers;
   normEps: number;
 }
 
@@ -108,10 +115,21 @@ export function validateConfig(raw: unknown, where: string): VlmConfig {
       fix: 'set "rotaryDims" to an even number of rotated columns per head (or 0 / omit it)',
     });
   }
+  if (c.optionMatch !== undefined) {
+    const m = c.optionMatch as unknown as Record<string, unknown>;
+    const id = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) < c.vocabSize;
+    if (typeof m !== 'object' || m === null || !id(m.open) || !id(m.close) || !id(m.end) || !Array.isArray(m.letters) || m.letters.length !== 4 || !m.letters.every(id)) {
+      throw new MedadError(ErrorCode.InvalidConfig, `${where}: field "optionMatch" must be { open, close, end, letters: [4 ids] } with token ids below vocabSize ${c.vocabSize}, got ${JSON.stringify(c.optionMatch)}`, {
+        fix: 'let VlmPolicy.create({ optionMatch: true }) fill it from the tokenizer, or remove the field',
+      });
+    }
+  }
   return {
     vocabSize: c.vocabSize, dModel: c.dModel, nLayers: c.nLayers, nHeads: c.nHeads, dFF: c.dFF,
     imageSize: c.imageSize, patchSize: c.patchSize, channels: 3, maxTextLen: c.maxTextLen,
-    activation: c.activation, posInitStd: c.posInitStd, ...(c.rotaryDims ? { rotaryDims: c.rotaryDims } : {}), normEps: c.normEps,
+    activation: c.activation, posInitStd: c.posInitStd, ...(c.rotaryDims ? { rotaryDims: c.rotaryDims } : {}),
+    ...(c.optionMatch ? { optionMatch: { open: c.optionMatch.open, close: c.optionMatch.close, end: c.optionMatch.end, letters: [...c.optionMatch.letters] as OptionMarkers['letters'] } } : {}),
+    normEps: c.normEps,
   };
 }
 
@@ -127,6 +145,7 @@ export function weightShapes(cfg: VlmConfig): Array<[string, number[]]> {
     ['tok_emb', [cfg.vocabSize, d]],
     ['txt_pos', [cfg.maxTextLen, d]],
   ];
+  if (cfg.optionMatch) out.push(['opt_emb', [4, d]]);
   for (let i = 0; i < cfg.nLayers; i++) {
     const p = `layers.${i}`;
     out.push([`${p}.ln1.g`, [d]], [`${p}.ln1.b`, [d]]);

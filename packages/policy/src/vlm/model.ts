@@ -5,6 +5,7 @@ import { linear } from '../ops/linear.js';
 import { gelu, layerNorm } from '../ops/norm.js';
 import { MASKED_SCORE, attentionBatched, attentionPerSample, attentionSingleQuery, headMasks, type AttentionImpl } from './attention.js';
 import { gridSize, imageTokens, weightShapes, type VlmConfig } from './config.js';
+import { OPTION_COUNT, optionMatchGrid } from './option-match.js';
 import { Rotary, type RotaryAngles } from './rotary.js';
 
 /** Keys and values of one layer, heads concatenated: `[rows, positions, dModel]`. */
@@ -25,7 +26,7 @@ function initStd(cfg: VlmConfig, name: string, shape: number[]): number | 'zeros
   if (name.endsWith('.g')) return 'ones';
   if (shape.length === 1) return 'zeros';
   if (name === 'patch.w') return 1 / Math.sqrt(shape[0]!);
-  if (name.startsWith('img_pos') || name === 'txt_pos' || name === 'tok_emb') return cfg.posInitStd;
+  if (name.startsWith('img_pos') || name === 'txt_pos' || name === 'tok_emb' || name === 'opt_emb') return cfg.posInitStd;
   if (name.endsWith('attn.wo') || name.endsWith('mlp.w2')) return 0.02 / Math.sqrt(2 * cfg.nLayers);
   return 0.02;
 }
@@ -111,13 +112,24 @@ export class VlmModel {
     return x.reshape([B, P, d]).add(pos) as tf.Tensor3D;
   }
 
-  /** Text tokens `[B, T, d]`: `tok_emb[id] + txt_pos[position]` (lookups with a working wasm gradient). */
-  embedText(ids: tf.Tensor2D, positions: tf.Tensor2D): tf.Tensor3D {
+  /**
+   * Text tokens `[B, T, d]`: `tok_emb[id] + txt_pos[position]` (lookups with a working wasm gradient),
+   * plus `optionMatch · opt_emb` when the config has `optionMatch`. `optionMatch` `[B·T, 4]` holds the
+   * exact-match features ({@link optionMatchGrid}); when omitted they are computed from `ids`, which
+   * must then be whole rows (prompt, then completion).
+   */
+  embedText(ids: tf.Tensor2D, positions: tf.Tensor2D, optionMatch?: tf.Tensor2D): tf.Tensor3D {
     const [B, T] = ids.shape;
     const d = this.config.dModel;
     const tok = embeddingLookup(this.p('tok_emb') as tf.Variable<tf.Rank.R2>, ids.reshape([-1]) as tf.Tensor1D);
     const pos = embeddingLookup(this.p('txt_pos') as tf.Variable<tf.Rank.R2>, positions.reshape([-1]) as tf.Tensor1D);
-    return tok.add(pos).reshape([B, T, d]);
+    let x = tok.add(pos);
+    const markers = this.config.optionMatch;
+    if (markers) {
+      const match = optionMatch ?? tf.tensor2d(optionMatchGrid(ids.dataSync(), B, T, markers), [B * T, OPTION_COUNT]);
+      x = x.add(tf.matMul(match, this.p('opt_emb') as tf.Variable<tf.Rank.R2>));
+    }
+    return x.reshape([B, T, d]);
   }
 
   private mlp(x: tf.Tensor, i: number): tf.Tensor {
