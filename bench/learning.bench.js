@@ -3,8 +3,8 @@
 // held-out answer-letter accuracy and think-correctness against elapsed seconds (time-to-accuracy
 // curves), plus the training step's GFLOP/s against the ORT matmul roofline measured in the same run.
 // Env: MEDAD_LEARNING_BUDGET_S (default 600), MEDAD_LEARNING_DATA (dataset dir; built if missing),
-// MEDAD_LEARNING_OPTION_MATCH=1 (text-first CoTs + the policy's exact-match option features, the
-// issue-8 lever that makes the answer letter a one-step copy).
+// MEDAD_LEARNING_BASELINE=1 (the pre-issue-8 path: letter-first CoTs, no exact-match option
+// features; the default is text-first CoTs + optionMatch, which make the letter a one-step copy).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,9 +26,9 @@ function timeTo(curve, key, threshold) {
 
 export default async function learning({ log }) {
   const budget = Number(process.env.MEDAD_LEARNING_BUDGET_S ?? 600);
-  const optionMatch = process.env.MEDAD_LEARNING_OPTION_MATCH === '1';
+  const optionMatch = process.env.MEDAD_LEARNING_BASELINE !== '1';
   const cotFormat = optionMatch ? 'text-first' : 'letter-first';
-  const data = process.env.MEDAD_LEARNING_DATA ?? join(tmpdir(), `medad-learning-s${DATA_SEED}-n${DATA_SAMPLES}${optionMatch ? '-cot-tf' : ''}`);
+  const data = process.env.MEDAD_LEARNING_DATA ?? join(tmpdir(), `medad-learning-s${DATA_SEED}-n${DATA_SAMPLES}-${cotFormat}`);
   if (!existsSync(join(data, 'samples.jsonl'))) {
     log(`building the benchmark (seed ${DATA_SEED}, ${DATA_SAMPLES} samples, ${cotFormat} CoTs) in ${data}...`);
     synthesizeAtomically(data, { samples: DATA_SAMPLES, seed: DATA_SEED, cotFormat });

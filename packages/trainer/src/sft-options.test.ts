@@ -49,7 +49,13 @@ test('timeBudgetS ends the run early at a step that is evaluated and checkpointe
   const r = await trainSft({ dataDir: data, outDir: out, preset: 'tiny', seed: 1, steps: 1000, batchSize: 4, evalEvery: 0, evalSamples: 4, timeBudgetS: 0.001, backend: 'wasm', modelConfig: { rotaryDims: 8 } });
   assert.equal(r.steps, 1);
   assert.equal(r.policy.model.config.rotaryDims, 8);
+  // Exact-match option features are on by default, with the markers of the run's tokenizer.
+  assert.deepEqual(r.policy.model.config.optionMatch?.letters.map((id) => r.policy.tokenizer.decode([id])), ['A', 'B', 'C', 'D']);
+  assert.ok(r.policy.model.params.has('opt_emb'));
   r.policy.dispose();
+  const off = await trainSft({ dataDir: data, outDir: join(work, 'no-match'), preset: 'tiny', seed: 1, steps: 1, batchSize: 4, evalEvery: 0, evalSamples: 4, backend: 'wasm', optionMatch: false });
+  assert.equal(off.policy.model.config.optionMatch, undefined);
+  off.policy.dispose();
   const last = rows(out).at(-1)!;
   assert.equal(last.step, 1);
   assert.ok('eval_overall' in last);

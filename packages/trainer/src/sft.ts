@@ -65,7 +65,8 @@ export interface SftOptions {
   /**
    * Exact-match option features for a fresh policy (`config.optionMatch`): each token's embedding
    * says which options' words contain it, so a CoT that names the option text before its letter
-   * (`medad data synth --cot-format text-first`) makes the letter a one-step copy. Default off.
+   * (the synthetic benchmark's default) makes the letter a one-step copy. Default on; ignored when
+   * resuming or starting from a checkpoint (its config decides).
    */
   optionMatch?: boolean;
 }
@@ -86,6 +87,7 @@ export const SFT_DEFAULTS = {
   evalSamples: 150,
   saveEvery: 100,
   answerWeight: 1,
+  optionMatch: true,
 };
 
 /** What an SFT run returns. */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { definePlugin, findProjectRoot, z } from '@medad/core';
 import { DESCRIPTOR_FILE, JsonlDataset, SAMPLES_FILE, readDescriptor } from '@medad/dataset';
-import { DEFAULT_IMAGE_SIZE, DEFAULT_SAMPLES, GENERATOR_VERSION, synthesizeAtomically, syntheticId } from './synthesize.js';
+import { DEFAULT_COT_FORMAT, DEFAULT_IMAGE_SIZE, DEFAULT_SAMPLES, GENERATOR_VERSION, synthesizeAtomically, syntheticId } from './synthesize.js';
 
 /** Config of the `synthetic` dataset plugin. */
 export const syntheticDatasetConfig = z.object({
@@ -14,7 +14,7 @@ export const syntheticDatasetConfig = z.object({
   /** Embed the local-zoom inset (MedReason-R1) in every image. */
   zoom: z.boolean().default(false),
   /** How each chain of thought names its answer: `letter-first` "(C) CT" or `text-first` "CT (C)" (pairs with the policy's optionMatch). */
-  cotFormat: z.enum(['letter-first', 'text-first']).default('letter-first'),
+  cotFormat: z.enum(['letter-first', 'text-first']).default(DEFAULT_COT_FORMAT),
   /** Where generated benchmarks are cached when `dir` is not given (default: $MEDAD_DATA_DIR/datasets, else <project>/data/datasets). */
   cacheDir: z.string().min(1).optional(),
 });

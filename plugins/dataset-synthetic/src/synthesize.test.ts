@@ -22,11 +22,12 @@ function digest(dir: string): Record<string, string> {
 }
 
 describe('synthesize --cot-format', () => {
-  it('text-first: same images and samples except each CoT names the option text before its letter; its own dataset id', () => {
+  it('text-first (the default): same images and samples except each CoT names the option text before its letter; its own dataset id', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'medad-synth-cot-'));
-    const lf = synthesize({ out: join(tmp, 'lf'), samples: 20, seed: 3 });
-    const tf = synthesize({ out: join(tmp, 'tf'), samples: 20, seed: 3, cotFormat: 'text-first' });
-    assert.equal(tf.id, 'synthetic-s3-n20-cot-tf');
+    const lf = synthesize({ out: join(tmp, 'lf'), samples: 20, seed: 3, cotFormat: 'letter-first' });
+    const tf = synthesize({ out: join(tmp, 'tf'), samples: 20, seed: 3 });
+    assert.equal(tf.id, 'synthetic-s3-n20');
+    assert.equal(lf.id, 'synthetic-s3-n20-cot-letter-first');
     assert.notEqual(lf.id, tf.id);
     const read = (d: string) => readFileSync(join(d, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { cot: string; answer: string; options: string[]; image: string });
     const [x, y] = [read(lf.dir), read(tf.dir)];
@@ -66,7 +67,7 @@ describe('synthesize', () => {
     assert.equal(samples.length, 60);
     for (const s of samples) {
       const text = s.options[letterIndex(s.answer)]!;
-      assert.ok(s.cot.endsWith(`the answer is (${s.answer}) ${text}.`), s.cot);
+      assert.ok(s.cot.endsWith(`the answer is ${text} (${s.answer}).`), s.cot);
       const img = readImageFile(join(a, s.image));
       assert.deepEqual([img.width, img.height, img.channels], [64, 64, 3]);
       if (s.task === 'lesion_localization') {

@@ -23,9 +23,11 @@ import { planBenchmark, type PlannedItem } from './plan.js';
 import { renderScene, type RenderedScene } from './scene.js';
 
 /** Version of the generator; part of the cache key, bumped whenever its output changes. */
-export const GENERATOR_VERSION = '1.0.0';
+export const GENERATOR_VERSION = '1.1.0';
 /** Default number of samples: trains a ~0.4M-parameter policy in minutes on 2 cores. */
 export const DEFAULT_SAMPLES = 2000;
+/** Default chain-of-thought format (see {@link SynthesizeOptions.cotFormat}). */
+export const DEFAULT_COT_FORMAT: CotFormat = 'text-first';
 /** Default stored image side in pixels (policies resize to their own input). */
 export const DEFAULT_IMAGE_SIZE = 64;
 
@@ -38,7 +40,11 @@ export interface SynthesizeOptions {
   imageSize?: number;
   /** Embed MedReason-R1's local-zoom inset of the lesion (or a decoy region) in every image. */
   zoom?: boolean;
-  /** How each chain of thought names its answer (`letter-first` default, or `text-first`). */
+  /**
+   * How each chain of thought names its answer: `text-first` "… so the answer is CT (C)." (default
+   * since generator 1.1.0: with the policy's optionMatch the letter is then a one-step copy,
+   * docs/results) or `letter-first` "… (C) CT." (generator 1.0.0's only format).
+   */
   cotFormat?: CotFormat;
   progress?: ProgressReporter;
 }
@@ -53,8 +59,8 @@ export interface SynthesizeResult {
 }
 
 /** The dataset id of a synthetic benchmark (also its cache directory name). */
-export function syntheticId(seed: number, samples: number, imageSize: number, zoom: boolean, cotFormat: CotFormat = 'letter-first'): string {
-  return `synthetic-s${seed}-n${samples}${imageSize === DEFAULT_IMAGE_SIZE ? '' : `-px${imageSize}`}${zoom ? '-zoom' : ''}${cotFormat === 'text-first' ? '-cot-tf' : ''}`;
+export function syntheticId(seed: number, samples: number, imageSize: number, zoom: boolean, cotFormat: CotFormat = DEFAULT_COT_FORMAT): string {
+  return `synthetic-s${seed}-n${samples}${imageSize === DEFAULT_IMAGE_SIZE ? '' : `-px${imageSize}`}${zoom ? '-zoom' : ''}${cotFormat === DEFAULT_COT_FORMAT ? '' : `-cot-${cotFormat}`}`;
 }
 
 function evidenceFor(item: PlannedItem, scene: RenderedScene): string {
@@ -86,7 +92,7 @@ function checkOptions(o: SynthesizeOptions): Required<Omit<SynthesizeOptions, 'p
   if (!Number.isInteger(imageSize) || imageSize < 24 || imageSize > 512) {
     throw new MedadError(ErrorCode.BadUserInput, `imageSize must be an integer from 24 to 512, got ${imageSize}`, { fix: `pass e.g. ${DEFAULT_IMAGE_SIZE}` });
   }
-  const cotFormat = o.cotFormat ?? 'letter-first';
+  const cotFormat = o.cotFormat ?? DEFAULT_COT_FORMAT;
   if (!COT_FORMATS.includes(cotFormat)) {
     throw new MedadError(ErrorCode.BadUserInput, `cotFormat must be one of ${COT_FORMATS.join(', ')}, got ${JSON.stringify(cotFormat)}`, { fix: 'pass e.g. --cot-format text-first' });
   }
@@ -94,7 +100,7 @@ function checkOptions(o: SynthesizeOptions): Required<Omit<SynthesizeOptions, 'p
 }
 
 /** Builds one sample (and its image) from a planned item; deterministic in (seed, index). */
-export function synthesizeItem(item: PlannedItem, seed: number, imageSize: number, zoom: boolean, cotFormat: CotFormat = 'letter-first'): { sample: MedAdSample; image: RenderedScene['image'] } {
+export function synthesizeItem(item: PlannedItem, seed: number, imageSize: number, zoom: boolean, cotFormat: CotFormat = DEFAULT_COT_FORMAT): { sample: MedAdSample; image: RenderedScene['image'] } {
   const rng = new SeededRng(`synthetic/${seed}/${item.index}`);
   const scene = renderScene(item.scene, imageSize, rng.fork('scene'));
   const id = `syn-${String(item.index).padStart(6, '0')}`;
@@ -164,9 +170,9 @@ export function synthesize(options: SynthesizeOptions): SynthesizeResult {
     format: 'medad-jsonl',
     version: 1,
     id,
-    name: `MedAD synthetic benchmark (seed ${o.seed}, ${o.samples} samples${o.zoom ? ', local zoom' : ''}${o.cotFormat === 'text-first' ? ', text-first CoT' : ''})`,
+    name: `MedAD synthetic benchmark (seed ${o.seed}, ${o.samples} samples${o.zoom ? ', local zoom' : ''}${o.cotFormat === DEFAULT_COT_FORMAT ? '' : `, ${o.cotFormat} CoT`})`,
     samplesFile: SAMPLES_FILE,
-    provenance: { generator: '@medad/plugin-dataset-synthetic', generatorVersion: GENERATOR_VERSION, seed: o.seed, samples: o.samples, imageSize: o.imageSize, zoom: o.zoom, ...(o.cotFormat === 'text-first' ? { cotFormat: o.cotFormat } : {}) },
+    provenance: { generator: '@medad/plugin-dataset-synthetic', generatorVersion: GENERATOR_VERSION, seed: o.seed, samples: o.samples, imageSize: o.imageSize, zoom: o.zoom, cotFormat: o.cotFormat },
   });
   const train = samples.filter((s) => s.split === 'train').length;
   return { dir: o.out, id, samples: samples.length, counts: { train, test: samples.length - train }, seconds: (Date.now() - started) / 1000 };

@@ -14,7 +14,7 @@ import {
   type ImportReport,
   type CotFormat,
 } from '@medad/dataset';
-import { DEFAULT_IMAGE_SIZE, DEFAULT_SAMPLES, synthesize } from '@medad/plugin-dataset-synthetic';
+import { DEFAULT_COT_FORMAT, DEFAULT_IMAGE_SIZE, DEFAULT_SAMPLES, synthesize } from '@medad/plugin-dataset-synthetic';
 import { terminalProgress } from '../progress.js';
 import { printTable } from '../table.js';
 
@@ -150,7 +150,7 @@ export function registerDataCommands(program: Command): void {
     .option('--seed <n>', 'generator seed', integer('--seed', 0, 0xffffffff), 0)
     .option('--image-size <px>', 'stored image side in pixels', integer('--image-size', 24, 512), DEFAULT_IMAGE_SIZE)
     .option('--zoom', 'embed the local-zoom inset (MedReason-R1) of the lesion in every image')
-    .option('--cot-format <f>', 'how each CoT names its answer: letter-first "(C) CT" or text-first "CT (C)" (pairs with train sft --option-match)', 'letter-first')
+    .option('--cot-format <f>', 'how each CoT names its answer: letter-first "(C) CT" or text-first "CT (C)" (text-first pairs with the policy\'s option-match features)', DEFAULT_COT_FORMAT)
     .action((o: { out: string; samples: number; seed: number; imageSize: number; zoom?: boolean; cotFormat: CotFormat }) => {
       const r = synthesize({ out: o.out, samples: o.samples, seed: o.seed, imageSize: o.imageSize, zoom: Boolean(o.zoom), cotFormat: o.cotFormat, progress: progress() });
       process.stdout.write(`wrote ${r.samples} samples (${r.counts.train} train, ${r.counts.test} test) to ${r.dir} in ${r.seconds.toFixed(1)} s [${r.id}]\n`);

@@ -26,7 +26,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--answer-weight <x>', 'loss weight of the answer-letter tokens relative to the other target tokens', num, SFT_DEFAULTS.answerWeight)
     .option('--time-budget <seconds>', 'stop (evaluated and checkpointed) at the first step past this wall time; the schedule still follows --steps', num)
     .option('--rotary-dims <n>', 'rotary positions on N columns per attention head (even, ≤ dModel/nHeads; fresh runs only)', int)
-    .option('--option-match', 'exact-match option features: each token knows which options contain it (fresh runs; pair with data synth --cot-format text-first)')
+    .option('--no-option-match', 'turn off the exact-match option features (each token knows which options contain it; fresh runs only)')
     .addOption(new Option('--backend <b>', 'tfjs compute backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
     .option('--run-id <id>', 'id reported in events (set by the control plane)')
     .action(async (o) => {
