@@ -1,5 +1,6 @@
 import { gridSize, headDim, imageTokens, type VlmConfig } from '../vlm/config.js';
 import { rotaryPermutation, rotaryTables } from '../vlm/rotary.js';
+import { stemOrder } from '../vlm/stem.js';
 import { GraphBuilder } from './graph-builder.js';
 import type { CheckedWeights } from './weights.js';
 
@@ -144,7 +145,16 @@ export function buildImageEncoder(cfg: VlmConfig, weights: CheckedWeights): Uint
   const cols = g.op('Unsqueeze', [e.w('img_pos.col', [grid, d]), g.int64([0])]);
   const pos = g.op('Reshape', [g.op('Add', [rows, cols]), g.int64([P, d])]);
   // Tokens are kept 2-D ([B·P, d]) between attention blocks so every linear layer is one plain GEMM.
-  const embedded = g.op('Add', [e.linear(patches, 'patch.w', 'patch.b', 3 * p * p, d), pos]);
+  let projected = e.linear(patches, 'patch.w', 'patch.b', 3 * p * p, d);
+  if (cfg.patchStem) {
+    // Nonlinear stem (ARCHITECTURE.md §1a): quarters [B·P·4, 3(p/2)²] → ReLU [B·P, 4C] → [B, P, d].
+    const C = cfg.patchStem;
+    const quarters = g.op('Reshape', [g.op('Gather', [patches, g.int64(stemOrder(p))], { axis: { int: 2 } }), g.int64([-1, 3 * (p / 2) ** 2])]);
+    const feats = g.op('Reshape', [g.op('Relu', [e.linear(quarters, 'stem.w1', 'stem.b1', 3 * (p / 2) ** 2, C)]), g.int64([-1, 4 * C])]);
+    const stem = g.op('Reshape', [g.op('MatMul', [feats, e.w('stem.w2', [4 * C, d])]), g.int64([-1, P, d])]);
+    projected = g.op('Add', [projected, stem]);
+  }
+  const embedded = g.op('Add', [projected, pos]);
   let h = g.op('Reshape', [embedded, g.int64([-1, d])]);
   const shape5 = g.int64([-1, P, 3, H, dh]);
   for (let i = 0; i < nLayers; i++) {

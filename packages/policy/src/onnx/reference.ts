@@ -1,6 +1,7 @@
 import { gridSize, headDim, imageTokens, type VlmConfig } from '../vlm/config.js';
 import { argmax } from '../sampling.js';
 import { applyRotaryRows, rotaryTables } from '../vlm/rotary.js';
+import { stemOrder } from '../vlm/stem.js';
 import { OPTION_COUNT, optionMatchGrid } from '../vlm/option-match.js';
 import { MASKED_SCORE } from './graphs.js';
 import { checkWeights, type WeightSource } from './weights.js';
@@ -59,6 +60,17 @@ function imageEmbeddings(cfg: VlmConfig, w: ReadonlyMap<string, Float32Array>, p
     }
   }
   const e = linear(flat, g * g, 3 * p * p, w.get('patch.w')!, w.get('patch.b')!, d);
+  if (cfg.patchStem) {
+    // ARCHITECTURE.md §1a: quarters → ReLU(· stem.w1 + stem.b1) → concatenated · stem.w2, added.
+    const C = cfg.patchStem;
+    const q = 3 * (p / 2) ** 2;
+    const order = stemOrder(p);
+    const quarters = new Float64Array(g * g * 4 * q);
+    for (let t = 0; t < g * g; t++) for (let j = 0; j < 4 * q; j++) quarters[t * 4 * q + j] = flat[t * 3 * p * p + order[j]!]!;
+    const feats = linear(quarters, g * g * 4, q, w.get('stem.w1')!, w.get('stem.b1')!, C).map((x) => Math.max(0, x));
+    const stem = linear(feats, g * g, 4 * C, w.get('stem.w2')!, null, d);
+    for (let i = 0; i < e.length; i++) e[i]! += stem[i]!;
+  }
   const row = w.get('img_pos.row')!;
   const col = w.get('img_pos.col')!;
   for (let r = 0; r < g; r++) {

@@ -26,6 +26,13 @@ export interface VlmConfig {
    * its letter a one-step copy. Holds the tokenizer's marker ids; absent = off.
    */
   optionMatch?: OptionMarkers;
+  /**
+   * Nonlinear patch stem (ARCHITECTURE.md §1a): each patch's four (p/2)×(p/2) quarters go through a
+   * shared `3(p/2)² → patchStem` layer and ReLU, and the concatenated quarter features through
+   * `4·patchStem → dModel`, added to the linear patch embedding. Local detectors at half the patch
+   * size; absent or 0 = linear patches only.
+   */
+  patchStem?: number;
   normEps: number;
 }
 
@@ -115,6 +122,11 @@ export function validateConfig(raw: unknown, where: string): VlmConfig {
       fix: 'set "rotaryDims" to an even number of rotated columns per head (or 0 / omit it)',
     });
   }
+  if (c.patchStem !== undefined && (!Number.isInteger(c.patchStem) || c.patchStem < 0 || (c.patchStem > 0 && c.patchSize % 2 !== 0))) {
+    throw new MedadError(ErrorCode.InvalidConfig, `${where}: field "patchStem" must be a non-negative integer (channels of the quarter-patch layer) with an even patchSize, got ${JSON.stringify(c.patchStem)} with patchSize ${c.patchSize}`, {
+      fix: 'set "patchStem" to e.g. 64 with an even patchSize, or 0 / omit it for linear patches',
+    });
+  }
   if (c.optionMatch !== undefined) {
     const m = c.optionMatch as unknown as Record<string, unknown>;
     const id = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) < c.vocabSize;
@@ -128,6 +140,7 @@ export function validateConfig(raw: unknown, where: string): VlmConfig {
     vocabSize: c.vocabSize, dModel: c.dModel, nLayers: c.nLayers, nHeads: c.nHeads, dFF: c.dFF,
     imageSize: c.imageSize, patchSize: c.patchSize, channels: 3, maxTextLen: c.maxTextLen,
     activation: c.activation, posInitStd: c.posInitStd, ...(c.rotaryDims ? { rotaryDims: c.rotaryDims } : {}),
+    ...(c.patchStem ? { patchStem: c.patchStem } : {}),
     ...(c.optionMatch ? { optionMatch: { open: c.optionMatch.open, close: c.optionMatch.close, end: c.optionMatch.end, letters: [...c.optionMatch.letters] as OptionMarkers['letters'] } } : {}),
     normEps: c.normEps,
   };
@@ -146,6 +159,10 @@ export function weightShapes(cfg: VlmConfig): Array<[string, number[]]> {
     ['txt_pos', [cfg.maxTextLen, d]],
   ];
   if (cfg.optionMatch) out.push(['opt_emb', [4, d]]);
+  if (cfg.patchStem) {
+    const h = cfg.patchSize / 2;
+    out.push(['stem.w1', [3 * h * h, cfg.patchStem]], ['stem.b1', [cfg.patchStem]], ['stem.w2', [4 * cfg.patchStem, d]]);
+  }
   for (let i = 0; i < cfg.nLayers; i++) {
     const p = `layers.${i}`;
     out.push([`${p}.ln1.g`, [d]], [`${p}.ln1.b`, [d]]);

@@ -6,6 +6,7 @@ import { gelu, layerNorm } from '../ops/norm.js';
 import { MASKED_SCORE, attentionBatched, attentionPerSample, attentionSingleQuery, headMasks, type AttentionImpl } from './attention.js';
 import { gridSize, imageTokens, weightShapes, type VlmConfig } from './config.js';
 import { OPTION_COUNT, optionMatchGrid } from './option-match.js';
+import { stemOrder } from './stem.js';
 import { Rotary, type RotaryAngles } from './rotary.js';
 
 /** Keys and values of one layer, heads concatenated: `[rows, positions, dModel]`. */
@@ -25,7 +26,8 @@ let modelCounter = 0;
 function initStd(cfg: VlmConfig, name: string, shape: number[]): number | 'zeros' | 'ones' {
   if (name.endsWith('.g')) return 'ones';
   if (shape.length === 1) return 'zeros';
-  if (name === 'patch.w') return 1 / Math.sqrt(shape[0]!);
+  if (name === 'patch.w' || name === 'stem.w1') return 1 / Math.sqrt(shape[0]!);
+  if (name === 'stem.w2') return 0.5 / Math.sqrt(shape[0]!);
   if (name.startsWith('img_pos') || name === 'txt_pos' || name === 'tok_emb' || name === 'opt_emb') return cfg.posInitStd;
   if (name.endsWith('attn.wo') || name.endsWith('mlp.w2')) return 0.02 / Math.sqrt(2 * cfg.nLayers);
   return 0.02;
@@ -57,6 +59,8 @@ export class VlmModel {
   readonly attention: AttentionImpl;
   private readonly heads: tf.Tensor3D;
   private readonly rotary: Rotary | null;
+  /** Gather indices of the patch stem's quarters (null without a stem). */
+  private readonly stemOrder: tf.Tensor1D | null;
 
   private constructor(readonly config: VlmConfig, weights: Map<string, Float32Array>, options: VlmModelOptions) {
     this.attention = options.attention && options.attention !== 'auto' ? options.attention : tf.getBackend() === 'tensorflow' ? 'batched' : 'per-sample';
@@ -74,6 +78,7 @@ export class VlmModel {
     }
     this.heads = tf.keep(headMasks(config.nHeads, config.dModel));
     this.rotary = config.rotaryDims ? new Rotary(config) : null;
+    this.stemOrder = config.patchStem ? tf.keep(tf.tensor1d(stemOrder(config.patchSize), 'int32')) : null;
   }
 
   /** A freshly initialised model (seeded: same seed, same weights). */
@@ -105,7 +110,14 @@ export class VlmModel {
     const [B, P] = patches.shape;
     const g = gridSize(this.config);
     const d = this.config.dModel;
-    const x = linear(patches, this.p('patch.w') as tf.Variable<tf.Rank.R2>, this.p('patch.b') as tf.Variable<tf.Rank.R1>);
+    let x = linear(patches, this.p('patch.w') as tf.Variable<tf.Rank.R2>, this.p('patch.b') as tf.Variable<tf.Rank.R1>);
+    if (this.stemOrder) {
+      // Quarter patches [B·P·4, 3(p/2)²] → ReLU features → [B·P, 4·C] → d (ARCHITECTURE.md §1a).
+      const C = this.config.patchStem!;
+      const quarters = tf.gather(patches, this.stemOrder, 2).reshape([B * P * 4, -1]) as tf.Tensor2D;
+      const feats = tf.relu(linear(quarters, this.p('stem.w1') as tf.Variable<tf.Rank.R2>, this.p('stem.b1') as tf.Variable<tf.Rank.R1>)).reshape([B * P, 4 * C]) as tf.Tensor2D;
+      x = x.reshape([B * P, d]).add(linear(feats, this.p('stem.w2') as tf.Variable<tf.Rank.R2>));
+    }
     const row = this.p('img_pos.row').reshape([g, 1, d]);
     const col = this.p('img_pos.col').reshape([1, g, d]);
     const pos = row.add(col).reshape([1, P, d]);
@@ -270,6 +282,7 @@ export class VlmModel {
     this.params.clear();
     this.heads?.dispose();
     this.rotary?.dispose();
+    this.stemOrder?.dispose();
   }
 }
 
