@@ -2,6 +2,7 @@
 // SFT_DEFAULTS on a fixed-seed embedded benchmark for a fixed wall-time budget and records, per task,
 // held-out answer-letter accuracy and think-correctness against elapsed seconds (time-to-accuracy
 // curves), plus the training step's GFLOP/s against the ORT matmul roofline measured in the same run.
+// Also the data-parallel scaling of the SFT step (1 → 2 gradient threads).
 // Env: MEDAD_LEARNING_BUDGET_S (default 600), MEDAD_LEARNING_DATA (dataset dir; built if missing),
 // MEDAD_LEARNING_BASELINE=1 (the pre-issue-8 path: letter-first CoTs, no exact-match option
 // features; the default is text-first CoTs + optionMatch, which make the letter a one-step copy).
@@ -37,6 +38,22 @@ export default async function learning({ log }) {
   log('ORT matmul roofline (1 thread: the core one tfjs training uses; and 2 threads)...');
   const ort1 = await benchOrt({ threads: 1, genRuns: 1 });
   const ort2 = await benchOrt({ threads: 2, genRuns: 1 });
+
+  // Data-parallel scaling: median SFT step time on 1 and 2 gradient threads (same batches).
+  const scaling = {};
+  for (const threads of [1, 2]) {
+    const dir = mkdtempSync(join(tmpdir(), `medad-learning-threads${threads}-`));
+    try {
+      log(`SFT step time on ${threads} thread(s), 30 steps...`);
+      const r = await trainSft({ dataDir: data, outDir: dir, steps: 30, evalEvery: 0, evalSamples: 1, saveEvery: 1e9, optionMatch, threads });
+      r.policy.dispose();
+      const ms = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step_ms).slice(5).sort((a, b) => a - b);
+      scaling[`step_ms_${threads}_thread${threads > 1 ? 's' : ''}`] = ms[Math.floor(ms.length / 2)];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  scaling.speedup_2_threads = scaling.step_ms_1_thread / scaling.step_ms_2_threads;
 
   const out = mkdtempSync(join(tmpdir(), 'medad-learning-run-'));
   const evalEvery = 100;
@@ -105,6 +122,8 @@ export default async function learning({ log }) {
       train_fraction_of_ort_roofline_1_thread: gflops / ort1.ort_matmul_gflops,
       train_fraction_of_ort_roofline_2_threads: gflops / ort2.ort_matmul_gflops,
       backend: result.backend,
+      threads: result.threads,
+      data_parallel_scaling: scaling,
     };
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -14,10 +14,12 @@ import { VlmPolicy, type ComputeBackend, type VlmConfig, type VlmPreset } from '
 import { answerLetterPositions, targetWeights } from './answer-weights.js';
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
 import { warmupCosine } from './optim/schedule.js';
-import { encodeSamples, loadSplit, trainTokenizer, type EncodedSample } from './run/data.js';
+import { encodeSamples, loadSplit, trainTokenizer } from './run/data.js';
 import { heldOutEval, summaryMetrics } from './run/heldout.js';
 import { readOptimizerState, readTrainerState, saveTrainingCheckpoint, checkpointDir } from './run/checkpoint.js';
 import { MetricsLog, type MetricRow } from './run/metrics-log.js';
+import { DataParallel, resolveThreads } from './parallel/data-parallel.js';
+import type { ShardSample } from './parallel/shard-loss.js';
 
 export { answerLetterPositions, targetWeights } from './answer-weights.js';
 
@@ -69,13 +71,19 @@ export interface SftOptions {
    * resuming or starting from a checkpoint (its config decides).
    */
   optionMatch?: boolean;
+  /**
+   * Threads that compute gradients (data parallelism: each micro-batch is split over them, the
+   * optimizer runs on the main thread). `auto` (default) = 2 on wasm/cpu with ≥ 2 cores, 1 on
+   * tfjs-node. Results equal the 1-thread run within float tolerance.
+   */
+  threads?: number | 'auto';
 }
 
 /** Defaults for the `small` preset on 2 cores (see the trainer README for the measurements). */
 export const SFT_DEFAULTS = {
   preset: 'small' as VlmPreset,
   seed: 0,
-  steps: 1200,
+  steps: 1700,
   batchSize: 16,
   gradAccumulation: 1,
   lr: 2e-3,
@@ -88,6 +96,7 @@ export const SFT_DEFAULTS = {
   saveEvery: 100,
   answerWeight: 1,
   optionMatch: true,
+  threads: 'auto' as number | 'auto',
 };
 
 /** What an SFT run returns. */
@@ -97,6 +106,8 @@ export interface SftResult {
   finalEval: Record<string, number>;
   backend: string;
   resumedFrom: number;
+  /** Threads that computed gradients. */
+  threads: number;
 }
 
 /** The batch of step `step`: epochs are seeded permutations, so the data cursor is a function of the step. */
@@ -106,40 +117,6 @@ export function batchIndices(n: number, batchSize: number, step: number, seed: n
   const order = new SeededRng(seed * 7919 + epoch).shuffle(Array.from({ length: n }, (_, i) => i));
   const start = (step % perEpoch) * batchSize;
   return order.slice(start, start + batchSize);
-}
-
-/** Per-sample token rows of a batch as a `[B, Tc]` tensor (rows shorter than `Tc` are zero-padded). */
-function rowsTensor(rows: readonly Float32Array[], Tc: number): tf.Tensor2D {
-  const out = new Float32Array(rows.length * Tc);
-  rows.forEach((row, b) => out.set(row.subarray(0, Tc), b * Tc));
-  return tf.tensor2d(out, [rows.length, Tc]);
-}
-
-/**
- * The SFT objective of a batch: token cross-entropy on the target (prompt and image masked), each
- * token weighted by `weights[b][j]` (1, or `answerWeight` on answer-letter tokens) and normalised by
- * the total weight. `out` receives (kept) the unweighted mean NLL and the mean NLL of the
- * answer-letter tokens (`letters[b][j]` 1), for the metrics row.
- */
-function stepLoss(
-  policy: VlmPolicy,
-  batch: readonly EncodedSample[],
-  weights: readonly Float32Array[] | null,
-  letters: readonly Float32Array[],
-  out: { nll?: tf.Scalar; letterNll?: tf.Scalar },
-): tf.Scalar {
-  const { logProbs, mask } = policy.logProbs(
-    batch.map((b) => b.prompt),
-    batch.map((b) => b.target),
-  );
-  const Tc = logProbs.shape[1];
-  const nll = logProbs.sum().neg().div(mask.sum().maximum(1)) as tf.Scalar;
-  out.nll = tf.keep(nll.clone());
-  const lm = rowsTensor(letters, Tc);
-  out.letterNll = tf.keep(logProbs.mul(lm).sum().neg().div(lm.sum().maximum(1)) as tf.Scalar);
-  if (!weights) return nll;
-  const wt = rowsTensor(weights, Tc).mul(mask);
-  return logProbs.mul(wt).sum().neg().div(wt.sum().maximum(1)) as tf.Scalar;
 }
 
 /**
@@ -170,6 +147,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
     policy = await VlmPolicy.create({ preset: o.preset, tokenizer: trainTokenizer(train), seed: o.seed, backend: o.backend, config: o.modelConfig, optionMatch: o.optionMatch });
   }
   const params = policy.model.params as ReadonlyMap<string, tf.Variable>;
+  const threads = resolveThreads(o.threads, policy.backend);
   const optimizer = new AdamW(params, { weightDecay: o.weightDecay });
   if (state) optimizer.setState(readOptimizerState(o.outDir));
   const metrics = new MetricsLog(join(o.outDir, 'metrics.jsonl'));
@@ -178,6 +156,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
     kind: 'sft',
     runId,
     backend: policy.backend,
+    threads,
     preset: policy.preset,
     parameters: [...params.values()].reduce((a, p) => a + p.size, 0),
     options: { ...o, sink: undefined, progress: undefined, logger: undefined },
@@ -195,90 +174,89 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   });
   const evalRng = new SeededRng(o.seed + 17);
   const encEval = encodeSamples(policy, dataset.root, evalRng.shuffle(test).slice(0, o.evalSamples));
-  const varNames = new Map([...params].map(([name, v]) => [v.name, name]));
-  const vars = [...params.values()];
+  const shardSamples: ShardSample[] = encTrain.map((e, i) => ({ prompt: e.prompt, target: e.target, weights: trainWeights?.[i] ?? null, letters: trainLetters[i]! }));
   const rng = state ? SeededRng.fromState(state.rng) : new SeededRng(o.seed);
   const save = async (step: number): Promise<void> => {
     await saveTrainingCheckpoint(o.outDir, policy, optimizer, { kind: 'sft', step, rng: rng.getState(), seed: o.seed, options: runInfo.options, savedAt: new Date().toISOString() });
     await emit({ type: 'checkpoint', runId, step, time: Date.now(), path: checkpointDir(o.outDir) });
   };
 
-  progress.start(o.steps, 'sft');
+  const parallel = await DataParallel.start(policy.model, threads, policy.backend as ComputeBackend);
+  if (threads > 1) log.info(`data-parallel SFT: each batch split over ${threads} threads`);
   let step = startStep;
   let finalEval: Record<string, number> = {};
-  let ranThisCall = 0;
-  const t0 = Date.now();
-  // Seconds spent in training steps (excluding held-out evaluation and checkpoints) in this call.
-  let trainSeconds = 0;
-  while (step < o.steps) {
-    const started = Date.now();
-    let tokens = 0;
-    let lossSum = 0;
-    let letterLossSum = 0;
-    let grads = new Map<string, tf.Tensor>();
-    for (let micro = 0; micro < o.gradAccumulation; micro++) {
-      const idx = batchIndices(encTrain.length, o.batchSize, step * o.gradAccumulation + micro, o.seed);
-      const batch = idx.map((i) => encTrain[i]!);
-      tokens += batch.reduce((a, b) => a + b.target.length + b.prompt.promptIds.length + policy.model.imageTokens, 0);
-      const parts: { nll?: tf.Scalar; letterNll?: tf.Scalar } = {};
-      const { value, grads: g } = tf.variableGrads(
-        () => stepLoss(policy, batch, trainWeights && idx.map((i) => trainWeights[i]!), idx.map((i) => trainLetters[i]!), parts),
-        vars,
-      );
-      lossSum += parts.nll!.dataSync()[0]!;
-      letterLossSum += parts.letterNll!.dataSync()[0]!;
-      tf.dispose([parts.nll!, parts.letterNll!, value]);
-      for (const [vname, t] of Object.entries(g)) {
-        const name = varNames.get(vname)!;
-        const prev = grads.get(name);
-        const scaled = o.gradAccumulation > 1 ? tf.tidy(() => t.div(o.gradAccumulation)) : t;
-        if (scaled !== t) t.dispose();
-        if (prev) {
-          grads.set(name, prev.add(scaled));
-          prev.dispose();
-          scaled.dispose();
-        } else grads.set(name, scaled);
+  try {
+    progress.start(o.steps, 'sft');
+    let ranThisCall = 0;
+    const t0 = Date.now();
+    // Seconds spent in training steps (excluding held-out evaluation and checkpoints) in this call.
+    let trainSeconds = 0;
+    while (step < o.steps) {
+      const started = Date.now();
+      let tokens = 0;
+      let lossSum = 0;
+      let letterLossSum = 0;
+      let grads = new Map<string, tf.Tensor>();
+      for (let micro = 0; micro < o.gradAccumulation; micro++) {
+        const idx = batchIndices(encTrain.length, o.batchSize, step * o.gradAccumulation + micro, o.seed);
+        tokens += idx.reduce((a, i) => a + encTrain[i]!.target.length + encTrain[i]!.prompt.promptIds.length + policy.model.imageTokens, 0);
+        const g = await parallel.gradients(idx.map((i) => shardSamples[i]!));
+        lossSum += g.nll;
+        letterLossSum += g.letterNll;
+        for (const [name, t] of g.grads) {
+          const prev = grads.get(name);
+          const scaled = o.gradAccumulation > 1 ? tf.tidy(() => t.div(o.gradAccumulation)) : t;
+          if (scaled !== t) t.dispose();
+          if (prev) {
+            grads.set(name, prev.add(scaled));
+            prev.dispose();
+            scaled.dispose();
+          } else grads.set(name, scaled);
+        }
       }
+      const clipped = clipByGlobalNorm(grads, o.clipNorm);
+      grads = clipped.grads;
+      const lr = warmupCosine(step, { lr: o.lr, warmupSteps: o.warmupSteps, totalSteps: o.steps, minLr: o.minLr });
+      optimizer.apply(grads, lr);
+      parallel.publishWeights();
+      tf.dispose([...grads.values()]);
+      step++;
+      ranThisCall++;
+      const seconds = (Date.now() - started) / 1000;
+      trainSeconds += seconds;
+      const row: MetricRow = {
+        step,
+        loss: lossSum / o.gradAccumulation,
+        loss_letter: letterLossSum / o.gradAccumulation,
+        lr,
+        grad_norm: clipped.norm,
+        tokens_per_s: tokens / Math.max(seconds, 1e-6),
+        step_ms: seconds * 1000,
+        elapsed_s: (Date.now() - t0) / 1000,
+        train_s: trainSeconds,
+      };
+      const overBudget = o.timeBudgetS !== undefined && (Date.now() - t0) / 1000 >= o.timeBudgetS;
+      const isLast = step === o.steps || overBudget;
+      if ((o.evalEvery > 0 && step % o.evalEvery === 0) || isLast) {
+        const summary = await heldOutEval(policy, encEval);
+        finalEval = summaryMetrics(summary);
+        Object.assign(row, finalEval);
+        log.info(`step ${step}: held-out accuracy ${summary.overall.toFixed(1)}%, think-correct ${summary.thinkCorrectness.toFixed(1)}%`);
+      }
+      // Row first, then checkpoint: a kill in between drops rows past the checkpoint on resume
+      // (they are recomputed), so each step appears exactly once.
+      metrics.append(row);
+      if (step % o.saveEvery === 0 || isLast) await save(step);
+      await emit({ type: 'metric', runId, step, time: Date.now(), values: Object.fromEntries(Object.entries(row).filter(([, v]) => typeof v === 'number')) as Record<string, number> });
+      progress.update(step, { loss: row.loss as number, 'tok/s': Math.round(row.tokens_per_s as number) });
+      if (o.stopAfter !== undefined && ranThisCall >= o.stopAfter && !isLast) break;
+      if (overBudget) break;
     }
-    const clipped = clipByGlobalNorm(grads, o.clipNorm);
-    grads = clipped.grads;
-    const lr = warmupCosine(step, { lr: o.lr, warmupSteps: o.warmupSteps, totalSteps: o.steps, minLr: o.minLr });
-    optimizer.apply(grads, lr);
-    tf.dispose([...grads.values()]);
-    step++;
-    ranThisCall++;
-    const seconds = (Date.now() - started) / 1000;
-    trainSeconds += seconds;
-    const row: MetricRow = {
-      step,
-      loss: lossSum / o.gradAccumulation,
-      loss_letter: letterLossSum / o.gradAccumulation,
-      lr,
-      grad_norm: clipped.norm,
-      tokens_per_s: tokens / Math.max(seconds, 1e-6),
-      step_ms: seconds * 1000,
-      elapsed_s: (Date.now() - t0) / 1000,
-      train_s: trainSeconds,
-    };
-    const overBudget = o.timeBudgetS !== undefined && (Date.now() - t0) / 1000 >= o.timeBudgetS;
-    const isLast = step === o.steps || overBudget;
-    if ((o.evalEvery > 0 && step % o.evalEvery === 0) || isLast) {
-      const summary = await heldOutEval(policy, encEval);
-      finalEval = summaryMetrics(summary);
-      Object.assign(row, finalEval);
-      log.info(`step ${step}: held-out accuracy ${summary.overall.toFixed(1)}%, think-correct ${summary.thinkCorrectness.toFixed(1)}%`);
-    }
-    // Row first, then checkpoint: a kill in between drops rows past the checkpoint on resume
-    // (they are recomputed), so each step appears exactly once.
-    metrics.append(row);
-    if (step % o.saveEvery === 0 || isLast) await save(step);
-    await emit({ type: 'metric', runId, step, time: Date.now(), values: Object.fromEntries(Object.entries(row).filter(([, v]) => typeof v === 'number')) as Record<string, number> });
-    progress.update(step, { loss: row.loss as number, 'tok/s': Math.round(row.tokens_per_s as number) });
-    if (o.stopAfter !== undefined && ranThisCall >= o.stopAfter && !isLast) break;
-    if (overBudget) break;
+    progress.stop();
+    optimizer.dispose();
+    if (step === o.steps) await emit({ type: 'status', runId, status: RunStatus.Succeeded, time: Date.now() });
+  } finally {
+    await parallel.close();
   }
-  progress.stop();
-  optimizer.dispose();
-  if (step === o.steps) await emit({ type: 'status', runId, status: RunStatus.Succeeded, time: Date.now() });
-  return { policy, steps: step, finalEval, backend: policy.backend, resumedFrom: startStep };
+  return { policy, steps: step, finalEval, backend: policy.backend, resumedFrom: startStep, threads };
 }

@@ -5,6 +5,11 @@ import { terminalProgress } from '../progress.js';
 import { DEFAULT_REWARDS, int, num, rewardsAndJudge, runIo } from './shared.js';
 import { registerTrainJudgeCommand } from './train-judge.js';
 
+/** `--threads auto|N`. */
+function threadsArg(v: string): number | 'auto' {
+  return v === 'auto' ? 'auto' : int(v);
+}
+
 /** `medad train sft|con-grpo`. */
 export function registerTrainCommands(program: Command): void {
   const train = program.command('train').description('train the policy: SFT ("cognitive injection"), then Con-GRPO');
@@ -26,16 +31,19 @@ export function registerTrainCommands(program: Command): void {
     .option('--answer-weight <x>', 'loss weight of the answer-letter tokens relative to the other target tokens', num, SFT_DEFAULTS.answerWeight)
     .option('--time-budget <seconds>', 'stop (evaluated and checkpointed) at the first step past this wall time; the schedule still follows --steps', num)
     .option('--rotary-dims <n>', 'rotary positions on N columns per attention head (even, ≤ dModel/nHeads; fresh runs only)', int)
+    .option('--patch-stem <channels>', 'nonlinear patch stem with N channels per quarter patch (0 = linear patches; fresh runs only)', int)
     .option('--no-option-match', 'turn off the exact-match option features (each token knows which options contain it; fresh runs only)')
+    .option('--threads <n>', 'threads computing gradients (data parallel; auto = 2 on wasm with ≥ 2 cores, 1 on tfjs-node)', threadsArg, 'auto')
     .addOption(new Option('--backend <b>', 'tfjs compute backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
     .option('--run-id <id>', 'id reported in events (set by the control plane)')
     .action(async (o) => {
       const io = runIo();
-      const { timeBudget, rotaryDims, ...rest } = o;
+      const { timeBudget, rotaryDims, patchStem, ...rest } = o;
+      const modelConfig = { ...(rotaryDims !== undefined ? { rotaryDims } : {}), ...(patchStem !== undefined ? { patchStem } : {}) };
       const result = await trainSft({
         ...rest,
         ...(timeBudget !== undefined ? { timeBudgetS: timeBudget } : {}),
-        ...(rotaryDims !== undefined ? { modelConfig: { rotaryDims } } : {}),
+        ...(Object.keys(modelConfig).length ? { modelConfig } : {}),
         dataDir: resolve(o.data),
         outDir: resolve(o.out),
         progress: terminalProgress(),

@@ -119,7 +119,15 @@ export interface PlanOptions {
   seeds?: number[];
   /** Executable and launcher (default: this Node and {@link MEDAD_BIN}). */
   command?: string[];
+  /**
+   * Gradient threads of each SFT job (`train sft --threads`; default 1). Jobs already run side by
+   * side (`--concurrency`), so `medad reproduce` gives each one cores ÷ concurrency threads.
+   */
+  sftThreads?: number;
 }
+
+/** Measured speed-up of an SFT step on 2 gradient threads over 1 (npm run bench -- learning). */
+const TWO_THREAD_SPEEDUP = 1.39;
 
 /**
  * Builds the plan: data → baselines; per seed SFT → its evaluation and the RL configurations
@@ -132,6 +140,7 @@ export function buildPlan(o: PlanOptions): Plan {
   const dataDir = join(outDir, 'data');
   const seeds = o.seeds?.length ? [...new Set(o.seeds)] : p.seeds;
   const command = o.command ?? [process.execPath, MEDAD_BIN];
+  const sftThreads = Math.max(1, Math.floor(o.sftThreads ?? 1));
   const jobs: Job[] = [];
   const add = (j: Omit<Job, 'argv'>): void => {
     jobs.push({ ...j, argv: [...command, ...j.cli] });
@@ -168,9 +177,9 @@ export function buildPlan(o: PlanOptions): Plan {
           id: trainId,
           kind: 'train',
           deps: ['data'],
-          cli: ['train', 'sft', ...common, '--preset', p.model, '--steps', String(p.sftSteps), '--eval-every', String(p.sftEvalEvery), '--eval-samples', String(p.sftEvalSamples)],
+          cli: ['train', 'sft', ...common, '--preset', p.model, '--steps', String(p.sftSteps), '--eval-every', String(p.sftEvalEvery), '--eval-samples', String(p.sftEvalSamples), '--threads', String(sftThreads)],
           outDir: run,
-          estimate: t.startup + p.sftSteps * t.sftStep + sftHeldOut,
+          estimate: t.startup + (p.sftSteps * t.sftStep) / (sftThreads > 1 ? TWO_THREAD_SPEEDUP : 1) + sftHeldOut,
           method: m.id,
           seed,
         });

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { writeDescriptor, writePngFile, writeSamplesJsonl } from '@medad/dataset';
+import { makeToyItems } from '@medad/policy';
+import { trainSft } from '../sft.js';
+import { resolveThreads, splitShards } from './data-parallel.js';
+import { lossDenominators } from './shard-loss.js';
+
+let work = '';
+let data = '';
+
+before(() => {
+  work = mkdtempSync(join(tmpdir(), 'medad-dp-'));
+  data = join(work, 'data');
+  const items = makeToyItems(48, 5);
+  items.forEach((it, i) => {
+    it.sample.split = i < 36 ? 'train' : 'test';
+    writePngFile(join(data, it.sample.image), it.image);
+  });
+  writeSamplesJsonl(join(data, 'samples.jsonl'), items.map((it) => it.sample));
+  writeDescriptor(data, { format: 'medad-jsonl', version: 1, id: 'toy', name: 'toy', samplesFile: 'samples.jsonl' });
+});
+after(() => rmSync(work, { recursive: true, force: true }));
+
+const rows = (dir: string): Array<Record<string, number>> =>
+  readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+
+test('splitShards keeps every item once, in order, sizes differing by at most one', () => {
+  const b = Array.from({ length: 7 }, (_, i) => i);
+  assert.deepEqual(splitShards(b, 2), [[0, 1, 2, 3], [4, 5, 6]]);
+  assert.deepEqual(splitShards(b, 3), [[0, 1, 2], [3, 4], [5, 6]]);
+  assert.deepEqual(splitShards([1], 2), [[1]]);
+  assert.equal(resolveThreads('auto', 'tensorflow'), 1);
+  assert.equal(resolveThreads(2, 'wasm'), 2);
+  assert.throws(() => resolveThreads(0, 'wasm'), /positive integer.*Fix:/s);
+});
+
+test('lossDenominators sum the whole micro-batch (tokens, weights, letters)', () => {
+  const p = { patches: new Float32Array(1), promptIds: [1] };
+  const d = lossDenominators([
+    { prompt: p, target: [5, 6, 7], weights: null, letters: Float32Array.from([0, 0, 1]) },
+    { prompt: p, target: [5, 6], weights: Float32Array.from([1, 4]), letters: Float32Array.from([0, 1]) },
+  ]);
+  assert.deepEqual(d, { tokens: 5, weight: 8, letters: 2 });
+});
+
+test('SFT on 2 threads follows the 1-thread run: same losses, gradient norms and weights within float tolerance', async () => {
+  const common = { dataDir: data, preset: 'tiny' as const, seed: 3, steps: 6, batchSize: 6, evalEvery: 0, evalSamples: 4, backend: 'wasm' as const, answerWeight: 2 };
+  const one = await trainSft({ ...common, outDir: join(work, 'one'), threads: 1 });
+  const two = await trainSft({ ...common, outDir: join(work, 'two'), threads: 2 });
+  const a = rows(join(work, 'one'));
+  const b = rows(join(work, 'two'));
+  assert.equal(a.length, 6);
+  assert.equal(b.length, 6);
+  for (let i = 0; i < 6; i++) {
+    assert.ok(Math.abs(a[i]!.loss! - b[i]!.loss!) < 1e-4 * Math.max(1, a[i]!.loss!), `step ${i + 1} loss ${a[i]!.loss} vs ${b[i]!.loss}`);
+    assert.ok(Math.abs(a[i]!.loss_letter! - b[i]!.loss_letter!) < 1e-4 * Math.max(1, a[i]!.loss_letter!));
+    assert.ok(Math.abs(a[i]!.grad_norm! - b[i]!.grad_norm!) < 1e-4 * Math.max(1, a[i]!.grad_norm!), `step ${i + 1} grad_norm ${a[i]!.grad_norm} vs ${b[i]!.grad_norm}`);
+  }
+  // The loss moved (so the comparison is not of two idle runs), and the weights agree.
+  assert.ok(a[5]!.loss! < a[0]!.loss!);
+  let maxDiff = 0;
+  for (const [name, v] of one.policy.model.params) {
+    const x = v.dataSync();
+    const y = two.policy.model.params.get(name)!.dataSync();
+    for (let i = 0; i < x.length; i++) maxDiff = Math.max(maxDiff, Math.abs(x[i]! - y[i]!));
+  }
+  assert.ok(maxDiff < 1e-4, `max weight difference ${maxDiff}`);
+  one.policy.dispose();
+  two.policy.dispose();
+});
