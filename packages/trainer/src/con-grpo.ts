@@ -20,7 +20,7 @@ import { compositeReward, meanOf, type WeightedReward } from './grpo/rewards.js'
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
 import { encodeSamples, loadSplit, trainTokenizer, type EncodedSample } from './run/data.js';
 import { checkpointDir, readOptimizerState, readTrainerState, saveTrainingCheckpoint } from './run/checkpoint.js';
-import { heldOutEval, summaryMetrics } from './run/heldout.js';
+import { batchPixels, heldOutEval, ortCopy, summaryMetrics, weightsOf } from './run/heldout.js';
 import { MetricsLog, type MetricRow } from './run/metrics-log.js';
 import { batchIndices } from './sft.js';
 
@@ -97,23 +97,13 @@ export interface ConGrpoResult {
   rewardHistory: number[];
 }
 
-function weightsOf(policy: VlmPolicy): Map<string, Float32Array> {
-  return new Map([...policy.model.params].map(([name, v]) => [name, v.dataSync() as Float32Array]));
-}
-
 async function rollouts(o: { engine: 'ort' | 'tfjs'; policy: VlmPolicy; batch: EncodedSample[]; G: number; temperature: number; topP: number; maxNew: number; seed: number }): Promise<GeneratedSequence[][]> {
   const room = o.policy.model.config.maxTextLen - Math.max(...o.batch.map((b) => b.prompt.promptIds.length));
   const opts = { groupSize: o.G, temperature: o.temperature, topP: o.topP, maxNewTokens: Math.min(o.maxNew, room), seed: o.seed };
   if (o.engine === 'tfjs') return generateTokens(o.policy.model, o.batch.map((b) => b.prompt), { ...opts, useCache: true });
-  const ort = await OrtPolicy.fromModels(o.policy.model.config, buildOnnxModels(o.policy.model.config, weightsOf(o.policy)));
+  const ort = await ortCopy(o.policy);
   try {
-    const pixels = new Float32Array(o.batch.reduce((a, b) => a + b.nchw.length, 0));
-    let off = 0;
-    for (const b of o.batch) {
-      pixels.set(b.nchw, off);
-      off += b.nchw.length;
-    }
-    return await ort.generate(o.batch.map((b) => b.prompt.promptIds), pixels, opts);
+    return await ort.generate(o.batch.map((b) => b.prompt.promptIds), batchPixels(o.batch), opts);
   } finally {
     await ort.dispose();
   }
