@@ -1,5 +1,7 @@
 import { SeededRng } from '@medad/core';
 import { presetConfig, type VlmConfig } from '../vlm/config.js';
+import type { OrtPolicy } from './ort-policy.js';
+import { referenceForward } from './reference.js';
 
 /** The `tiny` preset with a small vocabulary, used by the ONNX tests. */
 export function tinyConfig(overrides: Partial<VlmConfig> = {}): VlmConfig {
@@ -31,4 +33,20 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function imageAt(cfg: VlmConfig, pixels: Float32Array, i: number): Float32Array {
   const n = 3 * cfg.imageSize * cfg.imageSize;
   return pixels.subarray(i * n, (i + 1) * n);
+}
+
+/** Largest |ORT − Float64 reference| over the logits of each prompt + completion row. */
+export async function ortVsReference(
+  policy: OrtPolicy,
+  cfg: VlmConfig,
+  weights: ReadonlyMap<string, Float32Array>,
+  rows: { prompts: number[][]; completions: number[][]; pixels: Float32Array },
+): Promise<number> {
+  const logits = await policy.sequenceLogits(rows);
+  let worst = 0;
+  rows.prompts.forEach((p, b) => {
+    const ref = referenceForward(cfg, weights, imageAt(cfg, rows.pixels, b), [...p, ...rows.completions[b]!]);
+    worst = Math.max(worst, maxAbsDiff(logits[b]!, ref));
+  });
+  return worst;
 }

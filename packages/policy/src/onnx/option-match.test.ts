@@ -16,7 +16,7 @@ import { optionMarkers, optionMatchGrid, optionWordSets, type OptionMarkers } fr
 import { pixelsToNCHW, pixelsToPatches, renderPrompt } from '../vlm/processor.js';
 import { WordTokenizer } from '../vlm/tokenizer.js';
 import { buildOnnxModels } from './export.js';
-import { imageAt, maxAbsDiff } from './fixtures.js';
+import { imageAt, maxAbsDiff, ortVsReference } from './fixtures.js';
 import { OrtPolicy } from './ort-policy.js';
 import { referenceForward } from './reference.js';
 import { randomWeights } from './weights.js';
@@ -74,17 +74,12 @@ after(async () => {
 
 test('option match: ORT forward equals the Float64 reference, and the features change the logits', async () => {
   const V = cfg.vocabSize;
-  const logits = await policy.sequenceLogits({ prompts, completions, pixels: nchw });
-  let worst = 0;
-  prompts.forEach((p, b) => {
-    const ref = referenceForward(cfg, model.weights(), imageAt(cfg, nchw, b), [...p, ...completions[b]!]);
-    worst = Math.max(worst, maxAbsDiff(logits[b]!, ref));
-  });
+  const worst = await ortVsReference(policy, cfg, model.weights(), { prompts, completions, pixels: nchw });
   assert.ok(worst < TOL, `ORT vs reference max abs diff ${worst}`);
   const row = [...prompts[0]!, ...completions[0]!];
   const without = referenceForward({ ...cfg, optionMatch: undefined }, model.weights(), imageAt(cfg, nchw, 0), row);
   assert.ok(maxAbsDiff(without, referenceForward(cfg, model.weights(), imageAt(cfg, nchw, 0), row)) > 1e-2);
-  assert.equal(logits[0]!.length, row.length * V);
+  assert.equal((await policy.sequenceLogits({ prompts: [prompts[0]!], completions: [completions[0]!], pixels: nchw.subarray(0, 3 * S * S) }))[0]!.length, row.length * V);
 });
 
 test('option match: tfjs and ORT agree on log-probs and greedy/sampled tokens; cached tfjs decoding equals recomputing', async () => {

@@ -9,7 +9,7 @@ import { VlmModel } from '../vlm/model.js';
 import { pixelsToNCHW, pixelsToPatches } from '../vlm/processor.js';
 import { stemOrder } from '../vlm/stem.js';
 import { buildOnnxModels } from './export.js';
-import { imageAt, maxAbsDiff } from './fixtures.js';
+import { imageAt, maxAbsDiff, ortVsReference } from './fixtures.js';
 import { OrtPolicy } from './ort-policy.js';
 import { referenceForward } from './reference.js';
 import { randomWeights } from './weights.js';
@@ -54,12 +54,7 @@ test('stemOrder regroups a patch into its four quarters, each in (py, px, c) ord
 });
 
 test('patch stem: ORT equals the Float64 reference; tfjs equals ORT; the stem changes the logits', async () => {
-  const logits = await policy.sequenceLogits({ prompts, completions, pixels: nchw });
-  let worst = 0;
-  prompts.forEach((p, b) => {
-    const ref = referenceForward(cfg, model.weights(), imageAt(cfg, nchw, b), [...p, ...completions[b]!]);
-    worst = Math.max(worst, maxAbsDiff(logits[b]!, ref));
-  });
+  const worst = await ortVsReference(policy, cfg, model.weights(), { prompts, completions, pixels: nchw });
   assert.ok(worst < TOL, `ORT vs reference max abs diff ${worst}`);
   const row = [...prompts[0]!, ...completions[0]!];
   const w = model.weights();

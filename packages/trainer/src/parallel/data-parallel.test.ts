@@ -3,8 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { writeDescriptor, writePngFile, writeSamplesJsonl } from '@medad/dataset';
-import { makeToyItems } from '@medad/policy';
+import { writeToyDataset } from '../testing/toy-dataset.js';
 import { trainSft } from '../sft.js';
 import { resolveThreads, splitShards } from './data-parallel.js';
 import { lossDenominators } from './shard-loss.js';
@@ -15,13 +14,7 @@ let data = '';
 before(() => {
   work = mkdtempSync(join(tmpdir(), 'medad-dp-'));
   data = join(work, 'data');
-  const items = makeToyItems(48, 5);
-  items.forEach((it, i) => {
-    it.sample.split = i < 36 ? 'train' : 'test';
-    writePngFile(join(data, it.sample.image), it.image);
-  });
-  writeSamplesJsonl(join(data, 'samples.jsonl'), items.map((it) => it.sample));
-  writeDescriptor(data, { format: 'medad-jsonl', version: 1, id: 'toy', name: 'toy', samplesFile: 'samples.jsonl' });
+  writeToyDataset(data, 48, 5, 36);
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
