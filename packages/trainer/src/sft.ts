@@ -77,6 +77,12 @@ export interface SftOptions {
    * tfjs-node. Results equal the 1-thread run within float tolerance.
    */
   threads?: number | 'auto';
+  /**
+   * Focal token loss: each target token's NLL is weighted by (1 − p)^γ (p its probability, no
+   * gradient through the weight), so learned template tokens fade and uncertain ones dominate.
+   * 0 (default) = plain cross-entropy.
+   */
+  focalGamma?: number;
 }
 
 /** Defaults for the `small` preset on 2 cores (see the trainer README for the measurements). */
@@ -97,6 +103,7 @@ export const SFT_DEFAULTS = {
   answerWeight: 1,
   optionMatch: true,
   threads: 'auto' as number | 'auto',
+  focalGamma: 0,
 };
 
 /** What an SFT run returns. */
@@ -200,7 +207,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
       for (let micro = 0; micro < o.gradAccumulation; micro++) {
         const idx = batchIndices(encTrain.length, o.batchSize, step * o.gradAccumulation + micro, o.seed);
         tokens += idx.reduce((a, i) => a + encTrain[i]!.target.length + encTrain[i]!.prompt.promptIds.length + policy.model.imageTokens, 0);
-        const g = await parallel.gradients(idx.map((i) => shardSamples[i]!));
+        const g = await parallel.gradients(idx.map((i) => shardSamples[i]!), o.focalGamma);
         lossSum += g.nll;
         letterLossSum += g.letterNll;
         for (const [name, t] of g.grads) {

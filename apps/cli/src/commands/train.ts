@@ -33,6 +33,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--rotary-dims <n>', 'rotary positions on N columns per attention head (even, ≤ dModel/nHeads; fresh runs only)', int)
     .option('--patch-stem <channels>', 'nonlinear patch stem with N channels per quarter patch (0 = linear patches; fresh runs only)', int)
     .option('--no-option-match', 'turn off the exact-match option features (each token knows which options contain it; fresh runs only)')
+    .option('--focal-gamma <x>', 'focal token loss: weight each target token by (1 − p)^γ (0 = plain cross-entropy)', num, SFT_DEFAULTS.focalGamma)
     .option('--threads <n>', 'threads computing gradients (data parallel; auto = 2 on wasm with ≥ 2 cores, 1 on tfjs-node)', threadsArg, 'auto')
     .addOption(new Option('--backend <b>', 'tfjs compute backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
     .option('--run-id <id>', 'id reported in events (set by the control plane)')

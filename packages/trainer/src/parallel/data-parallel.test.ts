@@ -65,3 +65,17 @@ test('SFT on 2 threads follows the 1-thread run: same losses, gradient norms and
   one.policy.dispose();
   two.policy.dispose();
 });
+
+test('focal token loss: 2 threads follow 1 thread, and γ > 0 changes the update', async () => {
+  const common = { dataDir: data, preset: 'tiny' as const, seed: 4, steps: 3, batchSize: 6, evalEvery: 0, evalSamples: 4, backend: 'wasm' as const };
+  for (const [name, o] of [['f1', { threads: 1, focalGamma: 2 }], ['f2', { threads: 2, focalGamma: 2 }], ['plain', { threads: 1 }]] as const) {
+    const r = await trainSft({ ...common, ...o, outDir: join(work, name) });
+    r.policy.dispose();
+  }
+  const [f1, f2, plain] = ['f1', 'f2', 'plain'].map((n) => rows(join(work, n)));
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(f1![i]!.grad_norm! - f2![i]!.grad_norm!) < 1e-4 * Math.max(1, f1![i]!.grad_norm!), `step ${i + 1}`);
+  // The reported loss is the plain NLL: equal at step 1 (same weights), different after focal updates.
+  assert.ok(Math.abs(f1![0]!.loss! - plain![0]!.loss!) < 1e-5);
+  assert.notEqual(f1![0]!.grad_norm, plain![0]!.grad_norm);
+  assert.notEqual(f1![2]!.loss, plain![2]!.loss);
+});

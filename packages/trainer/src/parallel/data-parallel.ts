@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { ErrorCode, MedadError } from '@medad/core';
 import type { ComputeBackend, VlmModel } from '@medad/policy';
-import type { GradWorkerInit, GradWorkerReply } from './grad-worker.js';
+import type { GradWorkerInit, GradWorkerReply, GradWorkerStep } from './grad-worker.js';
 import { flatLayout, shardGrads, writeWeights, type FlatLayout, type ShardGrads } from './grads.js';
 import { lossDenominators, type ShardSample } from './shard-loss.js';
 
@@ -126,20 +126,20 @@ export class DataParallel {
    * Gradients and loss shares of one micro-batch: split over the threads, summed here in shard
    * order (deterministic). Returned gradient tensors belong to the caller.
    */
-  async gradients(batch: readonly ShardSample[]): Promise<ShardGrads> {
+  async gradients(batch: readonly ShardSample[], focalGamma = 0): Promise<ShardGrads> {
     const denom = lossDenominators(batch);
     const shards = splitShards(batch, this.threads);
     const replies = shards.slice(1).map((shard, i) => {
       const worker = this.workers[i]!;
       return new Promise<Extract<GradWorkerReply, { type: 'done' }>>((resolve, reject) => {
         this.pending.set(worker, { resolve, reject });
-        worker.postMessage({ shard, denom });
+        worker.postMessage({ shard, denom, focalGamma } satisfies GradWorkerStep);
       });
     });
     // Shard 0 runs here while the workers run theirs; a worker failure surfaces after it.
     let local: ShardGrads;
     try {
-      local = shardGrads(this.model, shards[0]!, denom);
+      local = shardGrads(this.model, shards[0]!, denom, focalGamma);
     } catch (e) {
       await Promise.allSettled(replies);
       throw e;

@@ -23,6 +23,7 @@ export interface GradWorkerInit {
 export interface GradWorkerStep {
   shard: ShardSample[];
   denom: LossDenominators;
+  focalGamma: number;
 }
 
 /** A worker's reply: which weights got a gradient (written to its buffer) and its loss shares. */
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     port.on('message', (msg: GradWorkerStep) => {
       try {
         readWeights(model, layout, weights);
-        const r = shardGrads(model, msg.shard, msg.denom);
+        const r = shardGrads(model, msg.shard, msg.denom, msg.focalGamma);
         const present: string[] = [];
         layout.names.forEach((name, i) => {
           const g = r.grads.get(name);

@@ -10,11 +10,11 @@ export interface ShardGrads {
 }
 
 /** Gradients of {@link shardLoss} for one shard with respect to every model weight that it reaches. */
-export function shardGrads(model: VlmModel, shard: readonly ShardSample[], denom: LossDenominators): ShardGrads {
+export function shardGrads(model: VlmModel, shard: readonly ShardSample[], denom: LossDenominators, focalGamma = 0): ShardGrads {
   const params = model.params;
   const byVar = new Map([...params].map(([name, v]) => [v.name, name]));
   const parts: { nll?: tf.Scalar; letterNll?: tf.Scalar } = {};
-  const { value, grads } = tf.variableGrads(() => shardLoss(model, shard, denom, parts), [...params.values()]);
+  const { value, grads } = tf.variableGrads(() => shardLoss(model, shard, denom, parts, focalGamma), [...params.values()]);
   const nll = parts.nll!.dataSync()[0]!;
   const letterNll = parts.letterNll!.dataSync()[0]!;
   tf.dispose([parts.nll!, parts.letterNll!, value]);

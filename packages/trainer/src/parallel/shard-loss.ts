@@ -54,6 +54,7 @@ export function shardLoss(
   shard: readonly ShardSample[],
   denom: LossDenominators,
   out: { nll?: tf.Scalar; letterNll?: tf.Scalar },
+  focalGamma = 0,
 ): tf.Scalar {
   const { logProbs } = sequenceLogProbs(
     model,
@@ -65,6 +66,14 @@ export function shardLoss(
   out.nll = tf.keep(nllSum.div(denom.tokens) as tf.Scalar);
   const lm = rowsTensor(shard.map((s) => s.letters), Tc);
   out.letterNll = tf.keep(logProbs.mul(lm).sum().neg().div(denom.letters) as tf.Scalar);
+  if (focalGamma > 0) {
+    // Focal weights (1 − p)^γ, constants (no gradient through them): tokens the model already
+    // predicts (templates) fade out of the objective, uncertain ones (the findings) stay.
+    const lp = logProbs.dataSync();
+    const focal = tf.tensor2d(Float32Array.from(lp, (v) => (1 - Math.exp(v)) ** focalGamma), logProbs.shape);
+    const base = shard.every((s) => !s.weights) ? focal : focal.mul(rowsTensor(shard.map((s) => s.weights ?? Float32Array.from(s.target, () => 1)), Tc));
+    return logProbs.mul(base).sum().neg().div(denom.weight) as tf.Scalar;
+  }
   if (shard.every((s) => !s.weights)) return nllSum.div(denom.weight) as tf.Scalar;
   const wt = rowsTensor(shard.map((s) => s.weights ?? Float32Array.from(s.target, () => 1)), Tc);
   return logProbs.mul(wt).sum().neg().div(denom.weight) as tf.Scalar;
