@@ -20,7 +20,7 @@ import { compositeReward, meanOf, type WeightedReward } from './grpo/rewards.js'
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
 import { encodeSamples, loadSplit, trainTokenizer, type EncodedSample } from './run/data.js';
 import { checkpointDir, readOptimizerState, readTrainerState, saveTrainingCheckpoint } from './run/checkpoint.js';
-import { batchPixels, heldOutEval, ortCopy, summaryMetrics, weightsOf } from './run/heldout.js';
+import { batchPixels, heldOutEval, ortCopy, summaryMetrics } from './run/heldout.js';
 import { MetricsLog, type MetricRow } from './run/metrics-log.js';
 import { batchIndices } from './sft.js';
 
@@ -131,7 +131,7 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
       : await VlmPolicy.create({ preset: o.preset ?? 'small', tokenizer: trainTokenizer(train), seed: o.seed, backend: o.backend });
   // The frozen reference: the starting policy (SFT checkpoint, or the fresh init for RL-only).
   const reference = fromDir ? await VlmPolicy.load(fromDir, { backend: o.backend }) : state ? await VlmPolicy.load(checkpointDir(o.outDir), { backend: o.backend }) : null;
-  const refModels = buildOnnxModels(policy.model.config, reference ? weightsOf(reference) : weightsOf(policy));
+  const refModels = buildOnnxModels(policy.model.config, (reference ?? policy).model.weights());
   reference?.dispose();
   const refOrt = o.beta > 0 ? await OrtPolicy.fromModels(policy.model.config, refModels) : null;
   const params = policy.model.params as ReadonlyMap<string, tf.Variable>;

@@ -49,6 +49,7 @@ interface Pending {
  */
 export class DataParallel {
   private readonly pending = new Map<Worker, Pending>();
+  private readonly slot: Map<string, number>;
   private closed = false;
 
   private constructor(
@@ -58,7 +59,9 @@ export class DataParallel {
     private readonly weights: Float32Array,
     private readonly workers: Worker[],
     private readonly gradBuffers: Float32Array[],
-  ) {}
+  ) {
+    this.slot = new Map(layout.names.map((n, i) => [n, i]));
+  }
 
   /** Starts `threads − 1` workers holding the model's current weights (1 = no workers). */
   static async start(model: VlmModel, threads: number, backend: ComputeBackend): Promise<DataParallel> {
@@ -158,7 +161,7 @@ export class DataParallel {
       letterNll += r.letterNll;
       const flat = this.gradBuffers[w]!;
       for (const name of r.present) {
-        const i = this.layout.names.indexOf(name);
+        const i = this.slot.get(name)!;
         const size = this.layout.shapes[i]!.reduce((a, b) => a * b, 1);
         const remote = tf.tensor(flat.subarray(this.layout.offsets[i]!, this.layout.offsets[i]! + size), this.layout.shapes[i]!, 'float32');
         const prev = grads.get(name);

@@ -66,15 +66,12 @@ export function shardLoss(
   out.nll = tf.keep(nllSum.div(denom.tokens) as tf.Scalar);
   const lm = rowsTensor(shard.map((s) => s.letters), Tc);
   out.letterNll = tf.keep(logProbs.mul(lm).sum().neg().div(denom.letters) as tf.Scalar);
+  // Per-token weights: answer weights (when any sample has them) times focal weights (1 − p)^γ,
+  // the latter constants (no gradient through them), so learned template tokens fade.
+  let w: tf.Tensor | null = shard.some((s) => s.weights) ? rowsTensor(shard.map((s) => s.weights ?? Float32Array.from(s.target, () => 1)), Tc) : null;
   if (focalGamma > 0) {
-    // Focal weights (1 − p)^γ, constants (no gradient through them): tokens the model already
-    // predicts (templates) fade out of the objective, uncertain ones (the findings) stay.
-    const lp = logProbs.dataSync();
-    const focal = tf.tensor2d(Float32Array.from(lp, (v) => (1 - Math.exp(v)) ** focalGamma), logProbs.shape);
-    const base = shard.every((s) => !s.weights) ? focal : focal.mul(rowsTensor(shard.map((s) => s.weights ?? Float32Array.from(s.target, () => 1)), Tc));
-    return logProbs.mul(base).sum().neg().div(denom.weight) as tf.Scalar;
+    const focal = tf.tensor2d(Float32Array.from(logProbs.dataSync(), (v) => (1 - Math.exp(v)) ** focalGamma), logProbs.shape);
+    w = w ? w.mul(focal) : focal;
   }
-  if (shard.every((s) => !s.weights)) return nllSum.div(denom.weight) as tf.Scalar;
-  const wt = rowsTensor(shard.map((s) => s.weights ?? Float32Array.from(s.target, () => 1)), Tc);
-  return logProbs.mul(wt).sum().neg().div(denom.weight) as tf.Scalar;
+  return (w ? logProbs.mul(w).sum().neg() : nllSum).div(denom.weight) as tf.Scalar;
 }

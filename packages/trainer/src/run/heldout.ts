@@ -3,14 +3,9 @@ import type { Judge } from '@medad/core';
 import { OrtPolicy, buildOnnxModels, generateTokens, type VlmPolicy } from '@medad/policy';
 import type { EncodedSample } from './data.js';
 
-/** The policy's current weights by name (copies). */
-export function weightsOf(policy: VlmPolicy): Map<string, Float32Array> {
-  return new Map([...policy.model.params].map(([name, v]) => [name, v.dataSync() as Float32Array]));
-}
-
 /** An ONNX Runtime copy of the policy with its current weights (in-memory graphs; dispose it). */
 export async function ortCopy(policy: VlmPolicy): Promise<OrtPolicy> {
-  return OrtPolicy.fromModels(policy.model.config, buildOnnxModels(policy.model.config, weightsOf(policy)));
+  return OrtPolicy.fromModels(policy.model.config, buildOnnxModels(policy.model.config, policy.model.weights()));
 }
 
 /** The NCHW pixels of a batch, back to back, for ONNX Runtime. */
