@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
+  ErrorCode,
+  MedadError,
   RunStatus,
   SeededRng,
   parseCompletion,
@@ -14,8 +16,10 @@ import {
   type RewardInput,
 } from '@medad/core';
 import { OrtPolicy, VlmPolicy, buildOnnxModels, generateTokens, type ComputeBackend, type GeneratedSequence, type VlmPreset } from '@medad/policy';
-import { groupRelativeAdvantage, zeroVarianceFraction, type AdvantageScale } from './grpo/advantage.js';
-import { grpoLoss, grpoStats, type GrpoLossInputs, type LossAggregation } from './grpo/loss.js';
+import { groupRelativeAdvantage, selectGroups, zeroVarianceFraction, type AdvantageScale } from './grpo/advantage.js';
+import { statsFromSums, type LossAggregation } from './grpo/loss.js';
+import { DataParallel, resolveThreads } from './parallel/data-parallel.js';
+import { grpoTotals, type GrpoShardRow } from './parallel/shard-loss.js';
 import { compositeReward, meanOf, type WeightedReward } from './grpo/rewards.js';
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
 import { encodeSamples, loadSplit, trainTokenizer, type EncodedSample } from './run/data.js';
@@ -64,6 +68,17 @@ export interface ConGrpoOptions {
   stopAfter?: number;
   /** Train on these sample indices only (a fixed batch, for tests). */
   fixedIndices?: number[];
+  /**
+   * Dynamic sampling (DAPO): roll out `oversample × promptsPerStep` prompts and train on the first
+   * `promptsPerStep` groups whose rewards differ — groups that all score the same carry no
+   * advantage. 1 (default) = train on every rolled-out group.
+   */
+  oversample?: number;
+  /**
+   * Threads that compute the policy-update gradients (data parallelism, as in SFT): `auto`
+   * (default) = 2 on wasm/cpu with ≥ 2 cores, 1 on tfjs-node.
+   */
+  threads?: number | 'auto';
 }
 
 /** Defaults chosen for the small model (see the trainer README for why they differ from the paper's). */
@@ -86,6 +101,8 @@ export const CON_GRPO_DEFAULTS = {
   evalEvery: 25,
   evalSamples: 150,
   saveEvery: 25,
+  oversample: 1,
+  threads: 'auto' as number | 'auto',
 };
 
 /** What a Con-GRPO run returns. */
@@ -158,120 +175,136 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
   const encTrain = encodeSamples(policy, dataset.root, o.fixedIndices ? o.fixedIndices.map((i) => train[i]!) : train);
   const test = dataset.list('test');
   const encEval = o.evalSamples > 0 && test.length ? encodeSamples(policy, dataset.root, new SeededRng(o.seed + 17).shuffle(test).slice(0, o.evalSamples)) : [];
-  const vars = [...params.values()];
-  const varNames = new Map([...params].map(([name, v]) => [v.name, name]));
   const rng = state ? SeededRng.fromState(state.rng) : new SeededRng(o.seed);
   const needsJudge = o.rewards.some((r) => r.reward.needsJudge);
+  if (!(o.oversample >= 1) || !Number.isFinite(o.oversample)) {
+    throw new MedadError(ErrorCode.BadUserInput, `oversample must be a number ≥ 1, got ${o.oversample}`, { fix: 'pass --oversample 1 (no dynamic sampling) or e.g. 2 (roll out twice the prompts, train on groups with reward variance)' });
+  }
+  const rolledPrompts = Math.ceil(o.promptsPerStep * o.oversample);
+  const threads = resolveThreads(o.threads, policy.backend);
+  const parallel = await DataParallel.start(policy.model, threads, policy.backend as ComputeBackend);
+  if (threads > 1) log.info(`data-parallel policy update: each batch split over ${threads} threads`);
   progress.start(o.steps, 'con-grpo');
   let step = startStep;
   let ran = 0;
   let finalEval: Record<string, number> = {};
-  while (step < o.steps) {
-    const t0 = Date.now();
-    const idx = o.fixedIndices ? encTrain.map((_, i) => i) : batchIndices(encTrain.length, o.promptsPerStep, step, o.seed + 101);
-    const batch = idx.map((i) => encTrain[i]!);
-    const groups = await rollouts({ engine: o.rollout, policy, batch, G: o.groupSize, temperature: o.temperature, topP: o.topP, maxNew: o.maxNewTokens, seed: o.seed * 100_003 + step });
-    const tRollout = Date.now();
-    const rows = batch.flatMap((b, i) => groups[i]!.map((g) => ({ item: b, seq: g })));
-    const texts = rows.map((r) => policy.tokenizer.decode(r.seq.tokens));
-    const parsed = rows.map((r, i) => parseCompletion(texts[i]!, r.item.sample.options));
-    let deductions: Array<RewardInput['judgeDeduction']> = rows.map(() => undefined);
-    if (o.judge && needsJudge) {
-      const asked = rows.map((_, i) => i).filter((i) => parsed[i]!.think !== null && parsed[i]!.answer !== null);
-      const answers = await o.judge.deduce(asked.map((i) => ({ question: rows[i]!.item.sample.question, options: rows[i]!.item.sample.options, think: parsed[i]!.think! })));
-      deductions = rows.map(() => null);
-      asked.forEach((i, k) => (deductions[i] = answers[k] ?? null));
-    }
-    const tJudge = Date.now();
-    const inputs: RewardInput[] = rows.map((r, i) => ({ sample: r.item.sample, completion: texts[i]!, parsed: parsed[i]!, judgeDeduction: deductions[i] }));
-    const scores = await compositeReward(o.rewards, inputs);
-    const grouped = batch.map((_, i) => scores.total.slice(i * o.groupSize, (i + 1) * o.groupSize));
-    const advantages = groupRelativeAdvantage(grouped, o.advantageScale).flat();
-    const prompts = rows.map((r) => r.item.prompt);
-    const completions = rows.map((r) => r.seq.tokens);
-    const pixels = rows.map((r) => r.item.nchw);
-    const refLogProbs = refOrt ? await refOrt.logProbs({ prompts: prompts.map((p) => p.promptIds), completions, pixels: concat(pixels) }) : null;
-    const Lc = Math.max(1, ...completions.map((c) => c.length));
-    const pad = (rowsLp: ArrayLike<number>[]): tf.Tensor2D => {
-      const data = new Float32Array(rows.length * Lc);
-      rowsLp.forEach((lp, b) => data.set(Array.from(lp).slice(0, Lc), b * Lc));
-      return tf.tensor2d(data, [rows.length, Lc]);
-    };
-    const old = pad(rows.map((r) => r.seq.tokenLogProbs));
-    const ref = refLogProbs ? pad(refLogProbs) : undefined;
-    const adv = tf.tensor1d(advantages);
-    const lossOpts = { epsilon: o.epsilon, epsilonHigh: o.epsilonHigh, beta: o.beta, aggregation: o.lossAggregation, maxCompletionLength: o.maxNewTokens };
-    // Current log-probs (differentiable) with the rollout's old and reference log-probs, all [rows, Lc].
-    const lossInputs = (): GrpoLossInputs => {
-      const { logProbs, mask } = policy.logProbs(prompts, completions);
-      const widen = (t: tf.Tensor2D): tf.Tensor2D => (Lc > t.shape[1] ? t.pad([[0, 0], [0, Lc - t.shape[1]]]) : t);
-      return { logProbs: widen(logProbs), oldLogProbs: old, refLogProbs: ref, mask: widen(mask), advantages: adv };
-    };
-    let stats = { kl: 0, clipFraction: 0, meanRatio: 1 };
-    let lossValue = 0;
-    let gradNorm = 0;
-    const hasSignal = advantages.some((a) => Math.abs(a) > 1e-9) || o.beta > 0;
-    for (let pass = 0; pass < o.mu && hasSignal && completions.some((c) => c.length); pass++) {
-      const { value, grads } = tf.variableGrads(() => grpoLoss(lossInputs(), lossOpts), vars);
-      lossValue = value.dataSync()[0]!;
-      value.dispose();
-      const named = new Map(Object.entries(grads).map(([k, g]) => [varNames.get(k)!, g]));
-      const clipped = clipByGlobalNorm(named, o.clipNorm);
-      gradNorm = clipped.norm;
-      optimizer.apply(clipped.grads, o.lr);
-      tf.dispose([...clipped.grads.values()]);
-      if (pass === o.mu - 1) {
-        stats = tf.tidy(() => grpoStats(lossInputs(), lossOpts));
+  try {
+    while (step < o.steps) {
+      const t0 = Date.now();
+      const idx = o.fixedIndices ? encTrain.map((_, i) => i) : batchIndices(encTrain.length, rolledPrompts, step, o.seed + 101);
+      const rolled = idx.map((i) => encTrain[i]!);
+      const groups = await rollouts({ engine: o.rollout, policy, batch: rolled, G: o.groupSize, temperature: o.temperature, topP: o.topP, maxNew: o.maxNewTokens, seed: o.seed * 100_003 + step });
+      const tRollout = Date.now();
+      const rolledRows = rolled.flatMap((b, i) => groups[i]!.map((g) => ({ item: b, seq: g })));
+      const texts = rolledRows.map((r) => policy.tokenizer.decode(r.seq.tokens));
+      const parsed = rolledRows.map((r, i) => parseCompletion(texts[i]!, r.item.sample.options));
+      let deductions: Array<RewardInput['judgeDeduction']> = rolledRows.map(() => undefined);
+      if (o.judge && needsJudge) {
+        const asked = rolledRows.map((_, i) => i).filter((i) => parsed[i]!.think !== null && parsed[i]!.answer !== null);
+        const answers = await o.judge.deduce(asked.map((i) => ({ question: rolledRows[i]!.item.sample.question, options: rolledRows[i]!.item.sample.options, think: parsed[i]!.think! })));
+        deductions = rolledRows.map(() => null);
+        asked.forEach((i, k) => (deductions[i] = answers[k] ?? null));
       }
+      const tJudge = Date.now();
+      const inputs: RewardInput[] = rolledRows.map((r, i) => ({ sample: r.item.sample, completion: texts[i]!, parsed: parsed[i]!, judgeDeduction: deductions[i] }));
+      const scores = await compositeReward(o.rewards, inputs);
+      const allGroups = rolled.map((_, i) => scores.total.slice(i * o.groupSize, (i + 1) * o.groupSize));
+      // The groups trained on: all of them, or (dynamic sampling) the first promptsPerStep with signal.
+      const kept = selectGroups(allGroups, o.oversample > 1 ? o.promptsPerStep : Infinity);
+      const grouped = kept.map((g) => allGroups[g]!);
+      const rows = kept.flatMap((g) => rolledRows.slice(g * o.groupSize, (g + 1) * o.groupSize));
+      const advantages = groupRelativeAdvantage(grouped, o.advantageScale).flat();
+      const prompts = rows.map((r) => r.item.prompt);
+      const completions = rows.map((r) => r.seq.tokens);
+      const refLogProbs = refOrt && rows.length ? await refOrt.logProbs({ prompts: prompts.map((p) => p.promptIds), completions, pixels: concat(rows.map((r) => r.item.nchw)) }) : null;
+      const shard: GrpoShardRow[] = rows.map((r, i) => ({
+        prompt: r.item.prompt,
+        completion: r.seq.tokens,
+        oldLogProbs: Float32Array.from(r.seq.tokenLogProbs),
+        refLogProbs: refLogProbs ? Float32Array.from(refLogProbs[i]!) : null,
+        advantage: advantages[i]!,
+      }));
+      const lossOpts = { epsilon: o.epsilon, epsilonHigh: o.epsilonHigh, beta: o.beta, aggregation: o.lossAggregation, maxCompletionLength: o.maxNewTokens, totals: grpoTotals(shard) };
+      let stats = { kl: 0, clipFraction: 0, meanRatio: 1 };
+      let lossValue = 0;
+      let gradNorm = 0;
+      const hasSignal = advantages.some((a) => Math.abs(a) > 1e-9) || o.beta > 0;
+      for (let pass = 0; pass < o.mu && hasSignal && completions.some((c) => c.length); pass++) {
+        // Loss and diagnostics of the policy before this pass's update (as TRL reports them).
+        const g = await parallel.gradients({ kind: 'grpo', shard, options: lossOpts });
+        lossValue = g.report[0]!;
+        stats = statsFromSums(g.report.slice(1));
+        const clipped = clipByGlobalNorm(g.grads, o.clipNorm);
+        gradNorm = clipped.norm;
+        optimizer.apply(clipped.grads, o.lr);
+        parallel.publishWeights();
+        tf.dispose([...clipped.grads.values()]);
+      }
+      const tUpdate = Date.now();
+      step++;
+      ran++;
+      // Rollout statistics cover every rolled-out completion; the loss statistics the trained ones.
+      const nTokens = rolledRows.reduce((a, r) => a + r.seq.tokens.length, 0);
+      const sampledLp = rolledRows.flatMap((r) => r.seq.tokenLogProbs);
+      const correct = rolledRows.map((r, i) => parsed[i]!.answer === r.item.sample.answer);
+      const row: MetricRow = {
+        step,
+        reward_mean: meanOf(scores.total),
+        loss: lossValue,
+        kl: stats.kl,
+        clip_fraction: stats.clipFraction,
+        ratio_mean: stats.meanRatio,
+        grad_norm: gradNorm,
+        accuracy: (100 * correct.filter(Boolean).length) / rolledRows.length,
+        format_rate: (100 * parsed.filter((p) => p.wellFormed).length) / rolledRows.length,
+        consistency_rate: needsJudge ? (100 * rolledRows.filter((_, i) => parsed[i]!.answer !== null && deductions[i] === parsed[i]!.answer).length) / rolledRows.length : NaN,
+        entropy: sampledLp.length ? -sampledLp.reduce((a, b) => a + b, 0) / sampledLp.length : 0,
+        completion_length: nTokens / rolledRows.length,
+        zero_variance_groups: zeroVarianceFraction(allGroups),
+        trained_groups: grouped.length,
+        time_rollout_s: (tRollout - t0) / 1000,
+        time_judge_s: (tJudge - tRollout) / 1000,
+        time_update_s: (tUpdate - tJudge) / 1000,
+      };
+      for (const [name, s] of Object.entries(scores.components)) row[`reward_${name}`] = meanOf(s);
+      // Rollout accuracy per task: which tasks the rewards are moving.
+      for (const [task, hits] of groupBy(rolledRows.map((r, i) => [r.item.sample.task, correct[i]!] as const))) row[`accuracy_${task}`] = (100 * hits.filter(Boolean).length) / hits.length;
+      if (!Number.isFinite(row.consistency_rate as number)) delete row.consistency_rate;
+      rewardHistory.push(row.reward_mean as number);
+      const isLast = step === o.steps;
+      if (encEval.length && ((o.evalEvery > 0 && step % o.evalEvery === 0) || isLast)) {
+        const summary = await heldOutEval(policy, encEval, { judge: o.judge });
+        finalEval = summaryMetrics(summary);
+        Object.assign(row, finalEval);
+        log.info(`step ${step}: held-out accuracy ${summary.overall.toFixed(1)}%, consistency ${summary.consistency.toFixed(1)}%`);
+      }
+      metrics.append(row);
+      if (step % o.saveEvery === 0 || isLast) {
+        await saveTrainingCheckpoint(o.outDir, policy, optimizer, { kind: 'con-grpo', step, rng: rng.getState(), seed: o.seed, options: runInfo.options, savedAt: new Date().toISOString() });
+        await o.sink?.emit({ type: 'checkpoint', runId, step, time: Date.now(), path: checkpointDir(o.outDir) });
+      }
+      await o.sink?.emit({ type: 'metric', runId, step, time: Date.now(), values: Object.fromEntries(Object.entries(row).filter(([, v]) => typeof v === 'number')) as Record<string, number> });
+      progress.update(step, { reward: row.reward_mean as number, kl: row.kl as number });
+      if (o.stopAfter !== undefined && ran >= o.stopAfter && !isLast) break;
     }
-    tf.dispose([old, adv, ...(ref ? [ref] : [])]);
-    const tUpdate = Date.now();
-    step++;
-    ran++;
-    const nTokens = completions.reduce((a, c) => a + c.length, 0);
-    const sampledLp = rows.flatMap((r) => r.seq.tokenLogProbs);
-    const row: MetricRow = {
-      step,
-      reward_mean: meanOf(scores.total),
-      loss: lossValue,
-      kl: stats.kl,
-      clip_fraction: stats.clipFraction,
-      ratio_mean: stats.meanRatio,
-      grad_norm: gradNorm,
-      accuracy: (100 * rows.filter((r, i) => parsed[i]!.answer === r.item.sample.answer).length) / rows.length,
-      format_rate: (100 * parsed.filter((p) => p.wellFormed).length) / rows.length,
-      consistency_rate: needsJudge ? (100 * rows.filter((_, i) => parsed[i]!.answer !== null && deductions[i] === parsed[i]!.answer).length) / rows.length : NaN,
-      entropy: sampledLp.length ? -sampledLp.reduce((a, b) => a + b, 0) / sampledLp.length : 0,
-      completion_length: nTokens / rows.length,
-      zero_variance_groups: zeroVarianceFraction(grouped),
-      time_rollout_s: (tRollout - t0) / 1000,
-      time_judge_s: (tJudge - tRollout) / 1000,
-      time_update_s: (tUpdate - tJudge) / 1000,
-    };
-    for (const [name, s] of Object.entries(scores.components)) row[`reward_${name}`] = meanOf(s);
-    if (!Number.isFinite(row.consistency_rate as number)) delete row.consistency_rate;
-    rewardHistory.push(row.reward_mean as number);
-    const isLast = step === o.steps;
-    if (encEval.length && ((o.evalEvery > 0 && step % o.evalEvery === 0) || isLast)) {
-      const summary = await heldOutEval(policy, encEval, { judge: o.judge });
-      finalEval = summaryMetrics(summary);
-      Object.assign(row, finalEval);
-      log.info(`step ${step}: held-out accuracy ${summary.overall.toFixed(1)}%, consistency ${summary.consistency.toFixed(1)}%`);
-    }
-    metrics.append(row);
-    if (step % o.saveEvery === 0 || isLast) {
-      await saveTrainingCheckpoint(o.outDir, policy, optimizer, { kind: 'con-grpo', step, rng: rng.getState(), seed: o.seed, options: runInfo.options, savedAt: new Date().toISOString() });
-      await o.sink?.emit({ type: 'checkpoint', runId, step, time: Date.now(), path: checkpointDir(o.outDir) });
-    }
-    await o.sink?.emit({ type: 'metric', runId, step, time: Date.now(), values: Object.fromEntries(Object.entries(row).filter(([, v]) => typeof v === 'number')) as Record<string, number> });
-    progress.update(step, { reward: row.reward_mean as number, kl: row.kl as number });
-    if (o.stopAfter !== undefined && ran >= o.stopAfter && !isLast) break;
+  } finally {
+    await parallel.close();
   }
   progress.stop();
   optimizer.dispose();
   await refOrt?.dispose();
   if (step === o.steps) await o.sink?.emit({ type: 'status', runId, status: RunStatus.Succeeded, time: Date.now() });
   return { policy, steps: step, finalEval, rewardHistory };
+}
+
+function groupBy<K, V>(pairs: ReadonlyArray<readonly [K, V]>): Map<K, V[]> {
+  const out = new Map<K, V[]>();
+  for (const [k, v] of pairs) {
+    const list = out.get(k);
+    if (list) list.push(v);
+    else out.set(k, [v]);
+  }
+  return out;
 }
 
 function concat(parts: readonly Float32Array[]): Float32Array {

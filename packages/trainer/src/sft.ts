@@ -19,7 +19,7 @@ import { heldOutEval, summaryMetrics } from './run/heldout.js';
 import { readOptimizerState, readTrainerState, saveTrainingCheckpoint, checkpointDir } from './run/checkpoint.js';
 import { MetricsLog, type MetricRow } from './run/metrics-log.js';
 import { DataParallel, resolveThreads } from './parallel/data-parallel.js';
-import type { ShardSample } from './parallel/shard-loss.js';
+import { lossDenominators, type ShardSample } from './parallel/shard-loss.js';
 
 export { answerLetterPositions, targetWeights } from './answer-weights.js';
 
@@ -207,9 +207,10 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
       for (let micro = 0; micro < o.gradAccumulation; micro++) {
         const idx = batchIndices(encTrain.length, o.batchSize, step * o.gradAccumulation + micro, o.seed);
         tokens += idx.reduce((a, i) => a + encTrain[i]!.target.length + encTrain[i]!.prompt.promptIds.length + policy.model.imageTokens, 0);
-        const g = await parallel.gradients(idx.map((i) => shardSamples[i]!), o.focalGamma);
-        lossSum += g.nll;
-        letterLossSum += g.letterNll;
+        const batch = idx.map((i) => shardSamples[i]!);
+        const g = await parallel.gradients({ kind: 'sft', shard: batch, denom: lossDenominators(batch), focalGamma: o.focalGamma });
+        lossSum += g.report[0]!;
+        letterLossSum += g.report[1]!;
         for (const [name, t] of g.grads) {
           const prev = grads.get(name);
           const scaled = o.gradAccumulation > 1 ? tf.tidy(() => t.div(o.gradAccumulation)) : t;

@@ -76,6 +76,8 @@ export function registerTrainCommands(program: Command): void {
     .addOption(new Option('--advantage-scale <s>', 'none = paper R − mean; group/batch divide by std').choices(['none', 'group', 'batch']).default(CON_GRPO_DEFAULTS.advantageScale))
     .addOption(new Option('--loss <agg>', 'loss aggregation').choices(['grpo', 'dr_grpo', 'dapo']).default(CON_GRPO_DEFAULTS.lossAggregation))
     .option('--mu <n>', 'optimisation passes per rollout batch', int, CON_GRPO_DEFAULTS.mu)
+    .option('--threads <n>', 'threads computing the policy-update gradients (data parallel; auto = 2 on wasm with ≥ 2 cores, 1 on tfjs-node)', threadsArg, 'auto')
+    .option('--oversample <x>', 'dynamic sampling (DAPO): roll out x × the prompts, train on the first groups whose rewards differ (1 = off)', num, CON_GRPO_DEFAULTS.oversample)
     .addOption(new Option('--rollout <engine>', 'rollout engine').choices(['ort', 'tfjs']).default(CON_GRPO_DEFAULTS.rollout))
     .option('--eval-every <n>', 'held-out evaluation every N steps', int, CON_GRPO_DEFAULTS.evalEvery)
     .option('--eval-samples <n>', 'held-out samples per evaluation', int, CON_GRPO_DEFAULTS.evalSamples)

@@ -12,6 +12,7 @@ import { FIXTURE_CLI, freshPgliteDir, waitFor } from '../testing/index.js';
 import { EventBus } from './event-bus.js';
 import { Executor } from './executor.js';
 import { LocalLauncher } from './launcher.js';
+import { threadsPerJob } from './run-commands.js';
 import type { BuildDatasetConfig, EvalConfig, SftConfig } from './run-config.js';
 
 const hyper = (steps: number, checkpointEvery = 5) => ({ steps, batchSize: 4, learningRate: 1e-3, warmupSteps: 0, checkpointEvery });
@@ -143,6 +144,14 @@ describe('Executor (child processes through the fixture CLI)', () => {
     }
   });
 
+  test('threadsPerJob divides the cores among side-by-side jobs (at least 1; none for remote workers)', () => {
+    assert.equal(threadsPerJob(1, 2), 2);
+    assert.equal(threadsPerJob(2, 2), 1);
+    assert.equal(threadsPerJob(3, 2), 1);
+    assert.equal(threadsPerJob(2, 8), 4);
+    assert.equal(threadsPerJob(Number.POSITIVE_INFINITY, 8), undefined);
+  });
+
   test('a dataset → SFT → evaluation chain resolves its references at launch and stores the evaluation table', async () => {
     const dsConfig: BuildDatasetConfig = { name: 'chain', samples: 20, seed: 3, zoom: false, outDir: join(dataDir, 'datasets', 'chain') };
     const ds = await store.createRun({ id: 'ds-chain', kind: RunKind.BuildDataset, config: dsConfig as never, dir: join(dataDir, 'runs', 'ds-chain') });
@@ -154,6 +163,9 @@ describe('Executor (child processes through the fixture CLI)', () => {
     assert.equal(done.status, RunStatus.Succeeded, done.statusMessage ?? '');
     assert.deepEqual(done.command?.slice(0, 3), ['eval', '--checkpoint', join(dataDir, 'runs', train.id, 'checkpoint')]);
     assert.ok(done.command?.includes(dsConfig.outDir));
+    // One job at a time on this machine: the SFT child gets every core's worth of gradient threads.
+    const trained = (await store.getRun(train.id))!.command!;
+    assert.deepEqual(trained.slice(trained.indexOf('--threads'), trained.indexOf('--threads') + 2), ['--threads', String(threadsPerJob(1))]);
     const evaluation = await store.evaluation(ev.id);
     assert.equal(typeof evaluation?.result.overall, 'number');
     assert.equal(Object.keys(evaluation?.result.perTask as object).length, 5);

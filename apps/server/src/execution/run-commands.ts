@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ErrorCode, MedadError, RunStatus } from '@medad/core';
 import { RunKind, type RunRecord } from '../domain.js';
 import type { Store } from '../store/store.js';
@@ -66,8 +67,21 @@ function judgeArg(judge: { plugin: string; config?: Record<string, unknown> }): 
   return judge.config && Object.keys(judge.config).length > 0 ? `${judge.plugin}:${JSON.stringify(judge.config)}` : judge.plugin;
 }
 
-/** Builds the child command of a run, resolving dataset and checkpoint references now (at launch). */
-export async function runCommand(run: RunRecord, store: Store): Promise<RunCommand> {
+/**
+ * Gradient threads per training job when `jobs` run side by side on this machine's cores
+ * (at least 1), so that concurrent jobs do not oversubscribe the cores; undefined when the jobs run
+ * elsewhere (a queue with remote workers: each child picks its own with `auto`).
+ */
+export function threadsPerJob(jobs: number, cores = availableParallelism()): number | undefined {
+  return Number.isFinite(jobs) && jobs >= 1 ? Math.max(1, Math.floor(cores / jobs)) : undefined;
+}
+
+/**
+ * Builds the child command of a run, resolving dataset and checkpoint references now (at launch).
+ * `threads` (training runs) = gradient threads per job ({@link threadsPerJob}); omitted = the CLI's `auto`.
+ */
+export async function runCommand(run: RunRecord, store: Store, options: { threads?: number } = {}): Promise<RunCommand> {
+  const threads = options.threads !== undefined ? ['--threads', num(options.threads)] : [];
   switch (run.kind) {
     case RunKind.BuildDataset: {
       const c = run.config as unknown as BuildDatasetConfig;
@@ -84,7 +98,7 @@ export async function runCommand(run: RunRecord, store: Store): Promise<RunComma
         argv: [
           'train', 'sft', '--data', data, '--preset', c.backbone.preset, '--seed', num(c.seed), '--out', run.dir,
           '--steps', num(h.steps), '--batch-size', num(h.batchSize), '--lr', num(h.learningRate),
-          '--warmup-steps', num(h.warmupSteps), '--save-every', num(h.checkpointEvery), '--run-id', run.id,
+          '--warmup-steps', num(h.warmupSteps), '--save-every', num(h.checkpointEvery), '--run-id', run.id, ...threads,
         ],
       };
     }
@@ -100,7 +114,7 @@ export async function runCommand(run: RunRecord, store: Store): Promise<RunComma
           '--steps', num(h.steps), '--prompts-per-step', num(h.promptsPerStep), '--group-size', num(h.groupSize),
           '--beta', num(h.beta), '--epsilon', num(h.clipEpsilon), '--lr', num(h.learningRate), '--temperature', num(h.temperature),
           '--rewards', c.rewards.map((r) => `${r.plugin}=${r.weight}`).join(','),
-          '--judge', judgeArg(c.judge), '--save-every', num(h.checkpointEvery), '--run-id', run.id,
+          '--judge', judgeArg(c.judge), '--save-every', num(h.checkpointEvery), '--run-id', run.id, ...threads,
         ],
       };
     }

@@ -35,3 +35,13 @@ export function zeroVarianceFraction(rewards: readonly (readonly number[])[]): n
   const flat = rewards.filter((g) => g.every((r) => Math.abs(r - g[0]!) < 1e-12)).length;
   return flat / rewards.length;
 }
+
+/**
+ * Indices of the groups to train on: every group when `limit` is Infinity, else the first `limit`
+ * groups whose rewards are not all equal (DAPO dynamic sampling).
+ */
+export function selectGroups(groups: readonly (readonly number[])[], limit: number): number[] {
+  const all = groups.map((_, i) => i);
+  if (!Number.isFinite(limit)) return all;
+  return all.filter((i) => zeroVarianceFraction([groups[i]!]) === 0).slice(0, limit);
+}

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { groupRelativeAdvantage, zeroVarianceFraction } from './advantage.js';
-import { grpoLoss, grpoStats, k3Kl, type GrpoLossOptions } from './loss.js';
+import { groupRelativeAdvantage, selectGroups, zeroVarianceFraction } from './advantage.js';
+import { grpoLoss, grpoStatSums, grpoStats, k3Kl, statsFromSums, type GrpoLossOptions } from './loss.js';
 import { compositeReward } from './rewards.js';
 
 const close = (a: number, b: number, tol = 1e-5): void => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
@@ -23,6 +23,20 @@ test('advantages: paper R − mean, group-std and batch-std scaling', () => {
   const batchStd = Math.sqrt((4 * 0.0625 + 2 * 0.0625 + 2 * 0.5625) / 8); // mean 0.75 over 8 rewards
   close(b[0]![0]!, 0.5 / (batchStd + 1e-4));
   assert.equal(zeroVarianceFraction(rewards), 0.5);
+});
+
+test('dynamic sampling keeps the first groups whose rewards differ', () => {
+  const groups = [
+    [1, 1, 1],
+    [0, 1, 0],
+    [0, 0, 0],
+    [1, 0, 1],
+    [0.5, 1, 1],
+  ];
+  assert.deepEqual(selectGroups(groups, Infinity), [0, 1, 2, 3, 4]);
+  assert.deepEqual(selectGroups(groups, 2), [1, 3]);
+  assert.deepEqual(selectGroups(groups, 10), [1, 3, 4]);
+  assert.deepEqual(selectGroups([[1, 1]], 4), []);
 });
 
 test('k3 KL is zero at equality and positive otherwise', () => {
@@ -56,6 +70,44 @@ test('at ratio 1 the GRPO gradient is −A/|o| per token (grpo aggregation)', ()
   close(g[1]![1]!, 2 / 2 / 2);
   close(g[0]![3]!, 0);
   tf.dispose([lp, old, mask, adv, grad]);
+});
+
+test('shards with the batch totals add up to the batch loss and diagnostics, for every aggregation', () => {
+  // 5 completions of different lengths, the ratio off 1 (so clipping and KL are non-trivial).
+  const lengths = [3, 1, 4, 2, 4];
+  const T = 4;
+  const rnd = (i: number): number => Math.sin(i * 12.9898) * 0.5;
+  const rows = (f: (b: number, t: number) => number): number[][] => lengths.map((_, b) => Array.from({ length: T }, (_, t) => f(b, t)));
+  const lp = rows((b, t) => -1 + rnd(b * T + t));
+  const old = rows((b, t) => -1 + rnd(b * T + t + 100));
+  const ref = rows((b, t) => -1.2 + rnd(b * T + t + 200));
+  const mask = rows((b, t) => (t < lengths[b]! ? 1 : 0));
+  const adv = [1, -0.5, 2, -1, 0.25];
+  const inputs = (from: number, to: number) => ({
+    logProbs: tf.tensor2d(lp.slice(from, to)),
+    oldLogProbs: tf.tensor2d(old.slice(from, to)),
+    refLogProbs: tf.tensor2d(ref.slice(from, to)),
+    mask: tf.tensor2d(mask.slice(from, to)),
+    advantages: tf.tensor1d(adv.slice(from, to)),
+  });
+  const totals = { rows: 5, tokens: lengths.reduce((a, b) => a + b, 0) };
+  for (const aggregation of ['grpo', 'dapo', 'dr_grpo'] as const) {
+    const o: GrpoLossOptions = { epsilon: 0.1, beta: 0.04, aggregation, maxCompletionLength: T };
+    const whole = inputs(0, 5);
+    const full = grpoLoss(whole, o).dataSync()[0]!;
+    const parts = [inputs(0, 2), inputs(2, 5)];
+    const sharded = parts.reduce((a, x) => a + grpoLoss(x, { ...o, totals }).dataSync()[0]!, 0);
+    close(sharded, full, 1e-6);
+    // The per-shard sums give the whole batch's diagnostics.
+    const sums = parts.map((x) => Array.from(grpoStatSums(x, o).dataSync()));
+    const added = sums[0]!.map((v, k) => v + sums[1]![k]!);
+    const s = statsFromSums(added);
+    const w = grpoStats(whole, o);
+    close(s.kl, w.kl, 1e-6);
+    close(s.clipFraction, w.clipFraction, 1e-6);
+    close(s.meanRatio, w.meanRatio, 1e-6);
+    assert.ok(w.clipFraction > 0 && w.kl > 0, `non-trivial diagnostics (${JSON.stringify(w)})`);
+  }
 });
 
 test('aggregations differ as specified: dapo per token, dr_grpo by a constant', () => {

@@ -14,6 +14,12 @@ export interface GrpoLossOptions {
   aggregation: LossAggregation;
   /** Completion token budget, the constant denominator of Dr. GRPO. */
   maxCompletionLength: number;
+  /**
+   * Completions and completion tokens of the whole batch, when this call sees one shard of it
+   * (data parallelism): the aggregation divides by these, so the shards' losses add up to the
+   * batch's. Omitted = this call's own counts.
+   */
+  totals?: { rows: number; tokens: number };
 }
 
 /** Inputs, all `[B, T]` over completion tokens except `advantages` `[B]`. */
@@ -39,10 +45,11 @@ export function k3Kl(logProbs: tf.Tensor, refLogProbs: tf.Tensor): tf.Tensor {
 
 function aggregate(perToken: tf.Tensor2D, mask: tf.Tensor2D, o: GrpoLossOptions): tf.Scalar {
   const masked = perToken.mul(mask);
-  if (o.aggregation === 'dapo') return masked.sum().div(mask.sum().maximum(1));
-  if (o.aggregation === 'dr_grpo') return masked.sum().div(mask.shape[0] * o.maxCompletionLength);
+  const rows = o.totals?.rows ?? mask.shape[0];
+  if (o.aggregation === 'dapo') return masked.sum().div(o.totals ? Math.max(1, o.totals.tokens) : mask.sum().maximum(1));
+  if (o.aggregation === 'dr_grpo') return masked.sum().div(rows * o.maxCompletionLength);
   const perSeq = masked.sum(1).div(mask.sum(1).maximum(1));
-  return perSeq.mean();
+  return perSeq.sum().div(Math.max(1, rows));
 }
 
 /**
@@ -60,19 +67,33 @@ export function grpoLoss(x: GrpoLossInputs, o: GrpoLossOptions): tf.Scalar {
   });
 }
 
-/** Diagnostics of one GRPO update (no gradient): mean KL, clip fraction, mean ratio. */
-export function grpoStats(x: GrpoLossInputs, o: GrpoLossOptions): { kl: number; clipFraction: number; meanRatio: number } {
-  const [kl, clip, ratio] = tf.tidy(() => {
-    const n = x.mask.sum().maximum(1);
-    const r = x.logProbs.sub(x.oldLogProbs).exp();
+/**
+ * Sums behind the diagnostics, `[Σ KL, Σ clipped, Σ ratio, tokens]` over completion tokens (not
+ * part of the loss, so no gradient flows through them): shards of a batch add up, and {@link statsFromSums} turns them into means.
+ */
+export function grpoStatSums(x: GrpoLossInputs, o: GrpoLossOptions): tf.Tensor1D {
+  return tf.tidy(() => {
+    const lp = x.logProbs;
+    const r = lp.sub(x.oldLogProbs).exp();
     const adv = x.advantages.expandDims(1);
     const low = r.less(1 - o.epsilon).logicalAnd(adv.less(0));
     const high = r.greater(1 + (o.epsilonHigh ?? o.epsilon)).logicalAnd(adv.greater(0));
-    const clipped = low.logicalOr(high).cast('float32').mul(x.mask).sum().div(n);
-    const kl = x.refLogProbs ? k3Kl(x.logProbs, x.refLogProbs).mul(x.mask).sum().div(n) : tf.scalar(0);
-    return [kl, clipped, r.mul(x.mask).sum().div(n)];
+    const clipped = low.logicalOr(high).cast('float32').mul(x.mask).sum();
+    const kl = x.refLogProbs ? k3Kl(lp, x.refLogProbs).mul(x.mask).sum() : tf.scalar(0);
+    return tf.stack([kl, clipped, r.mul(x.mask).sum(), x.mask.sum()]) as tf.Tensor1D;
   });
-  const out = { kl: kl.dataSync()[0]!, clipFraction: clip.dataSync()[0]!, meanRatio: ratio.dataSync()[0]! };
-  tf.dispose([kl, clip, ratio]);
+}
+
+/** Mean KL, clip fraction and mean ratio from {@link grpoStatSums}' `[Σ KL, Σ clipped, Σ ratio, tokens]`. */
+export function statsFromSums(sums: ArrayLike<number>): { kl: number; clipFraction: number; meanRatio: number } {
+  const n = Math.max(1, sums[3]!);
+  return { kl: sums[0]! / n, clipFraction: sums[1]! / n, meanRatio: sums[3]! > 0 ? sums[2]! / n : 1 };
+}
+
+/** Diagnostics of one GRPO update (no gradient): mean KL, clip fraction, mean ratio. */
+export function grpoStats(x: GrpoLossInputs, o: GrpoLossOptions): { kl: number; clipFraction: number; meanRatio: number } {
+  const sums = grpoStatSums(x, o);
+  const out = statsFromSums(sums.dataSync());
+  sums.dispose();
   return out;
 }

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { writeToyDataset } from '../testing/toy-dataset.js';
 import { trainSft } from '../sft.js';
+import { trainConGrpo } from '../con-grpo.js';
+import type { WeightedReward } from '../grpo/rewards.js';
 import { resolveThreads, splitShards } from './data-parallel.js';
 import { lossDenominators } from './shard-loss.js';
 
@@ -78,4 +80,36 @@ test('focal token loss: 2 threads follow 1 thread, and γ > 0 changes the update
   assert.ok(Math.abs(f1![0]!.loss! - plain![0]!.loss!) < 1e-5);
   assert.notEqual(f1![0]!.grad_norm, plain![0]!.grad_norm);
   assert.notEqual(f1![2]!.loss, plain![2]!.loss);
+});
+
+test('Con-GRPO policy update on 2 threads follows 1 thread: same rewards, losses, KL, gradient norms and weights', async () => {
+  const from = join(work, 'grpo-from');
+  (await trainSft({ dataDir: data, outDir: from, preset: 'tiny', seed: 6, steps: 4, batchSize: 6, evalEvery: 0, evalSamples: 4, backend: 'wasm' })).policy.dispose();
+  // A reward that varies within each group without a judge: completion length in tokens, mod 3.
+  const rewards: WeightedReward[] = [{ weight: 1, reward: { name: 'length', score: (batch) => batch.map((b) => (b.completion.length % 3) / 2) } }];
+  const common = { dataDir: data, from, rewards, seed: 2, steps: 3, promptsPerStep: 3, groupSize: 4, maxNewTokens: 12, lr: 1e-3, mu: 2, beta: 0.04, evalEvery: 0, evalSamples: 0, backend: 'wasm' as const };
+  const one = await trainConGrpo({ ...common, outDir: join(work, 'grpo-one'), threads: 1 });
+  const two = await trainConGrpo({ ...common, outDir: join(work, 'grpo-two'), threads: 2 });
+  const a = rows(join(work, 'grpo-one'));
+  const b = rows(join(work, 'grpo-two'));
+  assert.equal(a.length, 3);
+  assert.equal(b.length, 3);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(a[i]!.reward_mean, b[i]!.reward_mean, `step ${i + 1}: the same completions were sampled`);
+    for (const k of ['loss', 'kl', 'grad_norm', 'ratio_mean'] as const) {
+      assert.ok(Math.abs(a[i]![k]! - b[i]![k]!) < 1e-4 * Math.max(1, Math.abs(a[i]![k]!)), `step ${i + 1} ${k}: ${a[i]![k]} vs ${b[i]![k]}`);
+    }
+  }
+  // The update did something (gradients flowed, the policy left its start), and both runs agree.
+  assert.ok(a.every((r) => r.grad_norm! > 0));
+  assert.ok(a[2]!.kl! > 0, `KL to the start after two steps: ${a[2]!.kl}`);
+  let maxDiff = 0;
+  for (const [name, v] of one.policy.model.params) {
+    const x = v.dataSync();
+    const y = two.policy.model.params.get(name)!.dataSync();
+    for (let i = 0; i < x.length; i++) maxDiff = Math.max(maxDiff, Math.abs(x[i]! - y[i]!));
+  }
+  assert.ok(maxDiff < 1e-4, `max weight difference ${maxDiff}`);
+  one.policy.dispose();
+  two.policy.dispose();
 });

@@ -5,7 +5,7 @@ import { ErrorCode, MedadError } from '@medad/core';
 import type { ComputeBackend, VlmModel } from '@medad/policy';
 import type { GradWorkerInit, GradWorkerReply, GradWorkerStep } from './grad-worker.js';
 import { flatLayout, shardGrads, writeWeights, type FlatLayout, type ShardGrads } from './grads.js';
-import { lossDenominators, type ShardSample } from './shard-loss.js';
+import { withShard, type ShardJob } from './shard-loss.js';
 
 /**
  * How many threads compute gradients: `auto` = 2 on the single-threaded wasm and cpu backends
@@ -40,7 +40,7 @@ interface Pending {
 }
 
 /**
- * Data-parallel gradients over worker threads, each with its own tfjs (wasm) instance and a
+ * Data-parallel gradients (SFT or Con-GRPO loss) over worker threads, each with its own tfjs (wasm) instance and a
  * replica of the model. A micro-batch is split into one shard per thread; this thread computes
  * shard 0 while the workers compute the others; every shard's loss is divided by the whole
  * micro-batch's denominators, so the summed gradient equals the micro-batch's (float tolerance;
@@ -126,23 +126,23 @@ export class DataParallel {
   }
 
   /**
-   * Gradients and loss shares of one micro-batch: split over the threads, summed here in shard
-   * order (deterministic). Returned gradient tensors belong to the caller.
+   * Gradients and report of one batch (`job` holds the whole batch and its denominators): split
+   * over the threads, summed here in shard order (deterministic). Returned gradient tensors
+   * belong to the caller.
    */
-  async gradients(batch: readonly ShardSample[], focalGamma = 0): Promise<ShardGrads> {
-    const denom = lossDenominators(batch);
-    const shards = splitShards(batch, this.threads);
+  async gradients(job: ShardJob): Promise<ShardGrads> {
+    const shards = splitShards<unknown>(job.shard, this.threads).map((part) => withShard(job, part));
     const replies = shards.slice(1).map((shard, i) => {
       const worker = this.workers[i]!;
       return new Promise<Extract<GradWorkerReply, { type: 'done' }>>((resolve, reject) => {
         this.pending.set(worker, { resolve, reject });
-        worker.postMessage({ shard, denom, focalGamma } satisfies GradWorkerStep);
+        worker.postMessage(shard satisfies GradWorkerStep);
       });
     });
     // Shard 0 runs here while the workers run theirs; a worker failure surfaces after it.
     let local: ShardGrads;
     try {
-      local = shardGrads(this.model, shards[0]!, denom, focalGamma);
+      local = shardGrads(this.model, shards[0]!);
     } catch (e) {
       await Promise.allSettled(replies);
       throw e;
@@ -154,11 +154,10 @@ export class DataParallel {
       tf.dispose([...local.grads.values()]);
       throw e;
     }
-    let { nll, letterNll } = local;
+    const report = local.report.slice();
     const grads = local.grads;
     done.forEach((r, w) => {
-      nll += r.nll;
-      letterNll += r.letterNll;
+      r.report.forEach((v, k) => (report[k] = (report[k] ?? 0) + v));
       const flat = this.gradBuffers[w]!;
       for (const name of r.present) {
         const i = this.slot.get(name)!;
@@ -171,7 +170,7 @@ export class DataParallel {
         } else grads.set(name, remote);
       }
     });
-    return { grads, nll, letterNll };
+    return { grads, report };
   }
 
   /** Publishes the model's current weights to the workers (call after each optimizer step). */

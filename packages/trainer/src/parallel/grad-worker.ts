@@ -1,13 +1,13 @@
 /**
  * Worker-thread side of data-parallel SFT ({@link DataParallel}): holds a replica of the model on
  * its own tfjs backend instance, and per step reads the current weights from shared memory,
- * computes the gradients of its shard and writes them to its shared gradient buffer.
+ * computes the gradients of its shard (SFT or Con-GRPO loss) and writes them to its shared gradient buffer.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, VlmModel, type ComputeBackend, type VlmConfig } from '@medad/policy';
 import { readWeights, shardGrads, type FlatLayout } from './grads.js';
-import type { LossDenominators, ShardSample } from './shard-loss.js';
+import type { ShardJob } from './shard-loss.js';
 
 /** What the coordinator passes to a worker at start. */
 export interface GradWorkerInit {
@@ -19,15 +19,11 @@ export interface GradWorkerInit {
   grads: SharedArrayBuffer;
 }
 
-/** A step request: the shard and the micro-batch's denominators. */
-export interface GradWorkerStep {
-  shard: ShardSample[];
-  denom: LossDenominators;
-  focalGamma: number;
-}
+/** A step request: one shard of a batch, with the batch's denominators. */
+export type GradWorkerStep = ShardJob;
 
-/** A worker's reply: which weights got a gradient (written to its buffer) and its loss shares. */
-export type GradWorkerReply = { type: 'ready' } | { type: 'done'; present: string[]; nll: number; letterNll: number } | { type: 'error'; message: string; stack?: string };
+/** A worker's reply: which weights got a gradient (written to its buffer) and its report. */
+export type GradWorkerReply = { type: 'ready' } | { type: 'done'; present: string[]; report: number[] } | { type: 'error'; message: string; stack?: string };
 
 async function main(): Promise<void> {
   const port = parentPort!;
@@ -42,7 +38,7 @@ async function main(): Promise<void> {
     port.on('message', (msg: GradWorkerStep) => {
       try {
         readWeights(model, layout, weights);
-        const r = shardGrads(model, msg.shard, msg.denom, msg.focalGamma);
+        const r = shardGrads(model, msg);
         const present: string[] = [];
         layout.names.forEach((name, i) => {
           const g = r.grads.get(name);
@@ -51,7 +47,7 @@ async function main(): Promise<void> {
           present.push(name);
         });
         tf.dispose([...r.grads.values()]);
-        port.postMessage({ type: 'done', present, nll: r.nll, letterNll: r.letterNll } satisfies GradWorkerReply);
+        port.postMessage({ type: 'done', present, report: r.report } satisfies GradWorkerReply);
       } catch (e) {
         port.postMessage({ type: 'error', message: (e as Error).message, stack: (e as Error).stack } satisfies GradWorkerReply);
       }

@@ -1,24 +1,26 @@
 import * as tf from '@tensorflow/tfjs';
 import type { VlmModel } from '@medad/policy';
-import { shardLoss, type LossDenominators, type ShardSample } from './shard-loss.js';
+import { shardObjective, type ShardJob } from './shard-loss.js';
 
-/** Gradients (by weight name) and loss shares of one shard. */
+/** Gradients (by weight name) and the report of one shard ({@link shardObjective}). */
 export interface ShardGrads {
   grads: Map<string, tf.Tensor>;
-  nll: number;
-  letterNll: number;
+  report: number[];
 }
 
-/** Gradients of {@link shardLoss} for one shard with respect to every model weight that it reaches. */
-export function shardGrads(model: VlmModel, shard: readonly ShardSample[], denom: LossDenominators, focalGamma = 0): ShardGrads {
+/** Gradients of {@link shardObjective} for one shard with respect to every model weight that it reaches. */
+export function shardGrads(model: VlmModel, job: ShardJob): ShardGrads {
   const params = model.params;
   const byVar = new Map([...params].map(([name, v]) => [v.name, name]));
-  const parts: { nll?: tf.Scalar; letterNll?: tf.Scalar } = {};
-  const { value, grads } = tf.variableGrads(() => shardLoss(model, shard, denom, parts, focalGamma), [...params.values()]);
-  const nll = parts.nll!.dataSync()[0]!;
-  const letterNll = parts.letterNll!.dataSync()[0]!;
-  tf.dispose([parts.nll!, parts.letterNll!, value]);
-  return { grads: new Map(Object.entries(grads).map(([v, g]) => [byVar.get(v)!, g])), nll, letterNll };
+  let report: tf.Tensor1D | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const r = shardObjective(model, job);
+    report = r.report;
+    return r.loss;
+  }, [...params.values()]);
+  const values = Array.from(report!.dataSync());
+  tf.dispose([report!, value]);
+  return { grads: new Map(Object.entries(grads).map(([v, g]) => [byVar.get(v)!, g])), report: values };
 }
 
 /** Where each weight sits in one flat Float32 buffer (model.params order). */

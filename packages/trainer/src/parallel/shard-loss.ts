@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { sequenceLogProbs, type EncodedPrompt, type VlmModel } from '@medad/policy';
+import { grpoLoss, grpoStatSums, type GrpoLossOptions } from '../grpo/loss.js';
 
 /** One sample of an SFT shard: what the loss needs, plain data (sent to worker threads as is). */
 export interface ShardSample {
@@ -74,4 +75,65 @@ export function shardLoss(
     w = w ? w.mul(focal) : focal;
   }
   return (w ? logProbs.mul(w).sum().neg() : nllSum).div(denom.weight) as tf.Scalar;
+}
+
+/** One completion of a Con-GRPO batch: what its loss needs, plain data (sent to worker threads as is). */
+export interface GrpoShardRow {
+  prompt: EncodedPrompt;
+  completion: readonly number[];
+  /** Per-token log-probs under the policy that sampled it. */
+  oldLogProbs: Float32Array;
+  /** Per-token log-probs under the frozen reference (null when β = 0). */
+  refLogProbs: Float32Array | null;
+  advantage: number;
+}
+
+/** Completions and completion tokens of a whole Con-GRPO batch (the aggregation's denominators). */
+export function grpoTotals(batch: readonly GrpoShardRow[]): { rows: number; tokens: number } {
+  return { rows: batch.length, tokens: batch.reduce((a, r) => a + r.completion.length, 0) };
+}
+
+/**
+ * What one thread computes for one shard of a batch: the SFT loss or the Con-GRPO loss, each
+ * normalised by the whole batch's denominators so the shards' gradients add up to the batch's.
+ */
+export type ShardJob =
+  | { kind: 'sft'; shard: ShardSample[]; denom: LossDenominators; focalGamma: number }
+  | { kind: 'grpo'; shard: GrpoShardRow[]; options: GrpoLossOptions & { totals: { rows: number; tokens: number } } };
+
+/** The same job on another slice of its batch. */
+export function withShard(job: ShardJob, part: readonly unknown[]): ShardJob {
+  return { ...job, shard: part } as ShardJob;
+}
+
+/**
+ * A shard's loss (to differentiate) and its report, a vector whose shards add up: SFT
+ * `[nll share, answer-letter nll share]`, Con-GRPO `[loss share, Σ KL, Σ clipped, Σ ratio, tokens]`.
+ * Call inside a gradient scope; the report is kept (the caller disposes it).
+ */
+export function shardObjective(model: VlmModel, job: ShardJob): { loss: tf.Scalar; report: tf.Tensor1D } {
+  if (job.kind === 'sft') {
+    const out: { nll?: tf.Scalar; letterNll?: tf.Scalar } = {};
+    const loss = shardLoss(model, job.shard, job.denom, out, job.focalGamma);
+    const report = tf.keep(tf.stack([out.nll!, out.letterNll!]) as tf.Tensor1D);
+    tf.dispose([out.nll!, out.letterNll!]);
+    return { loss, report };
+  }
+  const rows = job.shard;
+  const { logProbs, mask } = sequenceLogProbs(
+    model,
+    rows.map((r) => r.prompt),
+    rows.map((r) => r.completion),
+  );
+  const Tc = logProbs.shape[1];
+  const inputs = {
+    logProbs,
+    mask,
+    oldLogProbs: rowsTensor(rows.map((r) => r.oldLogProbs), Tc),
+    refLogProbs: rows.every((r) => r.refLogProbs) ? rowsTensor(rows.map((r) => r.refLogProbs!), Tc) : undefined,
+    advantages: tf.tensor1d(rows.map((r) => r.advantage)),
+  };
+  const loss = grpoLoss(inputs, job.options);
+  const report = tf.keep(tf.concat([loss.reshape([1]), grpoStatSums(inputs, job.options)]) as tf.Tensor1D);
+  return { loss, report };
 }
