@@ -15,6 +15,7 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, li
   let total = 0;
   let label = '';
   let started = 0;
+  let initial = 0;
   let lastLine = 0;
   const tty = Boolean(stream.isTTY);
   const render = (done: number, info?: Record<string, string | number>): string => {
@@ -22,7 +23,7 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, li
     const width = 24;
     const filled = Math.round(frac * width);
     const elapsed = (Date.now() - started) / 1000;
-    const eta = done > 0 ? (elapsed / done) * (total - done) : NaN;
+    const eta = done > initial ? (elapsed / (done - initial)) * (total - done) : NaN;
     const extras = info
       ? Object.entries(info)
           .map(([k, v]) => `${k} ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(4)) : v}`)
@@ -34,9 +35,10 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, li
     );
   };
   return {
-    start(n, l) {
+    start(n, l, from = 0) {
       total = n;
       label = l;
+      initial = from;
       started = Date.now();
       lastLine = 0;
     },

@@ -63,7 +63,8 @@ export interface EventSink {
 
 /** Progress of long work, for progress bars. */
 export interface ProgressReporter {
-  start(total: number, label: string): void;
+  /** `initial` = units already done before this call (a resumed run): rates and ETA count from it. */
+  start(total: number, label: string, initial?: number): void;
   update(done: number, info?: Record<string, string | number>): void;
   stop(): void;
 }

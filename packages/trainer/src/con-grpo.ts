@@ -184,7 +184,7 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
   const threads = resolveThreads(o.threads, policy.backend);
   const parallel = await DataParallel.start(policy.model, threads, policy.backend as ComputeBackend);
   if (threads > 1) log.info(`data-parallel policy update: each batch split over ${threads} threads`);
-  progress.start(o.steps, 'con-grpo');
+  progress.start(o.steps, 'con-grpo', startStep);
   let step = startStep;
   let ran = 0;
   let finalEval: Record<string, number> = {};

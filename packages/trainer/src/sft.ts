@@ -193,7 +193,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   let step = startStep;
   let finalEval: Record<string, number> = {};
   try {
-    progress.start(o.steps, 'sft');
+    progress.start(o.steps, 'sft', startStep);
     let ranThisCall = 0;
     const t0 = Date.now();
     // Seconds spent in training steps (excluding held-out evaluation and checkpoints) in this call.
