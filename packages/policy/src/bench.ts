@@ -34,6 +34,11 @@ export interface PolicyBenchResult {
   train_gflops_effective: number;
   gen_tokens_per_s_tfjs_nocache: number;
   gen_tokens_per_s_tfjs_kv: number;
+  /**
+   * Peak of one plain 2-D matMul on this backend and thread (the best of a 512² square and the
+   * model's widest MLP product): the ceiling of any tfjs training step on one thread.
+   */
+  tfjs_matmul_gflops: number;
   backend: string;
   preset: string;
   batch_size: number;
@@ -114,12 +119,25 @@ export async function benchPolicy(options: PolicyBenchOptions = {}): Promise<Pol
     };
     const kv = count(true);
     const nocache = count(false);
+    const matmulGflops = Math.max(
+      ...[
+        [512, 512, 512],
+        [B * (P + T), cfg.dModel, cfg.dFF],
+      ].map(([m, k, n]) => {
+        const a = tf.randomNormal([m!, k!]);
+        const b = tf.randomNormal([k!, n!]);
+        const ms = timeIt(() => tf.matMul(a, b).dataSync(), 10);
+        tf.dispose([a, b]);
+        return (2 * m! * k! * n!) / (ms / 1000) / 1e9;
+      }),
+    );
     return {
       train_tokens_per_s: (B * (P + T)) / (stepMs / 1000),
       train_step_ms: stepMs,
       train_gflops_effective: flops / (stepMs / 1000) / 1e9,
       gen_tokens_per_s_tfjs_nocache: nocache,
       gen_tokens_per_s_tfjs_kv: kv,
+      tfjs_matmul_gflops: matmulGflops,
       backend,
       preset,
       batch_size: B,

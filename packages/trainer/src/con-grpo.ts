@@ -105,6 +105,13 @@ export const CON_GRPO_DEFAULTS = {
   threads: 'auto' as number | 'auto',
 };
 
+/**
+ * Completions per thread in one forward/backward pass of the policy update; larger batches run
+ * as several passes whose gradients add up (one pass over 128 `small` completions overflows the
+ * wasm heap).
+ */
+const GRPO_ROWS_PER_PASS = 32;
+
 /** What a Con-GRPO run returns. */
 export interface ConGrpoResult {
   policy: VlmPolicy;
@@ -231,7 +238,7 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
       const hasSignal = advantages.some((a) => Math.abs(a) > 1e-9) || o.beta > 0;
       for (let pass = 0; pass < o.mu && hasSignal && completions.some((c) => c.length); pass++) {
         // Loss and diagnostics of the policy before this pass's update (as TRL reports them).
-        const g = await parallel.gradients({ kind: 'grpo', shard, options: lossOpts });
+        const g = await parallel.gradients({ kind: 'grpo', shard, options: lossOpts }, GRPO_ROWS_PER_PASS);
         lossValue = g.report[0]!;
         stats = statsFromSums(g.report.slice(1));
         const clipped = clipByGlobalNorm(g.grads, o.clipNorm);

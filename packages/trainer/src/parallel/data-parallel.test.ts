@@ -7,8 +7,11 @@ import { writeToyDataset } from '../testing/toy-dataset.js';
 import { trainSft } from '../sft.js';
 import { trainConGrpo } from '../con-grpo.js';
 import type { WeightedReward } from '../grpo/rewards.js';
-import { resolveThreads, splitShards } from './data-parallel.js';
-import { lossDenominators } from './shard-loss.js';
+import * as tf from '@tensorflow/tfjs';
+import { VlmPolicy } from '@medad/policy';
+import { encodeSamples, loadSplit, trainTokenizer } from '../run/data.js';
+import { DataParallel, resolveThreads, splitShards } from './data-parallel.js';
+import { grpoTotals, lossDenominators, type GrpoShardRow, type ShardJob } from './shard-loss.js';
 
 let work = '';
 let data = '';
@@ -112,4 +115,42 @@ test('Con-GRPO policy update on 2 threads follows 1 thread: same rewards, losses
   assert.ok(maxDiff < 1e-4, `max weight difference ${maxDiff}`);
   one.policy.dispose();
   two.policy.dispose();
+});
+
+test('a Con-GRPO batch larger than one pass runs in chunks whose gradients add up to the one-pass gradient', async () => {
+  const { dataset, samples } = loadSplit(data, 'train');
+  const policy = await VlmPolicy.create({ preset: 'tiny', tokenizer: trainTokenizer(samples), seed: 1, backend: 'wasm' });
+  const enc = encodeSamples(policy, dataset.root, samples.slice(0, 10));
+  const rows: GrpoShardRow[] = enc.map((e, i) => ({
+    prompt: e.prompt,
+    completion: e.target.slice(0, 3 + (i % 4)),
+    oldLogProbs: Float32Array.from({ length: 3 + (i % 4) }, (_, t) => -2 - 0.1 * t),
+    refLogProbs: Float32Array.from({ length: 3 + (i % 4) }, () => -2.5),
+    advantage: (i % 3) - 1,
+  }));
+  const job: ShardJob = { kind: 'grpo', shard: rows, options: { epsilon: 0.2, beta: 0.04, aggregation: 'grpo', maxCompletionLength: 8, totals: grpoTotals(rows) } };
+  const flat = (g: Map<string, tf.Tensor>): Map<string, Float32Array> => new Map([...g].map(([k, t]) => [k, t.dataSync() as Float32Array]));
+  const runs: Array<{ report: number[]; grads: Map<string, Float32Array> }> = [];
+  for (const [threads, maxPerThread] of [[1, Infinity], [1, 3], [2, 2]] as const) {
+    const dp = await DataParallel.start(policy.model, threads, 'wasm');
+    try {
+      const r = await dp.gradients(job, maxPerThread);
+      runs.push({ report: r.report, grads: flat(r.grads) });
+      tf.dispose([...r.grads.values()]);
+    } finally {
+      await dp.close();
+    }
+  }
+  const [one, ...chunked] = runs;
+  assert.ok(one!.grads.size > 0 && Math.abs(one!.report[0]!) > 0, 'a non-zero loss and gradients');
+  for (const c of chunked) {
+    c.report.forEach((v, k) => assert.ok(Math.abs(v - one!.report[k]!) < 1e-5 * Math.max(1, Math.abs(one!.report[k]!)), `report[${k}] ${v} vs ${one!.report[k]}`));
+    let maxDiff = 0;
+    for (const [name, g] of one!.grads) {
+      const h = c.grads.get(name)!;
+      for (let i = 0; i < g.length; i++) maxDiff = Math.max(maxDiff, Math.abs(g[i]! - h[i]!));
+    }
+    assert.ok(maxDiff < 1e-6, `max gradient difference ${maxDiff}`);
+  }
+  policy.dispose();
 });

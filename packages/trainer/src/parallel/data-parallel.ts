@@ -127,10 +127,36 @@ export class DataParallel {
 
   /**
    * Gradients and report of one batch (`job` holds the whole batch and its denominators): split
-   * over the threads, summed here in shard order (deterministic). Returned gradient tensors
-   * belong to the caller.
+   * over the threads, summed here in shard order (deterministic); batches of more than
+   * `threads × maxPerThread` items run as several such passes. Returned gradient tensors belong
+   * to the caller.
    */
-  async gradients(job: ShardJob): Promise<ShardGrads> {
+  async gradients(job: ShardJob, maxPerThread = Number.POSITIVE_INFINITY): Promise<ShardGrads> {
+    const chunk = this.threads * maxPerThread;
+    if (job.shard.length <= chunk) return this.gradientsOnce(job);
+    // Larger than one pass may hold (wasm memory): chunks in order, gradients and reports summed
+    // (every chunk is normalised by the whole batch's denominators, so the sum is the batch's).
+    let total: ShardGrads | undefined;
+    for (let start = 0; start < job.shard.length; start += chunk) {
+      const part = await this.gradientsOnce(withShard(job, job.shard.slice(start, start + chunk)));
+      if (!total) {
+        total = part;
+        continue;
+      }
+      const acc: ShardGrads = total;
+      part.report.forEach((v, k) => (acc.report[k] = (acc.report[k] ?? 0) + v));
+      for (const [name, g] of part.grads) {
+        const prev = acc.grads.get(name);
+        if (prev) {
+          acc.grads.set(name, prev.add(g));
+          tf.dispose([prev, g]);
+        } else acc.grads.set(name, g);
+      }
+    }
+    return total!;
+  }
+
+  private async gradientsOnce(job: ShardJob): Promise<ShardGrads> {
     const shards = splitShards<unknown>(job.shard, this.threads).map((part) => withShard(job, part));
     const replies = shards.slice(1).map((shard, i) => {
       const worker = this.workers[i]!;
