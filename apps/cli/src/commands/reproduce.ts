@@ -73,7 +73,7 @@ export function registerReproduceCommand(program: Command): void {
     .option('--dry-run', 'print the jobs, their commands and the time estimate; run nothing')
     .action(async (o: { preset: PresetName; out: string; concurrency: number; seeds?: number[]; dryRun?: boolean }) => {
       const preset = PRESETS[o.preset];
-      const plan = buildPlan({ outDir: o.out, presetName: o.preset, preset, seeds: o.seeds, sftThreads: Math.max(1, Math.floor(availableParallelism() / o.concurrency)) });
+      const plan = buildPlan({ outDir: o.out, presetName: o.preset, preset, seeds: o.seeds, trainThreads: Math.max(1, Math.floor(availableParallelism() / o.concurrency)) });
       const command = `medad reproduce --preset ${o.preset} --out ${o.out}${o.concurrency !== 2 ? ` --concurrency ${o.concurrency}` : ''}${o.seeds ? ` --seeds ${plan.seeds.join(',')}` : ''}`;
       if (o.dryRun) {
         printPlan(plan, o.concurrency);

@@ -46,6 +46,7 @@ test('the smoke plan has data, baselines, five configurations per seed, Table 3 
     assert.equal(flag(job(id), '--steps'), '2');
     assert.equal(flag(job(id), '--group-size'), '4');
     assert.equal(flag(job(id), '--prompts-per-step'), '2');
+    assert.equal(flag(job(id), '--threads'), '1', 'side-by-side jobs get cores ÷ concurrency threads (default 1)');
   }
   assert.deepEqual(job('rl-only-1').deps, ['data']);
   assert.equal(flag(job('rl-only-1'), '--from'), undefined);

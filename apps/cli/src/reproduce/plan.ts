@@ -120,10 +120,10 @@ export interface PlanOptions {
   /** Executable and launcher (default: this Node and {@link MEDAD_BIN}). */
   command?: string[];
   /**
-   * Gradient threads of each SFT job (`train sft --threads`; default 1). Jobs already run side by
-   * side (`--concurrency`), so `medad reproduce` gives each one cores ÷ concurrency threads.
+   * Gradient threads of each training job (`train sft|con-grpo --threads`; default 1). Jobs already
+   * run side by side (`--concurrency`), so `medad reproduce` gives each one cores ÷ concurrency threads.
    */
-  sftThreads?: number;
+  trainThreads?: number;
 }
 
 /** Measured speed-up of an SFT step on 2 gradient threads over 1 (npm run bench -- learning). */
@@ -140,7 +140,7 @@ export function buildPlan(o: PlanOptions): Plan {
   const dataDir = join(outDir, 'data');
   const seeds = o.seeds?.length ? [...new Set(o.seeds)] : p.seeds;
   const command = o.command ?? [process.execPath, MEDAD_BIN];
-  const sftThreads = Math.max(1, Math.floor(o.sftThreads ?? 1));
+  const trainThreads = Math.max(1, Math.floor(o.trainThreads ?? 1));
   const jobs: Job[] = [];
   const add = (j: Omit<Job, 'argv'>): void => {
     jobs.push({ ...j, argv: [...command, ...j.cli] });
@@ -177,9 +177,9 @@ export function buildPlan(o: PlanOptions): Plan {
           id: trainId,
           kind: 'train',
           deps: ['data'],
-          cli: ['train', 'sft', ...common, '--preset', p.model, '--steps', String(p.sftSteps), '--eval-every', String(p.sftEvalEvery), '--eval-samples', String(p.sftEvalSamples), '--threads', String(sftThreads)],
+          cli: ['train', 'sft', ...common, '--preset', p.model, '--steps', String(p.sftSteps), '--eval-every', String(p.sftEvalEvery), '--eval-samples', String(p.sftEvalSamples), '--threads', String(trainThreads)],
           outDir: run,
-          estimate: t.startup + (p.sftSteps * t.sftStep) / (sftThreads > 1 ? TWO_THREAD_SPEEDUP : 1) + sftHeldOut,
+          estimate: t.startup + (p.sftSteps * t.sftStep) / (trainThreads > 1 ? TWO_THREAD_SPEEDUP : 1) + sftHeldOut,
           method: m.id,
           seed,
         });
@@ -199,6 +199,7 @@ export function buildPlan(o: PlanOptions): Plan {
             '--group-size', String(p.groupSize),
             '--eval-every', String(p.grpoEvalEvery),
             '--eval-samples', String(p.grpoEvalSamples),
+            '--threads', String(trainThreads),
           ],
           outDir: run,
           estimate: t.startup + t.grpoWarmup + p.grpoSteps * (m.fromSft ? t.grpoStep : t.rlOnlyStep) + grpoHeldOut,
