@@ -23,6 +23,19 @@ before(() => {
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
+/** Values of named tensors (weights or gradients) as plain arrays. */
+const weightArrays = (m: ReadonlyMap<string, tf.Tensor>): Map<string, Float32Array> => new Map([...m].map(([k, t]) => [k, t.dataSync() as Float32Array]));
+
+/** Largest elementwise difference between two same-keyed sets of arrays. */
+function maxDifference(a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap<string, Float32Array>): number {
+  let max = 0;
+  for (const [name, x] of a) {
+    const y = b.get(name)!;
+    for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]! - y[i]!));
+  }
+  return max;
+}
+
 const rows = (dir: string): Array<Record<string, number>> =>
   readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
 
@@ -60,12 +73,7 @@ test('SFT on 2 threads follows the 1-thread run: same losses, gradient norms and
   }
   // The loss moved (so the comparison is not of two idle runs), and the weights agree.
   assert.ok(a[5]!.loss! < a[0]!.loss!);
-  let maxDiff = 0;
-  for (const [name, v] of one.policy.model.params) {
-    const x = v.dataSync();
-    const y = two.policy.model.params.get(name)!.dataSync();
-    for (let i = 0; i < x.length; i++) maxDiff = Math.max(maxDiff, Math.abs(x[i]! - y[i]!));
-  }
+  const maxDiff = maxDifference(weightArrays(one.policy.model.params), weightArrays(two.policy.model.params));
   assert.ok(maxDiff < 1e-4, `max weight difference ${maxDiff}`);
   one.policy.dispose();
   two.policy.dispose();
@@ -106,12 +114,7 @@ test('Con-GRPO policy update on 2 threads follows 1 thread: same rewards, losses
   // The update did something (gradients flowed, the policy left its start), and both runs agree.
   assert.ok(a.every((r) => r.grad_norm! > 0));
   assert.ok(a[2]!.kl! > 0, `KL to the start after two steps: ${a[2]!.kl}`);
-  let maxDiff = 0;
-  for (const [name, v] of one.policy.model.params) {
-    const x = v.dataSync();
-    const y = two.policy.model.params.get(name)!.dataSync();
-    for (let i = 0; i < x.length; i++) maxDiff = Math.max(maxDiff, Math.abs(x[i]! - y[i]!));
-  }
+  const maxDiff = maxDifference(weightArrays(one.policy.model.params), weightArrays(two.policy.model.params));
   assert.ok(maxDiff < 1e-4, `max weight difference ${maxDiff}`);
   one.policy.dispose();
   two.policy.dispose();
@@ -129,13 +132,12 @@ test('a Con-GRPO batch larger than one pass runs in chunks whose gradients add u
     advantage: (i % 3) - 1,
   }));
   const job: ShardJob = { kind: 'grpo', shard: rows, options: { epsilon: 0.2, beta: 0.04, aggregation: 'grpo', maxCompletionLength: 8, totals: grpoTotals(rows) } };
-  const flat = (g: Map<string, tf.Tensor>): Map<string, Float32Array> => new Map([...g].map(([k, t]) => [k, t.dataSync() as Float32Array]));
   const runs: Array<{ report: number[]; grads: Map<string, Float32Array> }> = [];
   for (const [threads, maxPerThread] of [[1, Infinity], [1, 3], [2, 2]] as const) {
     const dp = await DataParallel.start(policy.model, threads, 'wasm');
     try {
       const r = await dp.gradients(job, maxPerThread);
-      runs.push({ report: r.report, grads: flat(r.grads) });
+      runs.push({ report: r.report, grads: weightArrays(r.grads) });
       tf.dispose([...r.grads.values()]);
     } finally {
       await dp.close();
@@ -145,11 +147,7 @@ test('a Con-GRPO batch larger than one pass runs in chunks whose gradients add u
   assert.ok(one!.grads.size > 0 && Math.abs(one!.report[0]!) > 0, 'a non-zero loss and gradients');
   for (const c of chunked) {
     c.report.forEach((v, k) => assert.ok(Math.abs(v - one!.report[k]!) < 1e-5 * Math.max(1, Math.abs(one!.report[k]!)), `report[${k}] ${v} vs ${one!.report[k]}`));
-    let maxDiff = 0;
-    for (const [name, g] of one!.grads) {
-      const h = c.grads.get(name)!;
-      for (let i = 0; i < g.length; i++) maxDiff = Math.max(maxDiff, Math.abs(g[i]! - h[i]!));
-    }
+    const maxDiff = maxDifference(one!.grads, c.grads);
     assert.ok(maxDiff < 1e-6, `max gradient difference ${maxDiff}`);
   }
   policy.dispose();
