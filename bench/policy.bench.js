@@ -11,5 +11,7 @@ export default async function policy({ log }) {
     ...ort,
     ...tfjs,
     train_fraction_of_ort_roofline: tfjs.train_gflops_effective / ort.ort_matmul_gflops,
+    // The most a tfjs step can reach on 2 threads: every FLOP at the plain-matMul peak on each.
+    tfjs_two_thread_ceiling_fraction_of_ort_roofline: (2 * tfjs.tfjs_matmul_gflops) / ort.ort_matmul_gflops,
   };
 }
