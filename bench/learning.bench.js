@@ -2,7 +2,7 @@
 // SFT_DEFAULTS on a fixed-seed embedded benchmark for a fixed wall-time budget and records, per task,
 // held-out answer-letter accuracy and think-correctness against elapsed seconds (time-to-accuracy
 // curves), plus the training step's GFLOP/s against the ORT matmul roofline measured in the same run.
-// Also the data-parallel scaling of the SFT step (1 → 2 gradient threads).
+// Also the SFT step time of each gradient engine (tfjs on 1 and 2 threads, ONNX Runtime on 2).
 // Env: MEDAD_LEARNING_BUDGET_S (default 600), MEDAD_LEARNING_DATA (dataset dir; built if missing),
 // MEDAD_LEARNING_BASELINE=1 (the pre-issue-8 path: letter-first CoTs, no exact-match option
 // features; the default is text-first CoTs + optionMatch, which make the letter a one-step copy).
@@ -39,24 +39,27 @@ export default async function learning({ log }) {
   const ort1 = await benchOrt({ threads: 1, genRuns: 1 });
   const ort2 = await benchOrt({ threads: 2, genRuns: 1 });
 
-  // Data-parallel scaling: median SFT step time on 1 and 2 gradient threads (same batches).
+  // Gradient engines: median SFT step time of tfjs on 1 and 2 gradient threads and of the ONNX
+  // Runtime gradient graph on 2 threads (same batches).
   const scaling = {};
-  for (const threads of [1, 2]) {
-    const dir = mkdtempSync(join(tmpdir(), `medad-learning-threads${threads}-`));
+  for (const [key, opts] of [['tfjs_1_thread', { gradEngine: 'tfjs', threads: 1 }], ['tfjs_2_threads', { gradEngine: 'tfjs', threads: 2 }], ['ort_2_threads', { gradEngine: 'ort', threads: 2 }]]) {
+    const dir = mkdtempSync(join(tmpdir(), `medad-learning-${key}-`));
     try {
-      log(`SFT step time on ${threads} thread(s), 30 steps...`);
-      const r = await trainSft({ dataDir: data, outDir: dir, steps: 30, evalEvery: 0, evalSamples: 1, saveEvery: 1e9, optionMatch, threads });
+      log(`SFT step time, ${key.replace(/_/g, ' ')}, 30 steps...`);
+      const r = await trainSft({ dataDir: data, outDir: dir, steps: 30, evalEvery: 0, evalSamples: 1, saveEvery: 1e9, optionMatch, ...opts });
       r.policy.dispose();
       const ms = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step_ms).slice(5).sort((a, b) => a - b);
-      scaling[`step_ms_${threads}_thread${threads > 1 ? 's' : ''}`] = ms[Math.floor(ms.length / 2)];
+      scaling[`step_ms_${key}`] = ms[Math.floor(ms.length / 2)];
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  scaling.speedup_2_threads = scaling.step_ms_1_thread / scaling.step_ms_2_threads;
+  scaling.speedup_tfjs_2_threads = scaling.step_ms_tfjs_1_thread / scaling.step_ms_tfjs_2_threads;
+  scaling.speedup_ort_over_tfjs_2_threads = scaling.step_ms_tfjs_2_threads / scaling.step_ms_ort_2_threads;
+  scaling.speedup_ort_over_tfjs_1_thread = scaling.step_ms_tfjs_1_thread / scaling.step_ms_ort_2_threads;
 
   const out = mkdtempSync(join(tmpdir(), 'medad-learning-run-'));
-  const evalEvery = 100;
+  const evalEvery = 500;
   log(`SFT with SFT_DEFAULTS (${SFT_DEFAULTS.steps} steps max) for ${budget} s, held-out eval of ${EVAL_SAMPLES} every ${evalEvery} steps...`);
   let result;
   try {
@@ -123,7 +126,8 @@ export default async function learning({ log }) {
       train_fraction_of_ort_roofline_2_threads: gflops / ort2.ort_matmul_gflops,
       backend: result.backend,
       threads: result.threads,
-      data_parallel_scaling: scaling,
+      grad_engine: result.gradEngine,
+      engine_step_ms: scaling,
     };
   } finally {
     rmSync(out, { recursive: true, force: true });

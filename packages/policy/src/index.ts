@@ -10,7 +10,7 @@ export * from './vlm/processor.js';
 export { attentionBatched, attentionPerSample, attentionSingleQuery, headMasks, type AttentionImpl } from './vlm/attention.js';
 export { ROTARY_BASE, Rotary, applyRotaryRows, rotaryPermutation, rotaryTables, type RotaryAngles } from './vlm/rotary.js';
 export * from './vlm/option-match.js';
-export { VlmModel, initWeights, positionsFromMask, textBias, type LayerKV, type VlmModelOptions } from './vlm/model.js';
+export { VlmModel, initWeights, positionsFromMask, textBias, textBiasData, type LayerKV, type VlmModelOptions } from './vlm/model.js';
 export * from './logprobs.js';
 export * from './generate.js';
 export * from './safetensors.js';

@@ -18,7 +18,7 @@ import {
 import { OrtPolicy, VlmPolicy, buildOnnxModels, generateTokens, type ComputeBackend, type GeneratedSequence, type VlmPreset } from '@medad/policy';
 import { groupRelativeAdvantage, selectGroups, zeroVarianceFraction, type AdvantageScale } from './grpo/advantage.js';
 import { statsFromSums, type LossAggregation } from './grpo/loss.js';
-import { DataParallel, resolveThreads } from './parallel/data-parallel.js';
+import { engineThreads, gradEngineMessage, resolveGradEngine, startGradientEngine, type GradEngineName } from './parallel/ort-engine.js';
 import { grpoTotals, type GrpoShardRow } from './parallel/shard-loss.js';
 import { compositeReward, meanOf, type WeightedReward } from './grpo/rewards.js';
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
@@ -79,6 +79,8 @@ export interface ConGrpoOptions {
    * (default) = 2 on wasm/cpu with ≥ 2 cores, 1 on tfjs-node.
    */
   threads?: number | 'auto';
+  /** Which engine computes the policy-update gradients (as in SFT: `auto` = ort unless the config needs tfjs). */
+  gradEngine?: GradEngineName;
 }
 
 /** Defaults chosen for the small model (see the trainer README for why they differ from the paper's). */
@@ -103,6 +105,7 @@ export const CON_GRPO_DEFAULTS = {
   saveEvery: 25,
   oversample: 3,
   threads: 'auto' as number | 'auto',
+  gradEngine: 'auto' as GradEngineName,
 };
 
 /**
@@ -188,9 +191,10 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
     throw new MedadError(ErrorCode.BadUserInput, `oversample must be a number ≥ 1, got ${o.oversample}`, { fix: 'pass --oversample 1 (no dynamic sampling) or e.g. 2 (roll out twice the prompts, train on groups with reward variance)' });
   }
   const rolledPrompts = Math.ceil(o.promptsPerStep * o.oversample);
-  const threads = resolveThreads(o.threads, policy.backend);
-  const parallel = await DataParallel.start(policy.model, threads, policy.backend as ComputeBackend);
-  if (threads > 1) log.info(`data-parallel policy update: each batch split over ${threads} threads`);
+  const engine = resolveGradEngine(o.gradEngine, policy.model);
+  const threads = engineThreads(engine.engine, o.threads, policy.backend);
+  const parallel = await startGradientEngine(engine.engine, policy.model, threads, policy.backend as ComputeBackend);
+  log.info(`policy update: ${gradEngineMessage(engine, threads)}`);
   progress.start(o.steps, 'con-grpo', startStep);
   let step = startStep;
   let ran = 0;

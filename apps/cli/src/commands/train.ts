@@ -10,6 +10,12 @@ function threadsArg(v: string): number | 'auto' {
   return v === 'auto' ? 'auto' : int(v);
 }
 
+/** `--grad-engine auto|ort|tfjs` (a fresh Option per command). */
+const GRAD_ENGINE_OPTION = (): Option =>
+  new Option('--grad-engine <e>', 'gradient engine: ort = forward + reverse mode as one ONNX Runtime graph; tfjs = tfjs autodiff; auto = ort unless the config has rotary positions or a patch stem')
+    .choices(['auto', 'ort', 'tfjs'])
+    .default(SFT_DEFAULTS.gradEngine);
+
 /** `medad train sft|con-grpo`. */
 export function registerTrainCommands(program: Command): void {
   const train = program.command('train').description('train the policy: SFT ("cognitive injection"), then Con-GRPO');
@@ -34,7 +40,8 @@ export function registerTrainCommands(program: Command): void {
     .option('--patch-stem <channels>', 'nonlinear patch stem with N channels per quarter patch (0 = linear patches; fresh runs only)', int)
     .option('--no-option-match', 'turn off the exact-match option features (each token knows which options contain it; fresh runs only)')
     .option('--focal-gamma <x>', 'focal token loss: weight each target token by (1 − p)^γ (0 = plain cross-entropy)', num, SFT_DEFAULTS.focalGamma)
-    .option('--threads <n>', 'threads computing gradients (data parallel; auto = 2 on wasm with ≥ 2 cores, 1 on tfjs-node)', threadsArg, 'auto')
+    .option('--threads <n>', 'threads computing gradients (ort: intra-op threads, auto = every core; tfjs: data-parallel workers, auto = 2 on wasm with ≥ 2 cores)', threadsArg, 'auto')
+    .addOption(GRAD_ENGINE_OPTION())
     .addOption(new Option('--backend <b>', 'tfjs compute backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
     .option('--run-id <id>', 'id reported in events (set by the control plane)')
     .action(async (o) => {
@@ -76,7 +83,8 @@ export function registerTrainCommands(program: Command): void {
     .addOption(new Option('--advantage-scale <s>', 'none = paper R − mean; group/batch divide by std').choices(['none', 'group', 'batch']).default(CON_GRPO_DEFAULTS.advantageScale))
     .addOption(new Option('--loss <agg>', 'loss aggregation').choices(['grpo', 'dr_grpo', 'dapo']).default(CON_GRPO_DEFAULTS.lossAggregation))
     .option('--mu <n>', 'optimisation passes per rollout batch', int, CON_GRPO_DEFAULTS.mu)
-    .option('--threads <n>', 'threads computing the policy-update gradients (data parallel; auto = 2 on wasm with ≥ 2 cores, 1 on tfjs-node)', threadsArg, 'auto')
+    .option('--threads <n>', 'threads computing the policy-update gradients (ort: intra-op threads, auto = every core; tfjs: data-parallel workers, auto = 2 on wasm with ≥ 2 cores)', threadsArg, 'auto')
+    .addOption(GRAD_ENGINE_OPTION())
     .option('--oversample <x>', 'dynamic sampling (DAPO): roll out x × the prompts, train on the first groups whose rewards differ (1 = off)', num, CON_GRPO_DEFAULTS.oversample)
     .addOption(new Option('--rollout <engine>', 'rollout engine').choices(['ort', 'tfjs']).default(CON_GRPO_DEFAULTS.rollout))
     .option('--eval-every <n>', 'held-out evaluation every N steps', int, CON_GRPO_DEFAULTS.evalEvery)

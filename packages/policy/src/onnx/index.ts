@@ -7,3 +7,6 @@ export { cudaProviderAvailable, openSessions, type OrtExecutionProvider, type Or
 export { disposeKv, gatherKvRows, type KvCache } from './kv-cache.js';
 export { OrtPolicy, ortGenerationRng, type OrtGenerateOptions } from './ort-policy.js';
 export { benchOrt, type OrtBenchOptions, type OrtBenchResult } from './bench.js';
+export { buildGradientGraph, gradientGraphUnsupported, EMBEDDING_WEIGHTS } from './train-graph.js';
+export { OrtGradients, type OrtGradientResult } from './ort-grad.js';
+export { Tape } from './autodiff.js';

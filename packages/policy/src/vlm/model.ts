@@ -302,6 +302,11 @@ export function positionsFromMask(mask: readonly (readonly number[])[]): Int32Ar
  * to query `t` when `keyMask[b][s]` is 1 and `s ≤ t + offset` (queries sit at key slots `offset..`).
  */
 export function textBias(Tq: number, P: number, offset: number, keyMask: readonly (readonly number[])[]): tf.Tensor3D {
+  return tf.tensor3d(textBiasData(Tq, P, offset, keyMask), [keyMask.length, Tq, P + (keyMask[0]?.length ?? 0)]);
+}
+
+/** The values of {@link textBias}, row-major `[B, Tq, P + Tk]`. */
+export function textBiasData(Tq: number, P: number, offset: number, keyMask: readonly (readonly number[])[]): Float32Array {
   const B = keyMask.length;
   const Tk = keyMask[0]?.length ?? 0;
   const L = P + Tk;
@@ -312,5 +317,5 @@ export function textBias(Tq: number, P: number, offset: number, keyMask: readonl
       const limit = Math.min(t + offset, Tk - 1);
       for (let s = 0; s < Tk; s++) if (s > limit || !keyMask[b]![s]) data[row + P + s] = MASKED_SCORE;
     }
-  return tf.tensor3d(data, [B, Tq, L]);
+  return data;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -12,6 +12,7 @@ import { VlmPolicy } from '@medad/policy';
 import { encodeSamples, loadSplit, trainTokenizer } from '../run/data.js';
 import { DataParallel, resolveThreads, splitShards } from './data-parallel.js';
 import { grpoTotals, lossDenominators, type GrpoShardRow, type ShardJob } from './shard-loss.js';
+import { maxDifference, metricRows as rows, weightArrays } from '../testing/compare.js';
 
 let work = '';
 let data = '';
@@ -22,22 +23,6 @@ before(() => {
   writeToyDataset(data, 48, 5, 36);
 });
 after(() => rmSync(work, { recursive: true, force: true }));
-
-/** Values of named tensors (weights or gradients) as plain arrays. */
-const weightArrays = (m: ReadonlyMap<string, tf.Tensor>): Map<string, Float32Array> => new Map([...m].map(([k, t]) => [k, t.dataSync() as Float32Array]));
-
-/** Largest elementwise difference between two same-keyed sets of arrays. */
-function maxDifference(a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap<string, Float32Array>): number {
-  let max = 0;
-  for (const [name, x] of a) {
-    const y = b.get(name)!;
-    for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]! - y[i]!));
-  }
-  return max;
-}
-
-const rows = (dir: string): Array<Record<string, number>> =>
-  readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
 
 test('splitShards keeps every item once, in order, sizes differing by at most one', () => {
   const b = Array.from({ length: 7 }, (_, i) => i);
@@ -59,7 +44,7 @@ test('lossDenominators sum the whole micro-batch (tokens, weights, letters)', ()
 });
 
 test('SFT on 2 threads follows the 1-thread run: same losses, gradient norms and weights within float tolerance', async () => {
-  const common = { dataDir: data, preset: 'tiny' as const, seed: 3, steps: 6, batchSize: 6, evalEvery: 0, evalSamples: 4, backend: 'wasm' as const, answerWeight: 2 };
+  const common = { dataDir: data, preset: 'tiny' as const, seed: 3, steps: 6, batchSize: 6, evalEvery: 0, evalSamples: 4, backend: 'wasm' as const, answerWeight: 2, gradEngine: 'tfjs' as const };
   const one = await trainSft({ ...common, outDir: join(work, 'one'), threads: 1 });
   const two = await trainSft({ ...common, outDir: join(work, 'two'), threads: 2 });
   const a = rows(join(work, 'one'));
@@ -80,7 +65,7 @@ test('SFT on 2 threads follows the 1-thread run: same losses, gradient norms and
 });
 
 test('focal token loss: 2 threads follow 1 thread, and γ > 0 changes the update', async () => {
-  const common = { dataDir: data, preset: 'tiny' as const, seed: 4, steps: 3, batchSize: 6, evalEvery: 0, evalSamples: 4, backend: 'wasm' as const };
+  const common = { dataDir: data, preset: 'tiny' as const, seed: 4, steps: 3, batchSize: 6, evalEvery: 0, evalSamples: 4, backend: 'wasm' as const, gradEngine: 'tfjs' as const };
   for (const [name, o] of [['f1', { threads: 1, focalGamma: 2 }], ['f2', { threads: 2, focalGamma: 2 }], ['plain', { threads: 1 }]] as const) {
     const r = await trainSft({ ...common, ...o, outDir: join(work, name) });
     r.policy.dispose();
@@ -98,7 +83,7 @@ test('Con-GRPO policy update on 2 threads follows 1 thread: same rewards, losses
   (await trainSft({ dataDir: data, outDir: from, preset: 'tiny', seed: 6, steps: 4, batchSize: 6, evalEvery: 0, evalSamples: 4, backend: 'wasm' })).policy.dispose();
   // A reward that varies within each group without a judge: completion length in tokens, mod 3.
   const rewards: WeightedReward[] = [{ weight: 1, reward: { name: 'length', score: (batch) => batch.map((b) => (b.completion.length % 3) / 2) } }];
-  const common = { dataDir: data, from, rewards, seed: 2, steps: 3, promptsPerStep: 3, groupSize: 4, maxNewTokens: 12, lr: 1e-3, mu: 2, beta: 0.04, evalEvery: 0, evalSamples: 0, backend: 'wasm' as const };
+  const common = { dataDir: data, from, rewards, seed: 2, steps: 3, promptsPerStep: 3, groupSize: 4, maxNewTokens: 12, lr: 1e-3, mu: 2, beta: 0.04, evalEvery: 0, evalSamples: 0, backend: 'wasm' as const, gradEngine: 'tfjs' as const };
   const one = await trainConGrpo({ ...common, outDir: join(work, 'grpo-one'), threads: 1 });
   const two = await trainConGrpo({ ...common, outDir: join(work, 'grpo-two'), threads: 2 });
   const a = rows(join(work, 'grpo-one'));

@@ -48,6 +48,7 @@ interface Pending {
  * optimizer runs here only, so checkpoints and resume are unchanged.
  */
 export class DataParallel {
+  readonly name = 'tfjs' as const;
   private readonly pending = new Map<Worker, Pending>();
   private readonly slot: Map<string, number>;
   private closed = false;

@@ -62,6 +62,17 @@ export function shardLoss(
     shard.map((s) => s.prompt),
     shard.map((s) => s.target),
   );
+  return sftLossFromLogProbs(logProbs, shard, denom, out, focalGamma);
+}
+
+/** {@link shardLoss} from the shard's target log-probs `[B, Tc]` (zero-padded). */
+export function sftLossFromLogProbs(
+  logProbs: tf.Tensor2D,
+  shard: readonly ShardSample[],
+  denom: LossDenominators,
+  out: { nll?: tf.Scalar; letterNll?: tf.Scalar },
+  focalGamma = 0,
+): tf.Scalar {
   const Tc = logProbs.shape[1];
   const nllSum = logProbs.sum().neg();
   out.nll = tf.keep(nllSum.div(denom.tokens) as tf.Scalar);
@@ -112,19 +123,38 @@ export function withShard(job: ShardJob, part: readonly unknown[]): ShardJob {
  * Call inside a gradient scope; the report is kept (the caller disposes it).
  */
 export function shardObjective(model: VlmModel, job: ShardJob): { loss: tf.Scalar; report: tf.Tensor1D } {
+  const { prompts, completions } = jobSequences(job);
+  const { logProbs, mask } = sequenceLogProbs(model, prompts, completions);
+  return objectiveFromLogProbs(job, logProbs, mask);
+}
+
+/** The prompts and the token sequences a job scores (SFT targets or Con-GRPO completions). */
+export function jobSequences(job: ShardJob): { prompts: EncodedPrompt[]; completions: (readonly number[])[] } {
+  if (job.kind === 'sft') return { prompts: job.shard.map((s) => s.prompt), completions: job.shard.map((s) => s.target) };
+  return { prompts: job.shard.map((r) => r.prompt), completions: job.shard.map((r) => r.completion) };
+}
+
+/**
+ * Whether a job's loss is linear in the log-probs (its gradient with respect to them is a
+ * constant): SFT without focal weights. Otherwise the coefficients need the log-probs first.
+ */
+export function linearInLogProbs(job: ShardJob): boolean {
+  return job.kind === 'sft' && job.focalGamma === 0;
+}
+
+/**
+ * {@link shardObjective} from the job's per-token log-probs `[B, Tc]` (zero where `mask` is 0):
+ * the one place both gradient engines (tfjs and ONNX Runtime) define the SFT and Con-GRPO losses.
+ */
+export function objectiveFromLogProbs(job: ShardJob, logProbs: tf.Tensor2D, mask: tf.Tensor2D): { loss: tf.Scalar; report: tf.Tensor1D } {
   if (job.kind === 'sft') {
     const out: { nll?: tf.Scalar; letterNll?: tf.Scalar } = {};
-    const loss = shardLoss(model, job.shard, job.denom, out, job.focalGamma);
+    const loss = sftLossFromLogProbs(logProbs, job.shard, job.denom, out, job.focalGamma);
     const report = tf.keep(tf.stack([out.nll!, out.letterNll!]) as tf.Tensor1D);
     tf.dispose([out.nll!, out.letterNll!]);
     return { loss, report };
   }
   const rows = job.shard;
-  const { logProbs, mask } = sequenceLogProbs(
-    model,
-    rows.map((r) => r.prompt),
-    rows.map((r) => r.completion),
-  );
   const Tc = logProbs.shape[1];
   const inputs = {
     logProbs,

@@ -1,0 +1,115 @@
+import { ErrorCode, MedadError } from '@medad/core';
+import { gridSize, headDim, imageTokens, weightShapes, type VlmConfig } from '../vlm/config.js';
+import { Tape } from './autodiff.js';
+import { GraphBuilder } from './graph-builder.js';
+
+/** Weights whose gradient the graph does not produce: the text embeddings are looked up (and their gradients scattered) by the caller. */
+export const EMBEDDING_WEIGHTS: ReadonlySet<string> = new Set(['tok_emb', 'txt_pos', 'opt_emb']);
+
+/** Why a config cannot train through the ONNX gradient graph (null = it can). */
+export function gradientGraphUnsupported(cfg: VlmConfig): string | null {
+  if (cfg.rotaryDims) return 'rotary positions (rotaryDims) are not in the ONNX gradient graph';
+  if (cfg.patchStem) return 'the patch stem (patchStem) is not in the ONNX gradient graph';
+  return null;
+}
+
+/**
+ * The training graph of a policy (ARCHITECTURE.md's forward, then its reverse-mode gradient):
+ * inputs are every weight (graph inputs, so one session serves every step), `patches`
+ * `[B, P, 3p²]`, the text embeddings `text_embedded` `[B·T, d]` (token + position + option
+ * features, looked up by the caller), the attention `bias` `[B, 1, T, P + T]`, the rows of the
+ * text grid that predict a target `rows` `[R]`, their `targets` `[R]` and loss coefficients
+ * `coef` `[R]`. Outputs: `logp` `[R]` (log-probability of each target) and `grad.<weight>` /
+ * `grad.text_embedded`, the gradients of `Σ coef · logp`. `forwardOnly`: the same forward with
+ * only `logp` (no `coef` input, no gradients), for objectives whose coefficients need it first.
+ */
+export function buildGradientGraph(cfg: VlmConfig, options: { forwardOnly?: boolean } = {}): Uint8Array {
+  const why = gradientGraphUnsupported(cfg);
+  if (why) throw new MedadError(ErrorCode.InvalidConfig, `Cannot build the ONNX gradient graph: ${why}`, { fix: 'train with the tfjs gradient engine (--grad-engine tfjs)' });
+  const g = new GraphBuilder('medad_gradients');
+  const t = new Tape(g);
+  const { dModel: d, nHeads: H, nLayers, vocabSize: V, patchSize: p } = cfg;
+  const P = imageTokens(cfg);
+  const dh = headDim(cfg);
+  const grid = gridSize(cfg);
+  const scale = 1 / Math.sqrt(dh);
+  const shapes = weightShapes(cfg);
+  const w = new Map<string, string>();
+  for (const [name, shape] of shapes) {
+    const input = g.input(name, 'float', shape);
+    w.set(name, EMBEDDING_WEIGHTS.has(name) ? input : t.watch(input));
+  }
+  const W = (name: string): string => w.get(name)!;
+  const patches = g.input('patches', 'float', ['batch_size', P, 3 * p * p]);
+  const embedded = t.watch(g.input('text_embedded', 'float', ['text_tokens', d]));
+  const bias = g.input('bias', 'float', ['batch_size', 1, 'sequence_length', 'key_length']);
+  const rows = g.input('rows', 'int64', ['targets']);
+  const targets = g.input('targets', 'int64', ['targets']);
+
+  const linear = (x: string, wName: string, bName: string): string => t.addBroadcast(t.matmul(x, W(wName)), W(bName));
+  const ln = (x: string, prefix: string): string => t.layerNorm(x, W(`${prefix}.g`), W(`${prefix}.b`), cfg.normEps);
+  const fusedQkv = Array.from({ length: nLayers }, (_, i) => {
+    const a = `layers.${i}.attn`;
+    return {
+      w: t.concat(['wq', 'wk', 'wv'].map((m) => W(`${a}.${m}`)), 1, [d, d, d]),
+      b: t.concat(['bq', 'bk', 'bv'].map((m) => W(`${a}.${m}`)), 0, [d, d, d]),
+    };
+  });
+  const qkv = (x: string, i: number, shape5: string): [string, string, string] =>
+    t.splitQkv(t.addBroadcast(t.matmul(x, fusedQkv[i]!.w), fusedQkv[i]!.b), shape5);
+  const attnOut = (h: string, ctx: string, i: number): string =>
+    t.add(h, linear(t.reshape(t.transpose(ctx, [0, 2, 1, 3]), g.int64([-1, d])), `layers.${i}.attn.wo`, `layers.${i}.attn.bo`));
+  const mlp = (h: string, i: number): string => {
+    const hidden = linear(ln(h, `layers.${i}.ln2`), `layers.${i}.mlp.w1`, `layers.${i}.mlp.b1`);
+    const act = cfg.activation === 'gelu' ? t.gelu(hidden) : t.relu(hidden);
+    return t.add(h, linear(act, `layers.${i}.mlp.w2`, `layers.${i}.mlp.b2`));
+  };
+
+  // Image tokens [B·P, d] → per-layer keys/values (the prefix every text token attends to).
+  const projected = linear(t.reshape(patches, g.int64([-1, 3 * p * p])), 'patch.w', 'patch.b');
+  const pos = t.gridPositions(W('img_pos.row'), W('img_pos.col'), grid, d);
+  let h = t.reshape(t.addBroadcast(t.reshape(projected, g.int64([-1, P, d])), pos), g.int64([-1, d]));
+  const imageShape5 = g.int64([-1, P, 3, H, dh]);
+  const imageKv: Array<{ k: string; v: string }> = [];
+  for (let i = 0; i < nLayers; i++) {
+    const [q, k, v] = qkv(ln(h, `layers.${i}.ln1`), i, imageShape5);
+    imageKv.push({ k, v });
+    if (i === nLayers - 1) break; // the last layer's image outputs reach no text token
+    h = attnOut(h, t.attention(q, k, v, null, scale), i);
+    h = mlp(h, i);
+  }
+
+  // Text tokens [B·T, d] attending to [image ; causal text].
+  const bt = g.op('Gather', [g.op('Shape', [bias]), g.int64([0, 2])], { axis: { int: 0 } });
+  const textShape5 = g.op('Concat', [bt, g.int64([3, H, dh])], { axis: { int: 0 } });
+  h = embedded;
+  for (let i = 0; i < nLayers; i++) {
+    const [q, k, v] = qkv(ln(h, `layers.${i}.ln1`), i, textShape5);
+    const keys = t.concat([imageKv[i]!.k, k], 2, [P, null]);
+    const values = t.concat([imageKv[i]!.v, v], 2, [P, null]);
+    h = attnOut(h, t.attention(q, keys, values, bias, scale), i);
+    h = mlp(h, i);
+  }
+  const logits = t.matmul(t.gatherRows(ln(h, 'ln_f'), rows), W('lm_head.w'));
+
+  // log p(target) and the seed d(Σ coef·logp)/dlogits = coef · (onehot − softmax).
+  const logSoftmax = g.op('LogSoftmax', [logits], { axis: { int: -1 } });
+  g.op('Reshape', [g.op('GatherElements', [logSoftmax, g.op('Unsqueeze', [targets, g.int64([1])])], { axis: { int: 1 } }), g.int64([-1])], {}, 'logp');
+  g.output('logp', 'float', ['targets']);
+  if (options.forwardOnly) return g.toBytes('MedAD policy target log-probs (packages/policy/ARCHITECTURE.md forward)');
+  const coef = g.input('coef', 'float', ['targets']);
+  const oneHot = g.op('OneHot', [targets, g.int64([V], true), g.op('Cast', [g.int64([0, 1])], { to: { int: 1 } })], { axis: { int: -1 } });
+  const seed = g.op('Mul', [g.op('Unsqueeze', [coef, g.int64([1])]), g.op('Sub', [oneHot, g.op('Exp', [logSoftmax])])]);
+  const grads = t.backward(new Map([[logits, seed]]));
+
+  for (const [name, shape] of shapes) {
+    if (EMBEDDING_WEIGHTS.has(name)) continue;
+    const grad = grads.get(W(name));
+    if (!grad) throw new MedadError(ErrorCode.Internal, `No gradient reaches weight "${name}" in the ONNX gradient graph`, { fix: 'report this: every weight of the model affects the loss' });
+    g.op('Identity', [grad], {}, `grad.${name}`);
+    g.output(`grad.${name}`, 'float', shape);
+  }
+  g.op('Identity', [grads.get(embedded)!], {}, 'grad.text_embedded');
+  g.output('grad.text_embedded', 'float', ['text_tokens', d]);
+  return g.toBytes('MedAD policy gradients (packages/policy/ARCHITECTURE.md forward, reverse mode)');
+}
