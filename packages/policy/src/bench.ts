@@ -7,6 +7,7 @@ import type { AttentionImpl } from './vlm/attention.js';
 import { presetConfig, type VlmConfig, type VlmPreset } from './vlm/config.js';
 import { VlmModel } from './vlm/model.js';
 import { SPECIAL_IDS } from './vlm/tokenizer.js';
+import { OrtGradients } from './onnx/ort-grad.js';
 
 /** Settings of {@link benchPolicy}; defaults mirror SFT on the embedded benchmark. */
 export interface PolicyBenchOptions {
@@ -19,6 +20,8 @@ export interface PolicyBenchOptions {
   promptLen?: number;
   completionLen?: number;
   trainSteps?: number;
+  /** Intra-op threads of the ORT gradient step (default 2). */
+  ortThreads?: number;
   /** Prompts and new tokens for the generation figures. */
   genPrompts?: number;
   genTokens?: number;
@@ -39,6 +42,10 @@ export interface PolicyBenchResult {
    * model's widest MLP product): the ceiling of any tfjs training step on one thread.
    */
   tfjs_matmul_gflops: number;
+  /** The same gradient step (forward + backward, no optimizer) through the ONNX Runtime gradient graph, 2 threads. */
+  ort_grad_step_ms: number;
+  /** Model FLOPs per second of {@link ort_grad_step_ms}. */
+  ort_grad_gflops_effective: number;
   backend: string;
   preset: string;
   batch_size: number;
@@ -105,6 +112,21 @@ export async function benchPolicy(options: PolicyBenchOptions = {}): Promise<Pol
     optimizer.dispose();
     const T = promptLen + completionLen;
     const flops = 3 * B * forwardFlops(cfg, P, T, completionLen);
+    // The gradient step through ONNX Runtime (what the trainer's default engine runs).
+    const ortGrad = await OrtGradients.create(cfg, { intraOpNumThreads: options.ortThreads ?? 2 });
+    let ortStepMs: number;
+    try {
+      const weights = model.weights();
+      const coefs = completions.map((c) => Float32Array.from(c, () => -1 / (B * completionLen)));
+      const run = (): Promise<unknown> => ortGrad.run(weights, prompts, completions, coefs);
+      for (let i = 0; i < 2; i++) await run();
+      const runs = options.trainSteps ?? 5;
+      const t0 = performance.now();
+      for (let i = 0; i < runs; i++) await run();
+      ortStepMs = (performance.now() - t0) / runs;
+    } finally {
+      await ortGrad.release();
+    }
 
     const nGen = options.genPrompts ?? 8;
     const genTokens = options.genTokens ?? 32;
@@ -138,6 +160,8 @@ export async function benchPolicy(options: PolicyBenchOptions = {}): Promise<Pol
       gen_tokens_per_s_tfjs_nocache: nocache,
       gen_tokens_per_s_tfjs_kv: kv,
       tfjs_matmul_gflops: matmulGflops,
+      ort_grad_step_ms: ortStepMs,
+      ort_grad_gflops_effective: flops / (ortStepMs / 1000) / 1e9,
       backend,
       preset,
       batch_size: B,
