@@ -16,7 +16,9 @@ import { synthesizeAtomically } from '@medad/plugin-dataset-synthetic';
 import { SFT_DEFAULTS, trainSft } from '@medad/trainer';
 
 const DATA_SEED = 0;
-const DATA_SAMPLES = 4000;
+// 20,000 samples: at the ~7,000 steps of 16 that now fit in 10 minutes, 4,000 samples are memorised
+// (training loss 0.02, held-out accuracy flat from step 3,000; packages/trainer README).
+const DATA_SAMPLES = 20000;
 const EVAL_SAMPLES = 200;
 
 /** First elapsed second at which `key` reached `threshold` (null if never). */

@@ -11,8 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { VlmPolicy } from '@medad/policy';
 import { encodeSamples, loadSplit, trainTokenizer } from '../run/data.js';
 import { DataParallel, resolveThreads, splitShards } from './data-parallel.js';
-import { grpoTotals, lossDenominators, type GrpoShardRow, type ShardJob } from './shard-loss.js';
-import { maxDifference, metricRows as rows, weightArrays } from '../testing/compare.js';
+import { grpoTotals, lossDenominators, type ShardJob } from './shard-loss.js';
+import { maxDifference, metricRows as rows, toyGrpoRows, weightArrays } from '../testing/compare.js';
 
 let work = '';
 let data = '';
@@ -109,13 +109,7 @@ test('a Con-GRPO batch larger than one pass runs in chunks whose gradients add u
   const { dataset, samples } = loadSplit(data, 'train');
   const policy = await VlmPolicy.create({ preset: 'tiny', tokenizer: trainTokenizer(samples), seed: 1, backend: 'wasm' });
   const enc = encodeSamples(policy, dataset.root, samples.slice(0, 10));
-  const rows: GrpoShardRow[] = enc.map((e, i) => ({
-    prompt: e.prompt,
-    completion: e.target.slice(0, 3 + (i % 4)),
-    oldLogProbs: Float32Array.from({ length: 3 + (i % 4) }, (_, t) => -2 - 0.1 * t),
-    refLogProbs: Float32Array.from({ length: 3 + (i % 4) }, () => -2.5),
-    advantage: (i % 3) - 1,
-  }));
+  const rows = toyGrpoRows(enc.map((e) => e.prompt), enc.map((e) => e.target));
   const job: ShardJob = { kind: 'grpo', shard: rows, options: { epsilon: 0.2, beta: 0.04, aggregation: 'grpo', maxCompletionLength: 8, totals: grpoTotals(rows) } };
   const runs: Array<{ report: number[]; grads: Map<string, Float32Array> }> = [];
   for (const [threads, maxPerThread] of [[1, Infinity], [1, 3], [2, 2]] as const) {

@@ -6,14 +6,14 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { VlmPolicy, presetConfig } from '@medad/policy';
 import { writeToyDataset } from '../testing/toy-dataset.js';
-import { maxDifference, metricRows, weightArrays } from '../testing/compare.js';
+import { maxDifference, metricRows, toyGrpoRows, weightArrays } from '../testing/compare.js';
 import { trainSft } from '../sft.js';
 import { trainConGrpo } from '../con-grpo.js';
 import type { WeightedReward } from '../grpo/rewards.js';
 import { encodeSamples, loadSplit, trainTokenizer } from '../run/data.js';
 import { DataParallel } from './data-parallel.js';
 import { OrtGradientEngine, resolveGradEngine } from './ort-engine.js';
-import { grpoTotals, lossDenominators, type GrpoShardRow, type ShardJob, type ShardSample } from './shard-loss.js';
+import { grpoTotals, lossDenominators, type ShardJob, type ShardSample } from './shard-loss.js';
 
 // The ONNX Runtime gradient engine must train exactly like the tfjs engine (float tolerance):
 // the same SFT and Con-GRPO runs, step by step, and the same gradients of single batches.
@@ -87,13 +87,7 @@ test('one batch: ORT gradients and reports equal tfjs for SFT with focal weights
   const policy = await VlmPolicy.create({ preset: 'tiny', tokenizer: trainTokenizer(samples), seed: 1, backend: 'wasm' });
   const enc = encodeSamples(policy, dataset.root, samples.slice(0, 10));
   const sft: ShardSample[] = enc.map((e, i) => ({ prompt: e.prompt, target: e.target, weights: i % 2 ? Float32Array.from(e.target, (_, t) => 1 + (t % 3)) : null, letters: Float32Array.from(e.target, (_, t) => (t === 2 ? 1 : 0)) }));
-  const rows: GrpoShardRow[] = enc.map((e, i) => ({
-    prompt: e.prompt,
-    completion: e.target.slice(0, 3 + (i % 4)),
-    oldLogProbs: Float32Array.from({ length: 3 + (i % 4) }, (_, t) => -2 - 0.1 * t),
-    refLogProbs: Float32Array.from({ length: 3 + (i % 4) }, () => -2.5),
-    advantage: (i % 3) - 1,
-  }));
+  const rows = toyGrpoRows(enc.map((e) => e.prompt), enc.map((e) => e.target));
   const jobs: Array<[ShardJob, number]> = [
     [{ kind: 'sft', shard: sft, denom: lossDenominators(sft), focalGamma: 2 }, Infinity],
     [{ kind: 'grpo', shard: rows, options: { epsilon: 0.2, beta: 0.04, aggregation: 'dapo', maxCompletionLength: 8, totals: grpoTotals(rows) } }, 3],
