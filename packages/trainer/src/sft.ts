@@ -96,7 +96,7 @@ export interface SftOptions {
 export const SFT_DEFAULTS = {
   preset: 'small' as VlmPreset,
   seed: 0,
-  steps: 7000,
+  steps: 8000,
   batchSize: 16,
   gradAccumulation: 1,
   lr: 2e-3,

@@ -14,7 +14,7 @@ export const RUN_DEFAULTS = {
   seed: 42,
   backbone: { plugin: 'tfjs-vlm', preset: 'small' },
   judge: 'rule',
-  sft: { steps: 7000, batchSize: 16, learningRate: 2e-3, warmupSteps: 50, checkpointEvery: 100 },
+  sft: { steps: 8000, batchSize: 16, learningRate: 2e-3, warmupSteps: 50, checkpointEvery: 100 },
   conGrpo: { steps: 100, promptsPerStep: 8, groupSize: 8, beta: 0.04, clipEpsilon: 0.2, learningRate: 1e-4, temperature: 1, checkpointEvery: 25 },
   rewards: [
     { plugin: 'format', weight: 1 / 3 },

@@ -18,15 +18,17 @@ export interface AdamWState {
 
 /**
  * AdamW (decoupled weight decay) over named variables, with state that can be saved and
- * restored bit-exactly so a resumed run continues the same trajectory.
+ * restored bit-exactly so a resumed run continues the same trajectory. The moments live in plain
+ * Float32Arrays and each parameter's update is one fused loop (read the weights and the gradient,
+ * write the weights back once): ~15 tfjs kernels per parameter cost 12 ms of a 74 ms SFT step.
  */
 export class AdamW {
   private readonly beta1: number;
   private readonly beta2: number;
   private readonly epsilon: number;
   private readonly weightDecay: number;
-  private readonly m = new Map<string, tf.Variable>();
-  private readonly v = new Map<string, tf.Variable>();
+  private readonly m = new Map<string, Float32Array>();
+  private readonly v = new Map<string, Float32Array>();
   step = 0;
 
   constructor(private readonly params: ReadonlyMap<string, tf.Variable>, options: AdamWOptions = {}) {
@@ -35,8 +37,8 @@ export class AdamW {
     this.epsilon = options.epsilon ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0.01;
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false, `adamw.m.${name}.${uid()}`));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false, `adamw.v.${name}.${uid()}`));
+      this.m.set(name, new Float32Array(p.size));
+      this.v.set(name, new Float32Array(p.size));
     }
   }
 
@@ -44,31 +46,36 @@ export class AdamW {
   apply(grads: ReadonlyMap<string, tf.Tensor> | Record<string, tf.Tensor>, lr: number): void {
     const entries = grads instanceof Map ? [...grads.entries()] : Object.entries(grads);
     this.step++;
-    const bc1 = 1 - this.beta1 ** this.step;
-    const bc2 = 1 - this.beta2 ** this.step;
-    tf.tidy(() => {
-      for (const [name, g] of entries) {
-        const p = this.params.get(name);
-        const m = this.m.get(name);
-        const v = this.v.get(name);
-        if (!p || !m || !v) throw new Error(`AdamW: gradient for unknown parameter "${name}"`);
-        const mNew = m.mul(this.beta1).add(g.mul(1 - this.beta1));
-        const vNew = v.mul(this.beta2).add(g.square().mul(1 - this.beta2));
-        m.assign(mNew);
-        v.assign(vNew);
-        const update = mNew.div(bc1).div(vNew.div(bc2).sqrt().add(this.epsilon));
-        const decay = p.rank >= 2 && this.weightDecay > 0 ? p.mul(this.weightDecay) : null;
-        p.assign(p.sub((decay ? update.add(decay) : update).mul(lr)));
+    const { beta1: b1, beta2: b2, epsilon: eps } = this;
+    const bc1 = 1 - b1 ** this.step;
+    const bc2 = 1 - b2 ** this.step;
+    for (const [name, g] of entries) {
+      const p = this.params.get(name);
+      const m = this.m.get(name);
+      const v = this.v.get(name);
+      if (!p || !m || !v) throw new Error(`AdamW: gradient for unknown parameter "${name}"`);
+      const gd = g.dataSync() as Float32Array;
+      const w = Float32Array.from(p.dataSync() as Float32Array);
+      const decay = p.rank >= 2 ? this.weightDecay : 0;
+      for (let i = 0; i < w.length; i++) {
+        const gi = gd[i]!;
+        const mi = (m[i] = b1 * m[i]! + (1 - b1) * gi);
+        const vi = (v[i] = b2 * v[i]! + (1 - b2) * gi * gi);
+        const wi = w[i]!;
+        w[i] = wi - lr * (mi / bc1 / (Math.sqrt(vi / bc2) + eps) + decay * wi);
       }
-    });
+      const next = tf.tensor(w, p.shape, 'float32');
+      p.assign(next);
+      next.dispose();
+    }
   }
 
   /** A copy of the state (moments and step count). */
   getState(): AdamWState {
     const m: Record<string, Float32Array> = {};
     const v: Record<string, Float32Array> = {};
-    for (const [name, t] of this.m) m[name] = t.dataSync() as Float32Array;
-    for (const [name, t] of this.v) v[name] = t.dataSync() as Float32Array;
+    for (const [name, t] of this.m) m[name] = t.slice();
+    for (const [name, t] of this.v) v[name] = t.slice();
     return { step: this.step, m, v };
   }
 
@@ -77,23 +84,21 @@ export class AdamW {
     this.step = state.step;
     for (const [name, t] of this.m) {
       const data = state.m[name];
-      if (data) t.assign(tf.tensor(data, t.shape, 'float32'));
+      if (data) t.set(data);
     }
     for (const [name, t] of this.v) {
       const data = state.v[name];
-      if (data) t.assign(tf.tensor(data, t.shape, 'float32'));
+      if (data) t.set(data);
     }
   }
 
+  /** Nothing to free (kept for callers that dispose optimizers). */
   dispose(): void {
-    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+    this.m.clear();
+    this.v.clear();
   }
 }
 
-let counter = 0;
-function uid(): number {
-  return counter++;
-}
 
 /** Scales gradients so their global L2 norm is at most `maxNorm`; returns the norm before clipping. */
 export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): { grads: Map<string, tf.Tensor>; norm: number } {
