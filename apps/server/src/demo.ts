@@ -1,9 +1,10 @@
+import { DEMO_DEFAULTS } from '@medad/trainer';
 import type { RunRecord } from './domain.js';
 import { RUN_DEFAULTS } from './runs/run.input.js';
 import type { RunService } from './runs/run.service.js';
 import type { Store } from './store/store.js';
 
-/** Sizes of the demo pipeline (defaults: the embedded benchmark at its default size, short stages). */
+/** Sizes of the demo pipeline (defaults: `DEMO_DEFAULTS` of @medad/trainer and the training defaults). */
 export interface DemoOptions {
   samples?: number;
   sftSteps?: number;
@@ -20,10 +21,10 @@ export interface DemoOptions {
 export async function queueDemoPipeline(store: Store, runs: RunService, o: DemoOptions = {}): Promise<RunRecord[]> {
   if (!(await store.isEmpty())) return [];
   const existing = (await store.datasets()).find((d) => d.id === 'demo');
-  const built = existing ? undefined : await runs.buildDataset({ name: 'demo', samples: o.samples ?? 2000, seed: 42, zoom: false });
+  const built = existing ? undefined : await runs.buildDataset({ name: 'demo', samples: o.samples ?? DEMO_DEFAULTS.samples, seed: 42, zoom: false });
   const dataset = built ? { fromRun: built.id } : { id: 'demo' };
   const sft = await runs.startSft({ dataset, seed: 42, ...(o.sftSteps ? { hyper: { ...RUN_DEFAULTS.sft, steps: o.sftSteps } } : {}) });
   const grpo = await runs.startConGrpo({ dataset, from: { fromRun: sft.id }, seed: 42, ...(o.grpoSteps ? { hyper: { ...RUN_DEFAULTS.conGrpo, steps: o.grpoSteps } } : {}) });
-  const evaluation = await runs.startEvaluation({ dataset, checkpoint: { fromRun: grpo.id }, seeds: [1, 2, 3], ...(o.evalLimit ? { limit: o.evalLimit } : {}) });
+  const evaluation = await runs.startEvaluation({ dataset, checkpoint: { fromRun: grpo.id }, seeds: [1, 2, 3], limit: o.evalLimit ?? DEMO_DEFAULTS.evalLimit });
   return [...(built ? [built] : []), sft, grpo, evaluation];
 }
