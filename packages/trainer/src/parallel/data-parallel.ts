@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ErrorCode, MedadError } from '@medad/core';
 import type { ComputeBackend, VlmModel } from '@medad/policy';
 import type { GradWorkerInit, GradWorkerReply, GradWorkerStep } from './grad-worker.js';
-import { flatLayout, shardGrads, writeWeights, type FlatLayout, type ShardGrads } from './grads.js';
+import { chunkedGradients, flatLayout, shardGrads, writeWeights, type FlatLayout, type ShardGrads } from './grads.js';
 import { withShard, type ShardJob } from './shard-loss.js';
 
 /**
@@ -132,29 +132,9 @@ export class DataParallel {
    * `threads × maxPerThread` items run as several such passes. Returned gradient tensors belong
    * to the caller.
    */
-  async gradients(job: ShardJob, maxPerThread = Number.POSITIVE_INFINITY): Promise<ShardGrads> {
-    const chunk = this.threads * maxPerThread;
-    if (job.shard.length <= chunk) return this.gradientsOnce(job);
-    // Larger than one pass may hold (wasm memory): chunks in order, gradients and reports summed
-    // (every chunk is normalised by the whole batch's denominators, so the sum is the batch's).
-    let total: ShardGrads | undefined;
-    for (let start = 0; start < job.shard.length; start += chunk) {
-      const part = await this.gradientsOnce(withShard(job, job.shard.slice(start, start + chunk)));
-      if (!total) {
-        total = part;
-        continue;
-      }
-      const acc: ShardGrads = total;
-      part.report.forEach((v, k) => (acc.report[k] = (acc.report[k] ?? 0) + v));
-      for (const [name, g] of part.grads) {
-        const prev = acc.grads.get(name);
-        if (prev) {
-          acc.grads.set(name, prev.add(g));
-          tf.dispose([prev, g]);
-        } else acc.grads.set(name, g);
-      }
-    }
-    return total!;
+  gradients(job: ShardJob, maxPerThread = Number.POSITIVE_INFINITY): Promise<ShardGrads> {
+    // Larger than one pass may hold (wasm memory): chunks in order, summed.
+    return chunkedGradients(job, this.threads * maxPerThread, (part) => this.gradientsOnce(part));
   }
 
   private async gradientsOnce(job: ShardJob): Promise<ShardGrads> {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { VlmModel } from '@medad/policy';
-import { shardObjective, type ShardJob } from './shard-loss.js';
+import { shardObjective, withShard, type ShardJob } from './shard-loss.js';
 
 /** Gradients (by weight name) and the report of one shard ({@link shardObjective}). */
 export interface ShardGrads {
@@ -58,4 +58,31 @@ export function readWeights(model: VlmModel, layout: FlatLayout, flat: Float32Ar
     const v = model.params.get(name)!;
     tf.tidy(() => v.assign(tf.tensor(flat.subarray(layout.offsets[i]!, layout.offsets[i]! + size), layout.shapes[i]!, 'float32')));
   });
+}
+
+/**
+ * Gradients and report of a job run in chunks of at most `chunk` rows (in order), summed: every
+ * chunk is normalised by the whole batch's denominators, so the sum is the batch's. One chunk
+ * when the job fits. Returned gradient tensors belong to the caller.
+ */
+export async function chunkedGradients(job: ShardJob, chunk: number, once: (job: ShardJob) => Promise<ShardGrads>): Promise<ShardGrads> {
+  if (job.shard.length <= chunk) return once(job);
+  let total: ShardGrads | undefined;
+  for (let start = 0; start < job.shard.length; start += chunk) {
+    const part = await once(withShard(job, job.shard.slice(start, start + chunk)));
+    if (!total) {
+      total = part;
+      continue;
+    }
+    const acc: ShardGrads = total;
+    part.report.forEach((v, k) => (acc.report[k] = (acc.report[k] ?? 0) + v));
+    for (const [name, g] of part.grads) {
+      const prev = acc.grads.get(name);
+      if (prev) {
+        acc.grads.set(name, prev.add(g));
+        tf.dispose([prev, g]);
+      } else acc.grads.set(name, g);
+    }
+  }
+  return total!;
 }

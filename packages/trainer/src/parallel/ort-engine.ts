@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ErrorCode, MedadError } from '@medad/core';
 import { gradientGraphUnsupported, OrtGradients, type ComputeBackend, type VlmModel } from '@medad/policy';
 import { DataParallel, resolveThreads } from './data-parallel.js';
-import type { ShardGrads } from './grads.js';
-import { jobSequences, linearInLogProbs, objectiveFromLogProbs, withShard, type ShardJob } from './shard-loss.js';
+import { chunkedGradients, type ShardGrads } from './grads.js';
+import { jobSequences, linearInLogProbs, objectiveFromLogProbs, type ShardJob } from './shard-loss.js';
 
 /** Which engine computes training gradients: `ort` (ONNX Runtime gradient graph), `tfjs` (tfjs autodiff, data-parallel over threads), `auto`. */
 export type GradEngineName = 'auto' | 'ort' | 'tfjs';
@@ -81,24 +81,8 @@ export class OrtGradientEngine implements GradientEngine {
     this.weights = null;
   }
 
-  async gradients(job: ShardJob, maxRowsPerPass = Number.POSITIVE_INFINITY): Promise<ShardGrads> {
-    const rows = job.shard.length;
-    const chunk = Number.isFinite(maxRowsPerPass) ? Math.max(1, maxRowsPerPass * this.threads) : rows;
-    let total: ShardGrads | undefined;
-    for (let start = 0; start < rows; start += chunk) {
-      const part = await this.once(rows <= chunk ? job : withShard(job, job.shard.slice(start, start + chunk)));
-      if (!total) total = part;
-      else {
-        const acc: ShardGrads = total;
-        part.report.forEach((v, k) => (acc.report[k] = (acc.report[k] ?? 0) + v));
-        for (const [name, g] of part.grads) {
-          const prev = acc.grads.get(name)!;
-          acc.grads.set(name, prev.add(g));
-          tf.dispose([prev, g]);
-        }
-      }
-    }
-    return total!;
+  gradients(job: ShardJob, maxRowsPerPass = Number.POSITIVE_INFINITY): Promise<ShardGrads> {
+    return chunkedGradients(job, Math.max(1, maxRowsPerPass * this.threads), (part) => this.once(part));
   }
 
   private async once(job: ShardJob): Promise<ShardGrads> {
