@@ -49,23 +49,8 @@ function rowsTensor(rows: readonly Float32Array[], Tc: number): tf.Tensor2D {
  * image masked), each token weighted by its weight, divided by the whole micro-batch's total weight
  * (`denom`), so the shards of a micro-batch add up to its mean loss. `out` receives (kept) the
  * shard's share of the unweighted mean NLL and of the answer-letter mean NLL, for the metrics row.
+ * `logProbs` `[B, Tc]` are the shard's target log-probs (zero-padded).
  */
-export function shardLoss(
-  model: VlmModel,
-  shard: readonly ShardSample[],
-  denom: LossDenominators,
-  out: { nll?: tf.Scalar; letterNll?: tf.Scalar },
-  focalGamma = 0,
-): tf.Scalar {
-  const { logProbs } = sequenceLogProbs(
-    model,
-    shard.map((s) => s.prompt),
-    shard.map((s) => s.target),
-  );
-  return sftLossFromLogProbs(logProbs, shard, denom, out, focalGamma);
-}
-
-/** {@link shardLoss} from the shard's target log-probs `[B, Tc]` (zero-padded). */
 export function sftLossFromLogProbs(
   logProbs: tf.Tensor2D,
   shard: readonly ShardSample[],
