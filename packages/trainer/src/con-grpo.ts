@@ -26,7 +26,7 @@ import { encodeSamples, loadSplit, trainTokenizer, type EncodedSample } from './
 import { checkpointDir, readOptimizerState, readTrainerState, saveTrainingCheckpoint } from './run/checkpoint.js';
 import { batchPixels, heldOutEval, ortCopy, summaryMetrics } from './run/heldout.js';
 import { MetricsLog, type MetricRow } from './run/metrics-log.js';
-import { batchIndices } from './sft.js';
+import { batchIndices } from './run/task-mix.js';
 
 /** Settings of a Con-GRPO run (paper eqs. 2–8). */
 export interface ConGrpoOptions {

@@ -8,4 +8,5 @@ export * from './run/checkpoint.js';
 export * from './run/data.js';
 export * from './run/heldout.js';
 export * from './sft.js';
+export { batchIndices, parseTaskWeights, TaskMixSampler, validateTaskWeights, type TaskWeights } from './run/task-mix.js';
 export * from './con-grpo.js';

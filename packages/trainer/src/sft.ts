@@ -18,6 +18,7 @@ import { encodeSamples, loadSplit, trainTokenizer } from './run/data.js';
 import { heldOutEval, summaryMetrics } from './run/heldout.js';
 import { readOptimizerState, readTrainerState, saveTrainingCheckpoint, checkpointDir } from './run/checkpoint.js';
 import { MetricsLog, type MetricRow } from './run/metrics-log.js';
+import { TaskMixSampler, type TaskWeights } from './run/task-mix.js';
 import { engineThreads, gradEngineMessage, resolveGradEngine, startGradientEngine, type GradEngineName } from './parallel/ort-engine.js';
 import { lossDenominators, type ShardSample } from './parallel/shard-loss.js';
 
@@ -80,8 +81,7 @@ export interface SftOptions {
   /**
    * Which engine computes gradients: `ort` (the policy's forward and reverse mode as one ONNX
    * graph on ONNX Runtime; ~4× the 2-thread tfjs step on 2 cores), `tfjs` (tfjs autodiff,
-   * data-parallel over `threads`), `auto` (default) = ort unless the config has rotary positions
-   * or a patch stem. The engines agree within float tolerance (tested).
+   * data-parallel over `threads`), `auto` (default) = ort unless the config has rotary positions. The engines agree within float tolerance (tested).
    */
   gradEngine?: GradEngineName;
   /**
@@ -90,6 +90,11 @@ export interface SftOptions {
    * 0 (default) = plain cross-entropy.
    */
   focalGamma?: number;
+  /**
+   * Relative sampling weight per task (absent = 1): a task of weight ½ is drawn half as often per
+   * sample (a seeded subset of its samples each epoch; {@link TaskMixSampler}). Default: every task 1.
+   */
+  taskWeights?: TaskWeights;
 }
 
 /** Defaults for the `small` preset on 2 cores (see the trainer README for the measurements). */
@@ -133,15 +138,6 @@ export interface SftResult {
   threads: number;
   /** The engine that computed gradients. */
   gradEngine: 'ort' | 'tfjs';
-}
-
-/** The batch of step `step`: epochs are seeded permutations, so the data cursor is a function of the step. */
-export function batchIndices(n: number, batchSize: number, step: number, seed: number): number[] {
-  const perEpoch = Math.max(1, Math.floor(n / batchSize));
-  const epoch = Math.floor(step / perEpoch);
-  const order = new SeededRng(seed * 7919 + epoch).shuffle(Array.from({ length: n }, (_, i) => i));
-  const start = (step % perEpoch) * batchSize;
-  return order.slice(start, start + batchSize);
 }
 
 /**
@@ -203,6 +199,8 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   const encEval = encodeSamples(policy, dataset.root, evalRng.shuffle(test).slice(0, o.evalSamples));
   const shardSamples: ShardSample[] = encTrain.map((e, i) => ({ prompt: e.prompt, target: e.target, weights: trainWeights?.[i] ?? null, letters: trainLetters[i]! }));
   const rng = state ? SeededRng.fromState(state.rng) : new SeededRng(o.seed);
+  const sampler = new TaskMixSampler(train.map((s) => s.task), o.batchSize, o.seed, o.taskWeights);
+  if (sampler.weighted) log.info(`task weights ${JSON.stringify(o.taskWeights)}: ${sampler.epochSize} of ${train.length} train samples per epoch`);
   const save = async (step: number): Promise<void> => {
     await saveTrainingCheckpoint(o.outDir, policy, optimizer, { kind: 'sft', step, rng: rng.getState(), seed: o.seed, options: runInfo.options, savedAt: new Date().toISOString() });
     await emit({ type: 'checkpoint', runId, step, time: Date.now(), path: checkpointDir(o.outDir) });
@@ -225,7 +223,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
       let letterLossSum = 0;
       let grads = new Map<string, tf.Tensor>();
       for (let micro = 0; micro < o.gradAccumulation; micro++) {
-        const idx = batchIndices(encTrain.length, o.batchSize, step * o.gradAccumulation + micro, o.seed);
+        const idx = sampler.indices(step * o.gradAccumulation + micro);
         tokens += idx.reduce((a, i) => a + encTrain[i]!.target.length + encTrain[i]!.prompt.promptIds.length + policy.model.imageTokens, 0);
         const batch = idx.map((i) => shardSamples[i]!);
         const g = await parallel.gradients({ kind: 'sft', shard: batch, denom: lossDenominators(batch), focalGamma: o.focalGamma });

@@ -2,8 +2,8 @@ import { InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
-import { ErrorCode, JudgeToken, MedadError, consoleLogger, createRootContainer, discoverPlugins, ipcEventSink, type Container, type Judge, type Logger } from '@medad/core';
-import type { WeightedReward } from '@medad/trainer';
+import { ErrorCode, JudgeToken, MedadError, consoleLogger, createRootContainer, discoverPlugins, errorMessage, ipcEventSink, type Container, type Judge, type Logger } from '@medad/core';
+import { parseTaskWeights, type TaskWeights, type WeightedReward } from '@medad/trainer';
 
 /** Parses a positive integer flag. */
 export function int(value: string): number {
@@ -17,6 +17,15 @@ export function num(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`"${value}" is not a number.`);
   return n;
+}
+
+/** Parses `--task-weights anatomy_identification=0.5,...` (a usage error names the task and the fix). */
+export function taskWeightsArg(value: string): TaskWeights {
+  try {
+    return parseTaskWeights(value);
+  } catch (err) {
+    throw new InvalidArgumentError(errorMessage(err));
+  }
 }
 
 /** Parses `1,2,3`. */

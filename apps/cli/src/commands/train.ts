@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { trainConGrpo, trainSft, CON_GRPO_DEFAULTS, SFT_DEFAULTS } from '@medad/trainer';
 import { terminalProgress } from '../progress.js';
-import { DEFAULT_REWARDS, int, num, rewardsAndJudge, runIo } from './shared.js';
+import { DEFAULT_REWARDS, int, num, rewardsAndJudge, runIo, taskWeightsArg } from './shared.js';
 import { registerTrainJudgeCommand } from './train-judge.js';
 
 /** `--threads auto|N`. */
@@ -12,7 +12,7 @@ function threadsArg(v: string): number | 'auto' {
 
 /** `--grad-engine auto|ort|tfjs` (a fresh Option per command). */
 const GRAD_ENGINE_OPTION = (): Option =>
-  new Option('--grad-engine <e>', 'gradient engine: ort = forward + reverse mode as one ONNX Runtime graph; tfjs = tfjs autodiff; auto = ort unless the config has rotary positions or a patch stem')
+  new Option('--grad-engine <e>', 'gradient engine: ort = forward + reverse mode as one ONNX Runtime graph; tfjs = tfjs autodiff; auto = ort unless the config has rotary positions')
     .choices(['auto', 'ort', 'tfjs'])
     .default(SFT_DEFAULTS.gradEngine);
 
@@ -38,7 +38,9 @@ export function registerTrainCommands(program: Command): void {
     .option('--time-budget <seconds>', 'stop (evaluated and checkpointed) at the first step past this wall time; the schedule still follows --steps', num)
     .option('--rotary-dims <n>', 'rotary positions on N columns per attention head (even, ≤ dModel/nHeads; fresh runs only)', int)
     .option('--patch-stem <channels>', 'nonlinear patch stem with N channels per quarter patch (0 = linear patches; fresh runs only)', int)
+    .option('--image-size <px>', "input image side in pixels (a multiple of the preset's patch size; fresh runs only)", int)
     .option('--no-option-match', 'turn off the exact-match option features (each token knows which options contain it; fresh runs only)')
+    .option('--task-weights <spec>', 'relative sampling weight per task, e.g. anatomy_identification=0.5,modality_classification=0.5 (absent tasks weigh 1)', taskWeightsArg)
     .option('--focal-gamma <x>', 'focal token loss: weight each target token by (1 − p)^γ (0 = plain cross-entropy)', num, SFT_DEFAULTS.focalGamma)
     .option('--threads <n>', 'threads computing gradients (ort: intra-op threads, auto = every core; tfjs: data-parallel workers, auto = 2 on wasm with ≥ 2 cores)', threadsArg, 'auto')
     .addOption(GRAD_ENGINE_OPTION())
@@ -46,8 +48,12 @@ export function registerTrainCommands(program: Command): void {
     .option('--run-id <id>', 'id reported in events (set by the control plane)')
     .action(async (o) => {
       const io = runIo();
-      const { timeBudget, rotaryDims, patchStem, ...rest } = o;
-      const modelConfig = { ...(rotaryDims !== undefined ? { rotaryDims } : {}), ...(patchStem !== undefined ? { patchStem } : {}) };
+      const { timeBudget, rotaryDims, patchStem, imageSize, ...rest } = o;
+      const modelConfig = {
+        ...(rotaryDims !== undefined ? { rotaryDims } : {}),
+        ...(patchStem !== undefined ? { patchStem } : {}),
+        ...(imageSize !== undefined ? { imageSize } : {}),
+      };
       const result = await trainSft({
         ...rest,
         ...(timeBudget !== undefined ? { timeBudgetS: timeBudget } : {}),

@@ -79,3 +79,7 @@ test('ONNX gradients equal tfjs gradients on every weight (tiny, GELU, option fe
 test('ONNX gradients equal tfjs gradients with ReLU and without option features', async () => {
   await compare(presetConfig('tiny', 60, { activation: 'relu' }), 2);
 });
+
+test('ONNX gradients equal tfjs gradients with the nonlinear patch stem', async () => {
+  await compare(presetConfig('tiny', 60, { optionMatch: markers, patchStem: 12 }), 3);
+});

@@ -1,5 +1,6 @@
 import { ErrorCode, MedadError } from '@medad/core';
 import { gridSize, headDim, imageTokens, weightShapes, type VlmConfig } from '../vlm/config.js';
+import { stemOrder } from '../vlm/stem.js';
 import { Tape } from './autodiff.js';
 import { GraphBuilder } from './graph-builder.js';
 
@@ -9,7 +10,6 @@ export const EMBEDDING_WEIGHTS: ReadonlySet<string> = new Set(['tok_emb', 'txt_p
 /** Why a config cannot train through the ONNX gradient graph (null = it can). */
 export function gradientGraphUnsupported(cfg: VlmConfig): string | null {
   if (cfg.rotaryDims) return 'rotary positions (rotaryDims) are not in the ONNX gradient graph';
-  if (cfg.patchStem) return 'the patch stem (patchStem) is not in the ONNX gradient graph';
   return null;
 }
 
@@ -66,7 +66,14 @@ export function buildGradientGraph(cfg: VlmConfig, options: { forwardOnly?: bool
   };
 
   // Image tokens [B·P, d] → per-layer keys/values (the prefix every text token attends to).
-  const projected = linear(t.reshape(patches, g.int64([-1, 3 * p * p])), 'patch.w', 'patch.b');
+  let projected = linear(t.reshape(patches, g.int64([-1, 3 * p * p])), 'patch.w', 'patch.b');
+  if (cfg.patchStem) {
+    // Nonlinear stem (ARCHITECTURE.md §1a): quarters [B·P·4, 3(p/2)²] → ReLU [B·P, 4C] → + [B·P, d].
+    const C = cfg.patchStem;
+    const quarters = g.op('Reshape', [g.op('Gather', [patches, g.int64(stemOrder(p))], { axis: { int: 2 } }), g.int64([-1, 3 * (p / 2) ** 2])]);
+    const feats = t.reshape(t.relu(linear(quarters, 'stem.w1', 'stem.b1')), g.int64([-1, 4 * C]));
+    projected = t.add(projected, t.matmul(feats, W('stem.w2')));
+  }
   const pos = t.gridPositions(W('img_pos.row'), W('img_pos.col'), grid, d);
   let h = t.reshape(t.addBroadcast(t.reshape(projected, g.int64([-1, P, d])), pos), g.int64([-1, d]));
   const imageShape5 = g.int64([-1, P, 3, H, dh]);

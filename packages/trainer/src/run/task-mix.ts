@@ -1,0 +1,94 @@
+import { ErrorCode, MedadError, SeededRng, TASKS, type Task } from '@medad/core';
+
+/** Relative sampling weight per task (absent tasks weigh 1). */
+export type TaskWeights = Partial<Record<Task, number>>;
+
+/** Parses `task=weight,task=weight` (e.g. `anatomy_identification=0.3,modality_classification=0.3`). */
+export function parseTaskWeights(spec: string): TaskWeights {
+  const out: TaskWeights = {};
+  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [name, value, extra] = part.split('=').map((s) => s.trim());
+    if (!name || value === undefined || extra !== undefined) {
+      throw new MedadError(ErrorCode.BadUserInput, `task weight "${part}" is not task=weight`, { fix: 'write e.g. anatomy_identification=0.3,modality_classification=0.3' });
+    }
+    out[name as Task] = Number(value);
+  }
+  return validateTaskWeights(out);
+}
+
+/** Checks task names and weights (positive, finite, at most 1 relative to the largest is fine). */
+export function validateTaskWeights(weights: TaskWeights): TaskWeights {
+  for (const [name, w] of Object.entries(weights)) {
+    if (!(TASKS as readonly string[]).includes(name)) {
+      throw new MedadError(ErrorCode.BadUserInput, `task weight for unknown task "${name}"`, { fix: `use one of: ${TASKS.join(', ')}` });
+    }
+    if (typeof w !== 'number' || !Number.isFinite(w) || w <= 0) {
+      throw new MedadError(ErrorCode.BadUserInput, `task weight of ${name} must be a positive number, got ${JSON.stringify(w)}`, {
+        fix: 'give every listed task a weight > 0 (leave a task out to keep weight 1)',
+      });
+    }
+  }
+  return weights;
+}
+
+/** The batch of step `step`: epochs are seeded permutations, so the data cursor is a function of the step. */
+export function batchIndices(n: number, batchSize: number, step: number, seed: number): number[] {
+  const perEpoch = Math.max(1, Math.floor(n / batchSize));
+  const epoch = Math.floor(step / perEpoch);
+  const order = new SeededRng(seed * 7919 + epoch).shuffle(Array.from({ length: n }, (_, i) => i));
+  const start = (step % perEpoch) * batchSize;
+  return order.slice(start, start + batchSize);
+}
+
+/**
+ * Batches drawn with per-task weights: every epoch keeps the heaviest tasks' samples whole and a
+ * seeded subset of `round(n_t · w_t / max w)` samples of each lighter task, shuffled together, so
+ * a task of weight ½ appears half as often per sample. Without weights (or all equal) the batches
+ * are exactly {@link batchIndices}'. A pure function of the step, so a resumed run continues the
+ * same sequence.
+ */
+export class TaskMixSampler {
+  private readonly n: number;
+  private readonly byTask: number[][];
+  private readonly counts: number[];
+  private readonly poolSize: number;
+  private cached: { epoch: number; order: number[] } | null = null;
+
+  constructor(
+    tasks: readonly Task[],
+    private readonly batchSize: number,
+    private readonly seed: number,
+    private readonly weights: TaskWeights = {},
+  ) {
+    validateTaskWeights(weights);
+    this.byTask = TASKS.map((t) => tasks.flatMap((x, i) => (x === t ? [i] : [])));
+    const w = TASKS.map((t) => weights[t] ?? 1);
+    const maxW = Math.max(...TASKS.map((t, k) => (this.byTask[k]!.length ? w[k]! : 0)), 1e-12);
+    this.counts = this.byTask.map((idx, k) => (idx.length ? Math.max(1, Math.round((idx.length * w[k]!) / maxW)) : 0));
+    this.poolSize = this.counts.reduce((a, b) => a + b, 0);
+    this.n = tasks.length;
+  }
+
+  /** Whether the weights change anything (some task with samples is drawn less than once per epoch). */
+  get weighted(): boolean {
+    return this.counts.some((c, k) => c < this.byTask[k]!.length);
+  }
+
+  /** Samples per epoch. */
+  get epochSize(): number {
+    return this.weighted ? this.poolSize : this.n;
+  }
+
+  indices(step: number): number[] {
+    if (!this.weighted) return batchIndices(this.n, this.batchSize, step, this.seed);
+    const perEpoch = Math.max(1, Math.floor(this.poolSize / this.batchSize));
+    const epoch = Math.floor(step / perEpoch);
+    if (this.cached?.epoch !== epoch) {
+      const rng = new SeededRng(this.seed * 7919 + epoch);
+      const pool = this.byTask.flatMap((idx, k) => (this.counts[k]! < idx.length ? rng.shuffle(idx).slice(0, this.counts[k]!) : idx));
+      this.cached = { epoch, order: rng.shuffle(pool) };
+    }
+    const start = (step % perEpoch) * this.batchSize;
+    return this.cached.order.slice(start, start + this.batchSize);
+  }
+}
