@@ -22,6 +22,7 @@ test('presets follow ARCHITECTURE.md and weights have the contract names and sha
   assert.deepEqual([small.dModel, small.nLayers, small.nHeads, small.dFF, small.imageSize, small.patchSize, small.maxTextLen], [96, 3, 4, 384, 48, 8, 160]);
   assert.equal(imageTokens(small), 36);
   const tiny = presetConfig('tiny', 100);
+  const tensorsBefore = tf.memory().numTensors;
   const model = VlmModel.create(tiny, 1);
   const names = weightShapes(tiny).map(([n]) => n);
   assert.deepEqual([...model.params.keys()], names);
@@ -29,6 +30,7 @@ test('presets follow ARCHITECTURE.md and weights have the contract names and sha
   assert.deepEqual(model.p('patch.w').shape, [192, 32]);
   assert.equal(model.parameterCount(), weightShapes(tiny).reduce((a, [, s]) => a + s.reduce((x, y) => x * y, 1), 0));
   model.dispose();
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'creating and disposing a model leaves no tensors behind');
   assert.throws(() => presetConfig('huge' as never, 10), /Unknown model preset "huge".*tiny, small, base/);
 });
 

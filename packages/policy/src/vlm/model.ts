@@ -74,7 +74,9 @@ export class VlmModel {
           fix: 'load weights written for this config (check config.json beside model.safetensors)',
         });
       }
-      this.params.set(name, tf.variable(tf.tensor(data, shape, 'float32'), true, `vlm${id}/${name}`));
+      const init = tf.tensor(data, shape, 'float32');
+      this.params.set(name, tf.variable(init, true, `vlm${id}/${name}`));
+      init.dispose(); // the variable keeps its own reference to the data
     }
     this.heads = tf.keep(headMasks(config.nHeads, config.dModel));
     this.rotary = config.rotaryDims ? new Rotary(config) : null;
