@@ -44,6 +44,8 @@ describe('control plane over HTTP and graphql-ws (fixture CLI, PGlite)', () => {
     const grpo = await gql(cp.url, `{ run(id: "${queued[2]!.id}") { config command checkpoints { step } metrics(downsample: 3) { step values } } }`);
     assert.deepEqual(grpo.data?.run.config.rewards.map((r: { plugin: string; weight: number }) => [r.plugin, Number(r.weight.toFixed(4))]), [['format', 0.3333], ['accuracy', 0.3333], ['consistency', 0.3333]]);
     assert.equal(grpo.data?.run.config.hyper.groupSize, 8);
+    const argv: string[] = grpo.data?.run.command;
+    assert.deepEqual([argv[argv.indexOf('--oversample') + 1], argv[argv.indexOf('--grad-engine') + 1]], ['3', 'auto']);
     assert.equal(grpo.data?.run.command[grpo.data?.run.command.indexOf('--from') + 1], join(dataDir, 'runs', queued[1]!.id, 'checkpoint'));
     assert.deepEqual(grpo.data?.run.metrics.map((m: { step: number }) => m.step), [1, 3, 4]);
   });
@@ -88,6 +90,8 @@ describe('control plane over HTTP and graphql-ws (fixture CLI, PGlite)', () => {
     let e = await bad('{ dataset: { id: "demo" }, hyper: { learningRate: -1, steps: 0 } }');
     assert.equal(e?.extensions?.code, 'BAD_USER_INPUT');
     assert.match(e!.message, /input\.hyper\.steps: must be ≥ 1; input\.hyper\.learningRate: must be > 0/);
+    e = await bad('{ dataset: { id: "demo" }, hyper: { gradEngine: "gpu" } }');
+    assert.match(e!.message, /input\.hyper\.gradEngine: must be auto, ort or tfjs/);
     e = await bad('{ dataset: { id: "demo" }, backbone: { plugin: "gpt-9" } }');
     assert.match(e!.message, /input\.backbone\.plugin: unknown backbone plugin "gpt-9"/);
     assert.match(e!.extensions?.fix, /use one of: fixture-backbone, tfjs-vlm/);

@@ -98,7 +98,7 @@ export async function runCommand(run: RunRecord, store: Store, options: { thread
         argv: [
           'train', 'sft', '--data', data, '--preset', c.backbone.preset, '--seed', num(c.seed), '--out', run.dir,
           '--steps', num(h.steps), '--batch-size', num(h.batchSize), '--lr', num(h.learningRate),
-          '--warmup-steps', num(h.warmupSteps), '--save-every', num(h.checkpointEvery), '--run-id', run.id, ...threads,
+          '--warmup-steps', num(h.warmupSteps), '--save-every', num(h.checkpointEvery), '--grad-engine', h.gradEngine ?? 'auto', '--run-id', run.id, ...threads,
         ],
       };
     }
@@ -114,7 +114,8 @@ export async function runCommand(run: RunRecord, store: Store, options: { thread
           '--steps', num(h.steps), '--prompts-per-step', num(h.promptsPerStep), '--group-size', num(h.groupSize),
           '--beta', num(h.beta), '--epsilon', num(h.clipEpsilon), '--lr', num(h.learningRate), '--temperature', num(h.temperature),
           '--rewards', c.rewards.map((r) => `${r.plugin}=${r.weight}`).join(','),
-          '--judge', judgeArg(c.judge), '--save-every', num(h.checkpointEvery), '--run-id', run.id, ...threads,
+          '--judge', judgeArg(c.judge), '--save-every', num(h.checkpointEvery), '--grad-engine', h.gradEngine ?? 'auto',
+          ...(h.oversample !== undefined ? ['--oversample', num(h.oversample)] : []), '--run-id', run.id, ...threads,
         ],
       };
     }

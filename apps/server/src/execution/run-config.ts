@@ -38,6 +38,8 @@ export interface SftHyper {
   warmupSteps: number;
   /** Save a checkpoint every N steps (what a resume restarts from). */
   checkpointEvery: number;
+  /** `auto`, `ort` or `tfjs` (absent in configs stored before it existed = auto). */
+  gradEngine?: string;
 }
 
 /** `startSftRun`. */
@@ -58,6 +60,9 @@ export interface ConGrpoHyper {
   learningRate: number;
   temperature: number;
   checkpointEvery: number;
+  /** DAPO dynamic sampling factor (absent in configs stored before it existed = the trainer default). */
+  oversample?: number;
+  gradEngine?: string;
 }
 
 /** `startConGrpoRun`. */

@@ -10,6 +10,7 @@ test('the control plane applies the trainer’s own defaults to omitted hyper-pa
     learningRate: SFT_DEFAULTS.lr,
     warmupSteps: SFT_DEFAULTS.warmupSteps,
     checkpointEvery: SFT_DEFAULTS.saveEvery,
+    gradEngine: SFT_DEFAULTS.gradEngine,
   });
   assert.equal(RUN_DEFAULTS.backbone.preset, SFT_DEFAULTS.preset);
   assert.deepEqual(RUN_DEFAULTS.conGrpo, {
@@ -21,5 +22,7 @@ test('the control plane applies the trainer’s own defaults to omitted hyper-pa
     learningRate: CON_GRPO_DEFAULTS.lr,
     temperature: CON_GRPO_DEFAULTS.temperature,
     checkpointEvery: CON_GRPO_DEFAULTS.saveEvery,
+    oversample: CON_GRPO_DEFAULTS.oversample,
+    gradEngine: CON_GRPO_DEFAULTS.gradEngine,
   });
 });

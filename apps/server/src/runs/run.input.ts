@@ -14,8 +14,8 @@ export const RUN_DEFAULTS = {
   seed: 42,
   backbone: { plugin: 'tfjs-vlm', preset: 'small' },
   judge: 'rule',
-  sft: { steps: 8000, batchSize: 16, learningRate: 2e-3, warmupSteps: 50, checkpointEvery: 100 },
-  conGrpo: { steps: 100, promptsPerStep: 8, groupSize: 8, beta: 0.04, clipEpsilon: 0.2, learningRate: 1e-4, temperature: 1, checkpointEvery: 25 },
+  sft: { steps: 8000, batchSize: 16, learningRate: 2e-3, warmupSteps: 50, checkpointEvery: 100, gradEngine: 'auto' },
+  conGrpo: { steps: 100, promptsPerStep: 8, groupSize: 8, beta: 0.04, clipEpsilon: 0.2, learningRate: 1e-4, temperature: 1, checkpointEvery: 25, oversample: 3, gradEngine: 'auto' },
   rewards: [
     { plugin: 'format', weight: 1 / 3 },
     { plugin: 'accuracy', weight: 1 / 3 },
@@ -25,6 +25,8 @@ export const RUN_DEFAULTS = {
   split: 'test' as const,
   dataset: { samples: 2000, seed: 42 },
 };
+
+const GRAD_ENGINE_DESCRIPTION = 'Gradient engine: auto (ONNX Runtime unless the config needs tfjs), ort or tfjs.';
 
 /** Where a run reads its data: exactly one of a known dataset id, a path under a dataset root, or a buildDataset run. */
 @InputType({ description: 'Exactly one of id, path or fromRun.' })
@@ -90,6 +92,8 @@ export class SftHyperInput {
   warmupSteps!: number;
   @Field(() => Int, { defaultValue: RUN_DEFAULTS.sft.checkpointEvery })
   checkpointEvery!: number;
+  @Field(() => String, { defaultValue: RUN_DEFAULTS.sft.gradEngine, description: GRAD_ENGINE_DESCRIPTION })
+  gradEngine!: string;
 }
 
 /** Stage 2 (Con-GRPO) hyper-parameters. */
@@ -111,6 +115,13 @@ export class ConGrpoHyperInput {
   temperature!: number;
   @Field(() => Int, { defaultValue: RUN_DEFAULTS.conGrpo.checkpointEvery })
   checkpointEvery!: number;
+  @Field(() => Float, {
+    defaultValue: RUN_DEFAULTS.conGrpo.oversample,
+    description: 'Dynamic sampling (DAPO): roll out oversample × promptsPerStep prompts, train on the groups whose rewards differ (1 = off).',
+  })
+  oversample!: number;
+  @Field(() => String, { defaultValue: RUN_DEFAULTS.conGrpo.gradEngine, description: GRAD_ENGINE_DESCRIPTION })
+  gradEngine!: string;
 }
 
 /** `startSftRun`. */

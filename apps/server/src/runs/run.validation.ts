@@ -37,6 +37,8 @@ export const intIn = (min: number, max: number) => z.number().int(`must be an in
 /** Finite number in (min, max]. */
 export const positiveUpTo = (max: number) => z.number().gt(0, 'must be > 0').max(max, `must be ≤ ${max}`);
 
+const GRAD_ENGINE = z.enum(['auto', 'ort', 'tfjs'], { message: 'must be auto, ort or tfjs' });
+
 /** Schemas of the hyper-parameters (ranges that catch typos, not taste). */
 export const HYPER_SCHEMAS = {
   sft: z.object({
@@ -45,6 +47,7 @@ export const HYPER_SCHEMAS = {
     learningRate: positiveUpTo(1),
     warmupSteps: intIn(0, 1_000_000),
     checkpointEvery: intIn(1, 1_000_000),
+    gradEngine: GRAD_ENGINE,
   }),
   conGrpo: z.object({
     steps: intIn(1, 1_000_000),
@@ -55,6 +58,8 @@ export const HYPER_SCHEMAS = {
     learningRate: positiveUpTo(1),
     temperature: positiveUpTo(5),
     checkpointEvery: intIn(1, 1_000_000),
+    oversample: z.number().min(1, 'must be ≥ 1 (1 = no dynamic sampling)').max(16, 'must be ≤ 16'),
+    gradEngine: GRAD_ENGINE,
   }),
 };
 
