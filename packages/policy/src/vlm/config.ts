@@ -43,7 +43,7 @@ export type VlmPreset = (typeof VLM_PRESETS)[number];
 
 const PRESETS: Readonly<Record<VlmPreset, Omit<VlmConfig, 'vocabSize'>>> = Object.freeze({
   tiny: { dModel: 32, nLayers: 2, nHeads: 2, dFF: 64, imageSize: 24, patchSize: 8, channels: 3, maxTextLen: 128, activation: 'gelu', posInitStd: 0.3, normEps: 1e-5 },
-  small: { dModel: 96, nLayers: 3, nHeads: 4, dFF: 384, imageSize: 48, patchSize: 8, channels: 3, maxTextLen: 160, activation: 'gelu', posInitStd: 0.3, normEps: 1e-5 },
+  small: { dModel: 96, nLayers: 3, nHeads: 4, dFF: 384, imageSize: 48, patchSize: 8, channels: 3, maxTextLen: 160, activation: 'gelu', posInitStd: 0.3, patchStem: 64, normEps: 1e-5 },
   base: { dModel: 384, nLayers: 8, nHeads: 8, dFF: 1536, imageSize: 96, patchSize: 8, channels: 3, maxTextLen: 256, activation: 'gelu', posInitStd: 0.3, normEps: 1e-5 },
 });
 
