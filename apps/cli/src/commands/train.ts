@@ -38,6 +38,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--time-budget <seconds>', 'stop (evaluated and checkpointed) at the first step past this wall time; the schedule still follows --steps', num)
     .option('--rotary-dims <n>', 'rotary positions on N columns per attention head (even, ≤ dModel/nHeads; fresh runs only)', int)
     .option('--patch-stem <channels>', 'nonlinear patch stem with N channels per quarter patch (preset default: small 64; 0 = linear patches; fresh runs only)', int)
+    .option('--pos-init-std <x>', 'init std of the positional and token embeddings (preset default 0.3; fresh runs only)', num)
     .option('--image-size <px>', "input image side in pixels (a multiple of the preset's patch size; fresh runs only)", int)
     .option('--no-option-match', 'turn off the exact-match option features (each token knows which options contain it; fresh runs only)')
     .option('--task-weights <spec>', 'relative sampling weight per task, e.g. anatomy_identification=0.5,modality_classification=0.5 (absent tasks weigh 1)', taskWeightsArg)
@@ -48,11 +49,12 @@ export function registerTrainCommands(program: Command): void {
     .option('--run-id <id>', 'id reported in events (set by the control plane)')
     .action(async (o) => {
       const io = runIo();
-      const { timeBudget, rotaryDims, patchStem, imageSize, ...rest } = o;
+      const { timeBudget, rotaryDims, patchStem, imageSize, posInitStd, ...rest } = o;
       const modelConfig = {
         ...(rotaryDims !== undefined ? { rotaryDims } : {}),
         ...(patchStem !== undefined ? { patchStem } : {}),
         ...(imageSize !== undefined ? { imageSize } : {}),
+        ...(posInitStd !== undefined ? { posInitStd } : {}),
       };
       const result = await trainSft({
         ...rest,
