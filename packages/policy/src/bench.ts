@@ -58,6 +58,8 @@ export function forwardFlops(cfg: VlmConfig, P: number, T: number, C: number): n
   const d = cfg.dModel;
   const perTokenLinear = cfg.nLayers * (2 * 4 * d * d + 2 * 2 * d * cfg.dFF);
   let flops = P * 2 * 3 * cfg.patchSize * cfg.patchSize * d + (P + T) * perTokenLinear;
+  // Patch stem: four quarters through 3(p/2)² → C, then 4C → d, per patch.
+  if (cfg.patchStem) flops += P * (4 * 2 * 3 * (cfg.patchSize / 2) ** 2 * cfg.patchStem + 2 * 4 * cfg.patchStem * d);
   // Attention: scores and weighted values, 4·keys·d per query per layer.
   flops += cfg.nLayers * P * 4 * P * d;
   for (let t = 0; t < T; t++) flops += cfg.nLayers * 4 * (P + t + 1) * d;
