@@ -81,7 +81,8 @@ export interface SftOptions {
   /**
    * Which engine computes gradients: `ort` (the policy's forward and reverse mode as one ONNX
    * graph on ONNX Runtime; ~4× the 2-thread tfjs step on 2 cores), `tfjs` (tfjs autodiff,
-   * data-parallel over `threads`), `auto` (default) = ort unless the config has rotary positions. The engines agree within float tolerance (tested).
+   * data-parallel over `threads`), `auto` (default) = ort unless the config has rotary positions.
+   * The engines agree within float tolerance (tested).
    */
   gradEngine?: GradEngineName;
   /**
