@@ -99,7 +99,6 @@ export class AdamW {
   }
 }
 
-
 /** Scales gradients so their global L2 norm is at most `maxNorm`; returns the norm before clipping. */
 export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): { grads: Map<string, tf.Tensor>; norm: number } {
   const norm = tf.tidy(() => {

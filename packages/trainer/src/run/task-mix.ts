@@ -16,7 +16,7 @@ export function parseTaskWeights(spec: string): TaskWeights {
   return validateTaskWeights(out);
 }
 
-/** Checks task names and weights (positive, finite, at most 1 relative to the largest is fine). */
+/** Checks that every key is a task and every weight a positive finite number; returns the weights. */
 export function validateTaskWeights(weights: TaskWeights): TaskWeights {
   for (const [name, w] of Object.entries(weights)) {
     if (!(TASKS as readonly string[]).includes(name)) {
