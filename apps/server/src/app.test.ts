@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { RunStatus } from '@medad/core';
 import { startControlPlane, type ControlPlane } from './app.js';
 import { queueDemoPipeline } from './demo.js';
+import { RUN_DEFAULTS } from './runs/run.input.js';
 import { FIXTURE_CLI, freshDataDir, gql, testRegistry, waitFor, wsClient } from './testing/index.js';
 
 const RUN_FIELDS = 'id kind status statusMessage attempts';
@@ -46,6 +47,9 @@ describe('control plane over HTTP and graphql-ws (fixture CLI, PGlite)', () => {
     assert.equal(grpo.data?.run.config.hyper.groupSize, 8);
     const argv: string[] = grpo.data?.run.command;
     assert.deepEqual([argv[argv.indexOf('--oversample') + 1], argv[argv.indexOf('--grad-engine') + 1]], ['3', 'auto']);
+    const sft = await gql(cp.url, `{ run(id: "${queued[1]!.id}") { command } }`);
+    const sftArgv: string[] = sft.data?.run.command;
+    assert.equal(sftArgv[sftArgv.indexOf('--grounding') + 1], String(RUN_DEFAULTS.sft.grounding));
     assert.equal(grpo.data?.run.command[grpo.data?.run.command.indexOf('--from') + 1], join(dataDir, 'runs', queued[1]!.id, 'checkpoint'));
     assert.deepEqual(grpo.data?.run.metrics.map((m: { step: number }) => m.step), [1, 3, 4]);
   });
@@ -92,6 +96,8 @@ describe('control plane over HTTP and graphql-ws (fixture CLI, PGlite)', () => {
     assert.match(e!.message, /input\.hyper\.steps: must be ≥ 1; input\.hyper\.learningRate: must be > 0/);
     e = await bad('{ dataset: { id: "demo" }, hyper: { gradEngine: "gpu" } }');
     assert.match(e!.message, /input\.hyper\.gradEngine: must be auto, ort or tfjs/);
+    e = await bad('{ dataset: { id: "demo" }, hyper: { grounding: -0.5 } }');
+    assert.match(e!.message, /input\.hyper\.grounding: must be ≥ 0 \(0 = off\)/);
     e = await bad('{ dataset: { id: "demo" }, backbone: { plugin: "gpt-9" } }');
     assert.match(e!.message, /input\.backbone\.plugin: unknown backbone plugin "gpt-9"/);
     assert.match(e!.extensions?.fix, /use one of: fixture-backbone, tfjs-vlm/);

@@ -4,12 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import onnxProto from 'onnx-proto';
 import { selectBackend } from './backend.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { buildOnnxModels } from './onnx/export.js';
 import { presetConfig } from './vlm/config.js';
 import { VlmModel } from './vlm/model.js';
 import { WordTokenizer } from './vlm/tokenizer.js';
 
+const { onnx } = onnxProto;
 let dir: string;
 before(async () => {
   await selectBackend({ backend: 'wasm' });
@@ -45,4 +48,26 @@ test('a config that does not match the weights fails naming the file, weight and
   await writeFile(join(dir, 'config.json'), JSON.stringify({ ...cfg, nHeads: 5 }));
   await assert.rejects(loadCheckpoint(dir), /config\.json: dModel 32 is not divisible by nHeads 5/);
   await assert.rejects(loadCheckpoint(join(dir, 'missing')), /Cannot read .*config\.json.*Fix:/);
+});
+
+test('a model with a grounding head saves and loads its head; the ONNX decoder leaves the head out', async () => {
+  const tokenizer = WordTokenizer.train(['<think> a small test corpus </think> <answer> A </answer>'], { minCount: 1 });
+  const cfg = presetConfig('tiny', tokenizer.vocabSize, { groundingHead: true });
+  const model = VlmModel.create(cfg, 12);
+  const sub = join(dir, 'grounded');
+  await saveCheckpoint(sub, model, tokenizer);
+  const loaded = await loadCheckpoint(sub);
+  assert.equal(loaded.model.config.groundingHead, true);
+  const patches = tf.randomUniform([2, 9, 192], -1, 1, 'float32', 3) as tf.Tensor3D;
+  const a = tf.tidy(() => model.groundingLogits(patches).dataSync() as Float32Array);
+  const b = tf.tidy(() => loaded.model.groundingLogits(patches).dataSync() as Float32Array);
+  assert.equal(a.length, 18);
+  assert.deepEqual(new Uint32Array(b.buffer), new Uint32Array(a.buffer));
+  const { decoder } = buildOnnxModels(cfg, model.weights());
+  const init = onnx.ModelProto.decode(decoder).graph!.initializer!.map((t) => t.name);
+  assert.ok(init.includes('lm_head.w') && !init.some((n) => n?.startsWith('ground.')), init.join(' '));
+  const plain = VlmModel.create(presetConfig('tiny', tokenizer.vocabSize), 12);
+  assert.throws(() => plain.groundingLogits(patches), /no grounding head.*Fix:/);
+  tf.dispose(patches);
+  [model, loaded.model, plain].forEach((m) => m.dispose());
 });

@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
+  ErrorCode,
+  MedadError,
   RunStatus,
   SeededRng,
   silentLogger,
@@ -14,7 +16,7 @@ import { VlmPolicy, type ComputeBackend, type VlmConfig, type VlmPreset } from '
 import { answerLetterPositions, targetWeights } from './answer-weights.js';
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
 import { warmupCosine } from './optim/schedule.js';
-import { encodeSamples, loadSplit, trainTokenizer } from './run/data.js';
+import { encodeSamples, groundingTargetsOf, loadSplit, trainTokenizer } from './run/data.js';
 import { heldOutEval, summaryMetrics } from './run/heldout.js';
 import { readOptimizerState, readTrainerState, saveTrainingCheckpoint, checkpointDir } from './run/checkpoint.js';
 import { MetricsLog, type MetricRow } from './run/metrics-log.js';
@@ -96,6 +98,13 @@ export interface SftOptions {
    * sample (a seeded subset of its samples each epoch; {@link TaskMixSampler}). Default: every task 1.
    */
   taskWeights?: TaskWeights;
+  /**
+   * Weight λ of the lesion grounding loss (ARCHITECTURE.md step 8): the image tokens also learn to
+   * predict which patches a sample's `bbox` covers (binary cross-entropy, mean over the micro-batch's
+   * boxed samples, added to the token loss times λ). Off when no train sample has a bbox, and when
+   * resuming a model without `groundingHead` (a fresh policy gets the head). Default 1; 0 = off.
+   */
+  grounding?: number;
 }
 
 /** Defaults for the `small` preset on 2 cores (see the trainer README for the measurements). */
@@ -118,6 +127,7 @@ export const SFT_DEFAULTS = {
   threads: 'auto' as number | 'auto',
   gradEngine: 'auto' as GradEngineName,
   focalGamma: 0,
+  grounding: 1,
 };
 
 /**
@@ -155,9 +165,15 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   const emit = async (e: Parameters<EventSink['emit']>[0]): Promise<void> => {
     await o.sink?.emit(e);
   };
+  if (!(o.grounding >= 0)) {
+    throw new MedadError(ErrorCode.BadUserInput, `grounding must be a number ≥ 0, got ${o.grounding}`, { fix: 'pass --grounding 0 (off) or a positive weight such as 1' });
+  }
   mkdirSync(o.outDir, { recursive: true });
   const { dataset, samples: train } = loadSplit(o.dataDir, 'train');
   const test = dataset.list('test');
+  // The grounding loss needs boxes and a head: a fresh model gets the head when a train sample has a bbox.
+  let grounding = o.grounding > 0 && train.some((s) => s.bbox) ? o.grounding : 0;
+  if (o.grounding > 0 && grounding === 0) log.info('grounding off: no train sample has a bbox');
   const state = readTrainerState(o.outDir);
   let policy: VlmPolicy;
   let startStep = 0;
@@ -166,7 +182,12 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
     startStep = state.step;
     log.info(`resuming SFT from step ${startStep}`, { dir: o.outDir });
   } else {
-    policy = await VlmPolicy.create({ preset: o.preset, tokenizer: trainTokenizer(train), seed: o.seed, backend: o.backend, config: o.modelConfig, optionMatch: o.optionMatch });
+    const config = grounding > 0 ? { groundingHead: true, ...o.modelConfig } : o.modelConfig;
+    policy = await VlmPolicy.create({ preset: o.preset, tokenizer: trainTokenizer(train), seed: o.seed, backend: o.backend, config, optionMatch: o.optionMatch });
+  }
+  if (grounding > 0 && !policy.model.config.groundingHead) {
+    log.warn(`grounding off: the model in ${o.outDir} has no grounding head (the run started without grounding)`);
+    grounding = 0;
   }
   const params = policy.model.params as ReadonlyMap<string, tf.Variable>;
   const engine = resolveGradEngine(o.gradEngine, policy.model);
@@ -181,6 +202,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
     backend: policy.backend,
     threads,
     gradEngine: engine.engine,
+    grounding,
     preset: policy.preset,
     parameters: [...params.values()].reduce((a, p) => a + p.size, 0),
     options: { ...o, sink: undefined, progress: undefined, logger: undefined },
@@ -198,7 +220,16 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   });
   const evalRng = new SeededRng(o.seed + 17);
   const encEval = encodeSamples(policy, dataset.root, evalRng.shuffle(test).slice(0, o.evalSamples));
-  const shardSamples: ShardSample[] = encTrain.map((e, i) => ({ prompt: e.prompt, target: e.target, weights: trainWeights?.[i] ?? null, letters: trainLetters[i]! }));
+  const ground = grounding > 0 ? groundingTargetsOf(policy.model.config, encTrain) : null;
+  if (ground) {
+    for (const line of ground.skipped.slice(0, 20)) log.warn(`grounding: skipped ${line}`);
+    if (ground.skipped.length > 20) log.warn(`grounding: skipped ${ground.skipped.length - 20} more samples with bad boxes`);
+    if (ground.annotated === 0) {
+      log.warn('grounding off: no train sample has a usable bbox', { fix: 'fix the bbox fields listed above' });
+      grounding = 0;
+    } else log.info(`grounding loss ×${grounding} on the ${ground.annotated} of ${encTrain.length} train samples with a bbox`);
+  }
+  const shardSamples: ShardSample[] = encTrain.map((e, i) => ({ prompt: e.prompt, target: e.target, weights: trainWeights?.[i] ?? null, letters: trainLetters[i]!, ground: ground?.targets[i] ?? null }));
   const rng = state ? SeededRng.fromState(state.rng) : new SeededRng(o.seed);
   const sampler = new TaskMixSampler(train.map((s) => s.task), o.batchSize, o.seed, o.taskWeights);
   if (sampler.weighted) log.info(`task weights ${JSON.stringify(o.taskWeights)}: ${sampler.epochSize} of ${train.length} train samples per epoch`);
@@ -222,14 +253,16 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
       let tokens = 0;
       let lossSum = 0;
       let letterLossSum = 0;
+      let groundLossSum = 0;
       let grads = new Map<string, tf.Tensor>();
       for (let micro = 0; micro < o.gradAccumulation; micro++) {
         const idx = sampler.indices(step * o.gradAccumulation + micro);
         tokens += idx.reduce((a, i) => a + encTrain[i]!.target.length + encTrain[i]!.prompt.promptIds.length + policy.model.imageTokens, 0);
         const batch = idx.map((i) => shardSamples[i]!);
-        const g = await parallel.gradients({ kind: 'sft', shard: batch, denom: lossDenominators(batch), focalGamma: o.focalGamma });
+        const g = await parallel.gradients({ kind: 'sft', shard: batch, denom: lossDenominators(batch), focalGamma: o.focalGamma, grounding });
         lossSum += g.report[0]!;
         letterLossSum += g.report[1]!;
+        groundLossSum += g.report[2] ?? 0;
         for (const [name, t] of g.grads) {
           const prev = grads.get(name);
           const scaled = o.gradAccumulation > 1 ? tf.tidy(() => t.div(o.gradAccumulation)) : t;
@@ -255,6 +288,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
         step,
         loss: lossSum / o.gradAccumulation,
         loss_letter: letterLossSum / o.gradAccumulation,
+        ...(grounding > 0 ? { loss_ground: groundLossSum / o.gradAccumulation } : {}),
         lr,
         grad_norm: clipped.norm,
         tokens_per_s: tokens / Math.max(seconds, 1e-6),

@@ -43,6 +43,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--no-option-match', 'turn off the exact-match option features (each token knows which options contain it; fresh runs only)')
     .option('--task-weights <spec>', 'relative sampling weight per task, e.g. anatomy_identification=0.5,modality_classification=0.5 (absent tasks weigh 1)', taskWeightsArg)
     .option('--focal-gamma <x>', 'focal token loss: weight each target token by (1 − p)^γ (0 = plain cross-entropy)', num, SFT_DEFAULTS.focalGamma)
+    .option('--grounding <x>', "weight of the lesion grounding loss: image tokens also learn which patches a sample's bbox covers (0 = off; fresh runs get the head)", num, SFT_DEFAULTS.grounding)
     .option('--threads <n>', 'threads computing gradients (ort: intra-op threads, auto = every core; tfjs: data-parallel workers, auto = 2 on wasm with ≥ 2 cores)', threadsArg, 'auto')
     .addOption(GRAD_ENGINE_OPTION())
     .addOption(new Option('--backend <b>', 'tfjs compute backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))

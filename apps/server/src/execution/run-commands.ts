@@ -99,6 +99,7 @@ export async function runCommand(run: RunRecord, store: Store, options: { thread
           'train', 'sft', '--data', data, '--preset', c.backbone.preset, '--seed', num(c.seed), '--out', run.dir,
           '--steps', num(h.steps), '--batch-size', num(h.batchSize), '--lr', num(h.learningRate),
           '--warmup-steps', num(h.warmupSteps), '--save-every', num(h.checkpointEvery), '--grad-engine', h.gradEngine ?? 'auto', '--run-id', run.id, ...threads,
+          ...(h.grounding !== undefined ? ['--grounding', num(h.grounding)] : []),
         ],
       };
     }

@@ -40,6 +40,8 @@ export interface SftHyper {
   checkpointEvery: number;
   /** `auto`, `ort` or `tfjs` (absent in configs stored before it existed = auto). */
   gradEngine?: string;
+  /** Grounding loss weight (absent in configs stored before it existed = the trainer's default). */
+  grounding?: number;
 }
 
 /** `startSftRun`. */

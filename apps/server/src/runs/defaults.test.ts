@@ -11,6 +11,7 @@ test('the control plane applies the trainer’s own defaults to omitted hyper-pa
     warmupSteps: SFT_DEFAULTS.warmupSteps,
     checkpointEvery: SFT_DEFAULTS.saveEvery,
     gradEngine: SFT_DEFAULTS.gradEngine,
+    grounding: SFT_DEFAULTS.grounding,
   });
   assert.equal(RUN_DEFAULTS.backbone.preset, SFT_DEFAULTS.preset);
   assert.deepEqual(RUN_DEFAULTS.conGrpo, {

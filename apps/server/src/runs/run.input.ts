@@ -14,7 +14,7 @@ export const RUN_DEFAULTS = {
   seed: 42,
   backbone: { plugin: 'tfjs-vlm', preset: 'small' },
   judge: 'rule',
-  sft: { steps: 8000, batchSize: 16, learningRate: 2e-3, warmupSteps: 50, checkpointEvery: 100, gradEngine: 'auto' },
+  sft: { steps: 8000, batchSize: 16, learningRate: 2e-3, warmupSteps: 50, checkpointEvery: 100, gradEngine: 'auto', grounding: 1 },
   conGrpo: { steps: 100, promptsPerStep: 8, groupSize: 8, beta: 0.04, clipEpsilon: 0.2, learningRate: 1e-4, temperature: 1, checkpointEvery: 25, oversample: 3, gradEngine: 'auto' },
   rewards: [
     { plugin: 'format', weight: 1 / 3 },
@@ -94,6 +94,11 @@ export class SftHyperInput {
   checkpointEvery!: number;
   @Field(() => String, { defaultValue: RUN_DEFAULTS.sft.gradEngine, description: GRAD_ENGINE_DESCRIPTION })
   gradEngine!: string;
+  @Field(() => Float, {
+    defaultValue: RUN_DEFAULTS.sft.grounding,
+    description: "Weight of the lesion grounding loss: the image tokens also learn which patches a sample's bbox covers (0 = off).",
+  })
+  grounding!: number;
 }
 
 /** Stage 2 (Con-GRPO) hyper-parameters. */

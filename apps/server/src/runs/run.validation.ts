@@ -48,6 +48,7 @@ export const HYPER_SCHEMAS = {
     warmupSteps: intIn(0, 1_000_000),
     checkpointEvery: intIn(1, 1_000_000),
     gradEngine: GRAD_ENGINE,
+    grounding: z.number().min(0, 'must be ≥ 0 (0 = off)').max(100, 'must be ≤ 100'),
   }),
   conGrpo: z.object({
     steps: intIn(1, 1_000_000),

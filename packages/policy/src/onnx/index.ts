@@ -8,5 +8,5 @@ export { disposeKv, gatherKvRows, type KvCache } from './kv-cache.js';
 export { OrtPolicy, ortGenerationRng, type OrtGenerateOptions } from './ort-policy.js';
 export { benchOrt, type OrtBenchOptions, type OrtBenchResult } from './bench.js';
 export { buildGradientGraph, gradientGraphUnsupported, EMBEDDING_WEIGHTS } from './train-graph.js';
-export { OrtGradients, type OrtGradientResult } from './ort-grad.js';
+export { OrtGradients, type GroundingTerm, type OrtGradientResult } from './ort-grad.js';
 export { Tape } from './autodiff.js';

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { SeededRng } from '@medad/core';
 import { selectBackend } from '../backend.js';
-import { sequenceLogProbs, type EncodedPrompt } from '../logprobs.js';
+import { patchesTensor, sequenceLogProbs, type EncodedPrompt } from '../logprobs.js';
 import { presetConfig, weightShapes, type VlmConfig } from '../vlm/config.js';
 import { VlmModel } from '../vlm/model.js';
 import type { OptionMarkers } from '../vlm/option-match.js';
-import { pixelsToPatches } from '../vlm/processor.js';
+import { groundingTargets, pixelsToPatches } from '../vlm/processor.js';
 import { OrtGradients } from './ort-grad.js';
 import { randomWeights } from './weights.js';
 
@@ -32,17 +32,37 @@ async function compare(cfg: VlmConfig, seed: number): Promise<void> {
   const { prompts, completions, coefs } = batch(cfg, seed);
   const model = VlmModel.fromWeights(cfg, weights);
   const names = weightShapes(cfg).map(([n]) => n);
+  // With a grounding head: boxes on two of the three images (one covering patches partly).
+  const P = model.imageTokens;
+  const grounding = cfg.groundingHead
+    ? {
+        targets: [groundingTargets({ x: 0, y: 0, width: 10, height: 7 }, 24, 24, cfg), null, groundingTargets({ x: 5, y: 9, width: 16, height: 15 }, 24, 24, cfg)],
+        coefs: [0.7, 0, 0.3],
+      }
+    : undefined;
   const { value, grads } = tf.variableGrads(() => {
     const { logProbs } = sequenceLogProbs(model, prompts, completions);
     const Tc = logProbs.shape[1];
     const c = new Float32Array(prompts.length * Tc);
     coefs.forEach((row, b) => c.set(row, b * Tc));
-    return logProbs.mul(tf.tensor2d(c, [prompts.length, Tc])).sum() as tf.Scalar;
+    const objective = logProbs.mul(tf.tensor2d(c, [prompts.length, Tc])).sum() as tf.Scalar;
+    if (!grounding) return objective;
+    const z = model.groundingLogits(patchesTensor(prompts, P));
+    const t = new Float32Array(prompts.length * P);
+    grounding.targets.forEach((row, b) => row && t.set(row, b * P));
+    // BCE(z, t) = log(1 + e^z) − t·z
+    const bce = tf.softplus(z).sub(z.mul(tf.tensor2d(t, [prompts.length, P])));
+    return objective.add(bce.sum(1).mul(tf.tensor1d(grounding.coefs)).sum()) as tf.Scalar;
   });
+  const tfGround = grounding ? tf.tidy(() => model.groundingLogits(patchesTensor(prompts, P)).dataSync()) : null;
   const tfLogp = tf.tidy(() => sequenceLogProbs(model, prompts, completions).logProbs.arraySync());
   const engine = await OrtGradients.create(cfg);
   try {
-    const ort = await engine.run(weights, prompts, completions, coefs);
+    const ort = await engine.run(weights, prompts, completions, coefs, grounding);
+    if (tfGround) {
+      assert.equal(ort.groundLogits!.length, prompts.length * P);
+      tfGround.forEach((v, i) => assert.ok(Math.abs(ort.groundLogits![i]! - v) < 1e-4, `ground_logit[${i}] ${ort.groundLogits![i]} vs ${v}`));
+    } else assert.equal(ort.groundLogits, undefined);
     const forwardOnly = await engine.logProbs(weights, prompts, completions);
     ort.logProbs.forEach((row, b) =>
       row.forEach((v, j) => {
@@ -52,6 +72,12 @@ async function compare(cfg: VlmConfig, seed: number): Promise<void> {
     );
     let objective = 0;
     ort.logProbs.forEach((row, b) => row.forEach((v, j) => (objective += coefs[b]![j]! * v)));
+    grounding?.targets.forEach((row, b) => {
+      for (let p = 0; row && p < P; p++) {
+        const z = ort.groundLogits![b * P + p]!;
+        objective += grounding.coefs[b]! * (Math.log1p(Math.exp(z)) - row[p]! * z);
+      }
+    });
     assert.ok(Math.abs(objective - value.dataSync()[0]!) < 1e-4);
     for (const name of names) {
       const want = grads[model.p(name).name]!.dataSync();
@@ -82,4 +108,8 @@ test('ONNX gradients equal tfjs gradients with ReLU and without option features'
 
 test('ONNX gradients equal tfjs gradients with the nonlinear patch stem', async () => {
   await compare(presetConfig('tiny', 60, { optionMatch: markers, patchStem: 12 }), 3);
+});
+
+test('ONNX gradients equal tfjs gradients with the grounding loss (head on the last layer\'s image input)', async () => {
+  await compare(presetConfig('tiny', 60, { optionMatch: markers, patchStem: 12, groundingHead: true }), 4);
 });

@@ -12,6 +12,17 @@ export interface OrtGradientResult {
   grads: Map<string, Float32Array>;
   /** Per completion, the log-prob of each of its tokens under the given weights. */
   logProbs: Float32Array[];
+  /** Grounding logits `[B·P]` (only for a config with `groundingHead`). */
+  groundLogits?: Float32Array;
+}
+
+/**
+ * The grounding term of an objective (ARCHITECTURE.md step 8): per prompt, its patch targets `[P]`
+ * (null = not annotated) and its coefficient, so the objective adds `Σ_b coef_b · Σ_p BCE`.
+ */
+export interface GroundingTerm {
+  targets: readonly (Float32Array | null)[];
+  coefs: readonly number[];
 }
 
 /**
@@ -43,8 +54,13 @@ export class OrtGradients {
     prompts: readonly EncodedPrompt[],
     completions: readonly (readonly number[])[],
     coefs: readonly ArrayLike<number>[],
+    grounding?: GroundingTerm,
   ): Promise<OrtGradientResult> {
     const batch = this.feeds(weights, prompts, completions, coefs);
+    if (this.config.groundingHead) Object.assign(batch.feeds, this.groundingFeeds(prompts.length, grounding));
+    else if (grounding) {
+      throw new MedadError(ErrorCode.BadUserInput, 'A grounding term was given for a model without a grounding head', { fix: 'create the model with config { groundingHead: true }' });
+    }
     const out = await this.sessions.grad.run(batch.feeds);
     const grads = new Map<string, Float32Array>();
     for (const [name] of weightShapes(this.config)) {
@@ -52,7 +68,28 @@ export class OrtGradients {
       if (t) grads.set(name, t.data as Float32Array);
     }
     this.scatterEmbeddingGrads(weights, batch, out['grad.text_embedded']!.data as Float32Array, grads);
-    return { grads, logProbs: splitRows(out.logp!.data as Float32Array, completions) };
+    const result: OrtGradientResult = { grads, logProbs: splitRows(out.logp!.data as Float32Array, completions) };
+    if (out.ground_logit) result.groundLogits = out.ground_logit.data as Float32Array;
+    return result;
+  }
+
+  /** The grounding inputs of B prompts (zero coefficients where there is no term or no target). */
+  private groundingFeeds(B: number, grounding: GroundingTerm | undefined): Record<string, ort.Tensor> {
+    const P = imageTokens(this.config);
+    const targets = new Float32Array(B * P);
+    const coef = new Float32Array(B);
+    if (grounding) {
+      if (grounding.targets.length !== B || grounding.coefs.length !== B) {
+        throw new MedadError(ErrorCode.BadUserInput, `The grounding term has ${grounding.targets.length} targets and ${grounding.coefs.length} coefficients for ${B} prompts`, { fix: 'pass one target (or null) and one coefficient per prompt' });
+      }
+      grounding.targets.forEach((t, b) => {
+        if (!t) return;
+        if (t.length !== P) throw new MedadError(ErrorCode.BadUserInput, `Grounding target ${b} has ${t.length} values, expected ${P} (one per image token)`, { fix: 'make it with groundingTargets(bbox, width, height, config)' });
+        targets.set(t, b * P);
+        coef[b] = grounding.coefs[b]!;
+      });
+    }
+    return { ground_target: new ort.Tensor('float32', targets, [B, P]), ground_coef: new ort.Tensor('float32', coef, [B]) };
   }
 
   /** The log-prob of every completion token (teacher forcing), forward only. */

@@ -20,8 +20,10 @@ export function gradientGraphUnsupported(cfg: VlmConfig): string | null {
  * features, looked up by the caller), the attention `bias` `[B, 1, T, P + T]`, the rows of the
  * text grid that predict a target `rows` `[R]`, their `targets` `[R]` and loss coefficients
  * `coef` `[R]`. Outputs: `logp` `[R]` (log-probability of each target) and `grad.<weight>` /
- * `grad.text_embedded`, the gradients of `Σ coef · logp`. `forwardOnly`: the same forward with
- * only `logp` (no `coef` input, no gradients), for objectives whose coefficients need it first.
+ * `grad.text_embedded`, the gradients of `Σ coef · logp`. With a grounding head the objective adds
+ * `Σ_b ground_coef[b] · Σ_p BCE(ground_logit[b, p], ground_target[b, p])` (inputs `ground_target`
+ * `[B, P]`, `ground_coef` `[B]`; output `ground_logit` `[B, P]`). `forwardOnly`: the same forward
+ * with only `logp` (no `coef` input, no gradients), for objectives whose coefficients need it first.
  */
 export function buildGradientGraph(cfg: VlmConfig, options: { forwardOnly?: boolean } = {}): Uint8Array {
   const why = gradientGraphUnsupported(cfg);
@@ -78,10 +80,15 @@ export function buildGradientGraph(cfg: VlmConfig, options: { forwardOnly?: bool
   let h = t.reshape(t.addBroadcast(t.reshape(projected, g.int64([-1, P, d])), pos), g.int64([-1, d]));
   const imageShape5 = g.int64([-1, P, 3, H, dh]);
   const imageKv: Array<{ k: string; v: string }> = [];
+  let groundLogits: string | null = null;
   for (let i = 0; i < nLayers; i++) {
     const [q, k, v] = qkv(ln(h, `layers.${i}.ln1`), i, imageShape5);
     imageKv.push({ k, v });
-    if (i === nLayers - 1) break; // the last layer's image outputs reach no text token
+    if (i === nLayers - 1) {
+      // The last layer's image outputs reach no text token; the grounding head reads its input.
+      if (cfg.groundingHead && !options.forwardOnly) groundLogits = linear(h, 'ground.w', 'ground.b');
+      break;
+    }
     h = attnOut(h, t.attention(q, k, v, null, scale), i);
     h = mlp(h, i);
   }
@@ -107,7 +114,18 @@ export function buildGradientGraph(cfg: VlmConfig, options: { forwardOnly?: bool
   const coef = g.input('coef', 'float', ['targets']);
   const oneHot = g.op('OneHot', [targets, g.int64([V], true), g.op('Cast', [g.int64([0, 1])], { to: { int: 1 } })], { axis: { int: -1 } });
   const seed = g.op('Mul', [g.op('Unsqueeze', [coef, g.int64([1])]), g.op('Sub', [oneHot, g.op('Exp', [logSoftmax])])]);
-  const grads = t.backward(new Map([[logits, seed]]));
+  const seeds = new Map([[logits, seed]]);
+  if (groundLogits) {
+    // Grounding (ARCHITECTURE.md step 8): Σ_b ground_coef[b] · Σ_p BCE(z, ground_target), whose
+    // derivative at z is ground_coef · (σ(z) − target).
+    const groundTarget = g.input('ground_target', 'float', ['batch_size', P]);
+    const groundCoef = g.input('ground_coef', 'float', ['batch_size']);
+    g.op('Reshape', [groundLogits, g.int64([-1, P])], {}, 'ground_logit');
+    g.output('ground_logit', 'float', ['batch_size', P]);
+    const residual = g.op('Sub', [g.op('Sigmoid', ['ground_logit']), groundTarget]);
+    seeds.set(groundLogits, g.op('Reshape', [g.op('Mul', [g.op('Unsqueeze', [groundCoef, g.int64([1])]), residual]), g.int64([-1, 1])]));
+  }
+  const grads = t.backward(seeds);
 
   for (const [name, shape] of shapes) {
     if (EMBEDDING_WEIGHTS.has(name)) continue;

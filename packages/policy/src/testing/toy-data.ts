@@ -56,6 +56,7 @@ export function makeToyItems(n: number, seed: number, size = 24): ToyItem[] {
       source: 'toy',
       split: 'train',
       region,
+      bbox: { x: x0, y: y0, width: Math.min(side, size - x0), height: Math.min(side, size - y0) },
     };
     return { sample, image: { width: size, height: size, channels: 3, data } };
   });

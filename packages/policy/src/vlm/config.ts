@@ -33,6 +33,13 @@ export interface VlmConfig {
    * size; absent or 0 = linear patches only.
    */
   patchStem?: number;
+  /**
+   * Grounding head (ARCHITECTURE.md §1b): a linear `dModel → 1` read of each image token as the last
+   * layer sees it, trained (SFT `--grounding`) to predict which patches a sample's lesion box covers.
+   * A training signal that forms lesion features in the image tokens; generation does not use it.
+   * Absent or false = no head.
+   */
+  groundingHead?: boolean;
   normEps: number;
 }
 
@@ -127,6 +134,11 @@ export function validateConfig(raw: unknown, where: string): VlmConfig {
       fix: 'set "patchStem" to e.g. 64 with an even patchSize, or 0 / omit it for linear patches',
     });
   }
+  if (c.groundingHead !== undefined && typeof c.groundingHead !== 'boolean') {
+    throw new MedadError(ErrorCode.InvalidConfig, `${where}: field "groundingHead" must be true or false, got ${JSON.stringify(c.groundingHead)}`, {
+      fix: 'set "groundingHead": true for a lesion grounding head, or remove the field',
+    });
+  }
   if (c.optionMatch !== undefined) {
     const m = c.optionMatch as unknown as Record<string, unknown>;
     const id = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) < c.vocabSize;
@@ -141,6 +153,7 @@ export function validateConfig(raw: unknown, where: string): VlmConfig {
     imageSize: c.imageSize, patchSize: c.patchSize, channels: 3, maxTextLen: c.maxTextLen,
     activation: c.activation, posInitStd: c.posInitStd, ...(c.rotaryDims ? { rotaryDims: c.rotaryDims } : {}),
     ...(c.patchStem ? { patchStem: c.patchStem } : {}),
+    ...(c.groundingHead ? { groundingHead: true } : {}),
     ...(c.optionMatch ? { optionMatch: { open: c.optionMatch.open, close: c.optionMatch.close, end: c.optionMatch.end, letters: [...c.optionMatch.letters] as OptionMarkers['letters'] } } : {}),
     normEps: c.normEps,
   };
@@ -171,5 +184,6 @@ export function weightShapes(cfg: VlmConfig): Array<[string, number[]]> {
     out.push([`${p}.mlp.w1`, [d, cfg.dFF]], [`${p}.mlp.b1`, [cfg.dFF]], [`${p}.mlp.w2`, [cfg.dFF, d]], [`${p}.mlp.b2`, [d]]);
   }
   out.push(['ln_f.g', [d]], ['ln_f.b', [d]], ['lm_head.w', [d, cfg.vocabSize]]);
+  if (cfg.groundingHead) out.push(['ground.w', [d, 1]], ['ground.b', [1]]);
   return out;
 }

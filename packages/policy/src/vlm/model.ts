@@ -167,11 +167,12 @@ export class VlmModel {
    * (`past[i]` per layer, or none); `bias` `[B, Lq, Lpast + Lq]`. `rotary` holds the rotary angles of
    * `h`'s text positions ({@link rotaryAngles}; omit for image tokens, which are not rotated).
    * Returns the final hidden states (before `ln_f`) and each layer's keys/values of `h` (keys rotated).
+   * `layers` runs only the first blocks (default all).
    */
-  blocks(h: tf.Tensor3D, bias: tf.Tensor3D, past?: readonly LayerKV[], rotary?: RotaryAngles): { hidden: tf.Tensor3D; kv: LayerKV[] } {
+  blocks(h: tf.Tensor3D, bias: tf.Tensor3D, past?: readonly LayerKV[], rotary?: RotaryAngles, layers = this.config.nLayers): { hidden: tf.Tensor3D; kv: LayerKV[] } {
     const kv: LayerKV[] = [];
     const H = this.config.nHeads;
-    for (let i = 0; i < this.config.nLayers; i++) {
+    for (let i = 0; i < layers; i++) {
       const x = this.ln(h, `layers.${i}.ln1`) as tf.Tensor3D;
       let q = this.proj(x, i, 'q') as tf.Tensor3D;
       let k = this.proj(x, i, 'k') as tf.Tensor3D;
@@ -254,6 +255,20 @@ export class VlmModel {
     const bias = textBias(ids.shape[1], this.imageTokens, 0, mask);
     const { hidden } = this.blocks(this.embedText(ids, positions), bias, imageKV, this.rotaryAngles(pos));
     return this.ln(hidden, 'ln_f') as tf.Tensor3D;
+  }
+
+  /**
+   * Grounding logits `[B, P]` (ARCHITECTURE.md step 8; needs `config.groundingHead`): each image
+   * token's hidden state entering the last block, times `ground.w`, plus `ground.b`.
+   */
+  groundingLogits(patches: tf.Tensor3D): tf.Tensor2D {
+    if (!this.config.groundingHead) {
+      throw new MedadError(ErrorCode.BadUserInput, 'This model has no grounding head', { fix: 'create it with config { groundingHead: true } (SFT --grounding does this for a fresh model)' });
+    }
+    const [B, P] = patches.shape;
+    const { hidden } = this.blocks(this.embedImage(patches), tf.zeros([B, P, P]) as tf.Tensor3D, undefined, undefined, this.config.nLayers - 1);
+    const z = linear(hidden.reshape([B * P, this.config.dModel]) as tf.Tensor2D, this.p('ground.w') as tf.Variable<tf.Rank.R2>, this.p('ground.b') as tf.Variable<tf.Rank.R1>);
+    return z.reshape([B, P]) as tf.Tensor2D;
   }
 
   /** Logits `[B, T, V]` for text positions (ARCHITECTURE.md step 7). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { presetConfig } from './config.js';
-import { imageToPixels, pixelsToNCHW, pixelsToPatches, renderCompletion, renderPrompt } from './processor.js';
+import { groundingTargets, imageToPixels, pixelsToNCHW, pixelsToPatches, renderCompletion, renderPrompt } from './processor.js';
 
 test('prompt and completion follow the ARCHITECTURE.md format', () => {
   const sample = { question: 'Where?', options: ['a', 'b', 'c', 'd'] as [string, string, string, string], cot: 'It is b.', answer: 'B' };
@@ -30,4 +30,19 @@ test('patches are row-major, each flattened in (py, px, c) order; NCHW is planar
   assert.equal(patches[(1 * 3 + 2) * patchLen + (3 * 8 + 5) * 3 + 1], 11 * 1000 + 21 * 10 + 1);
   const nchw = pixelsToNCHW(pixels, S);
   assert.equal(nchw[2 * S * S + 4 * S + 7], 4 * 1000 + 7 * 10 + 2);
+});
+
+test('grounding targets: the fraction of each patch a box covers, in the image\'s pixel coordinates', () => {
+  const cfg = presetConfig('tiny', 10); // 24 px, patch 8: a 3×3 grid
+  // A 64 px image: one grid cell is 64/3 px. The box covers cell (0, 0) fully, half of (0, 1) in x.
+  const cell = 64 / 3;
+  const t = groundingTargets({ x: 0, y: 0, width: 1.5 * cell, height: cell }, 64, 64, cfg);
+  assert.equal(t.length, 9);
+  assert.ok(Math.abs(t[0]! - 1) < 1e-6 && Math.abs(t[1]! - 0.5) < 1e-6, `${Array.from(t)}`);
+  assert.deepEqual(Array.from(t.subarray(2)), [0, 0, 0, 0, 0, 0, 0]);
+  // Non-square image, box in the bottom-right corner, partly outside the image (that part ignored).
+  const u = groundingTargets({ x: 90, y: 30, width: 50, height: 40 }, 120, 60, cfg);
+  assert.ok(Math.abs(u[8]! - 0.75 * 1) < 1e-6 && Math.abs(u[5]! - 0.75 * 0.5) < 1e-6, `${Array.from(u)}`);
+  assert.equal(u.filter((v) => v > 0).length, 2);
+  assert.throws(() => groundingTargets({ x: 1, y: 1, width: 0, height: 5 }, 64, 64, cfg), /not a box of positive size.*Fix: give bbox/);
 });

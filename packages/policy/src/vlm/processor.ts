@@ -1,4 +1,4 @@
-import { ErrorCode, MedadError, type MedAdSample, type OptionLetter, type RawImage } from '@medad/core';
+import { ErrorCode, MedadError, type BBox, type MedAdSample, type OptionLetter, type RawImage } from '@medad/core';
 import { gridSize, imageTokens, type VlmConfig } from './config.js';
 
 /** The prompt text of a sample (ARCHITECTURE.md): image placeholder, question, lettered options. */
@@ -88,4 +88,31 @@ export function pixelsToPatches(pixels: Float32Array, cfg: VlmConfig): Float32Ar
 /** Patches `[P, 3p²]` of a decoded image, ready for the model. */
 export function imageToPatches(image: RawImage, cfg: VlmConfig): Float32Array {
   return pixelsToPatches(imageToPixels(image, cfg.imageSize), cfg);
+}
+
+/**
+ * Grounding targets `[P]` (ARCHITECTURE.md step 8): the fraction of each patch of the model's grid
+ * that `bbox` covers, for an image of `width × height` pixels with the box in its pixel
+ * coordinates (resizing keeps relative positions). Parts of the box outside the image are ignored.
+ */
+export function groundingTargets(bbox: BBox, width: number, height: number, cfg: VlmConfig): Float32Array {
+  const ok = [bbox.x, bbox.y, bbox.width, bbox.height].every(Number.isFinite) && bbox.width > 0 && bbox.height > 0 && width > 0 && height > 0;
+  if (!ok) {
+    throw new MedadError(ErrorCode.InvalidData, `Box ${JSON.stringify(bbox)} on a ${width}×${height} image is not a box of positive size`, {
+      fix: 'give bbox as { x, y, width, height } in pixels with width and height > 0',
+    });
+  }
+  const g = gridSize(cfg);
+  // Covered fraction of each grid cell along one axis.
+  const cover = (start: number, size: number, extent: number): Float32Array => {
+    const out = new Float32Array(g);
+    const cell = extent / g;
+    for (let i = 0; i < g; i++) out[i] = Math.max(0, Math.min(start + size, (i + 1) * cell) - Math.max(start, i * cell)) / cell;
+    return out;
+  };
+  const cx = cover(bbox.x, bbox.width, width);
+  const cy = cover(bbox.y, bbox.height, height);
+  const out = new Float32Array(g * g);
+  for (let r = 0; r < g; r++) for (let c = 0; c < g; c++) out[r * g + c] = cy[r]! * cx[c]!;
+  return out;
 }

@@ -34,13 +34,14 @@ test('splitShards keeps every item once, in order, sizes differing by at most on
   assert.throws(() => resolveThreads(0, 'wasm'), /positive integer.*Fix:/s);
 });
 
-test('lossDenominators sum the whole micro-batch (tokens, weights, letters)', () => {
+test('lossDenominators sum the whole micro-batch (tokens, weights, letters, boxed samples)', () => {
   const p = { patches: new Float32Array(1), promptIds: [1] };
   const d = lossDenominators([
-    { prompt: p, target: [5, 6, 7], weights: null, letters: Float32Array.from([0, 0, 1]) },
+    { prompt: p, target: [5, 6, 7], weights: null, letters: Float32Array.from([0, 0, 1]), ground: new Float32Array(4) },
     { prompt: p, target: [5, 6], weights: Float32Array.from([1, 4]), letters: Float32Array.from([0, 1]) },
+    { prompt: p, target: [5], weights: null, letters: Float32Array.from([1]), ground: Float32Array.from([0, 1, 0, 0]) },
   ]);
-  assert.deepEqual(d, { tokens: 5, weight: 8, letters: 2 });
+  assert.deepEqual(d, { tokens: 6, weight: 9, letters: 3, grounded: 2 });
 });
 
 test('SFT on 2 threads follows the 1-thread run: same losses, gradient norms and weights within float tolerance', async () => {

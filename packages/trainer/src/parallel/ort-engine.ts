@@ -4,7 +4,7 @@ import { ErrorCode, MedadError } from '@medad/core';
 import { gradientGraphUnsupported, OrtGradients, type ComputeBackend, type VlmModel } from '@medad/policy';
 import { DataParallel, resolveThreads } from './data-parallel.js';
 import { chunkedGradients, type ShardGrads } from './grads.js';
-import { jobSequences, linearInLogProbs, objectiveFromLogProbs, type ShardJob } from './shard-loss.js';
+import { groundingBce, groundingTerm, jobSequences, linearInLogProbs, objectiveFromLogProbs, type ShardJob } from './shard-loss.js';
 
 /** Which engine computes training gradients: `ort` (ONNX Runtime gradient graph), `tfjs` (tfjs autodiff, data-parallel over threads), `auto`. */
 export type GradEngineName = 'auto' | 'ort' | 'tfjs';
@@ -115,7 +115,8 @@ export class OrtGradientEngine implements GradientEngine {
       tf.dispose([report!, value, x]);
       return g;
     });
-    const { grads, logProbs } = await this.ort.run(this.weights, prompts, completions, coefs);
+    const term = groundingTerm(job, this.model.imageTokens);
+    const { grads, logProbs, groundLogits } = await this.ort.run(this.weights, prompts, completions, coefs, term ?? undefined);
     const report = tf.tidy(() => {
       const { logProbs: lp, mask } = grid(logProbs);
       const r = objectiveFromLogProbs(job, lp, mask);
@@ -123,6 +124,7 @@ export class OrtGradientEngine implements GradientEngine {
       r.report.dispose();
       return values;
     });
+    if (term && groundLogits && job.kind === 'sft') report[2] = groundingBce(groundLogits, term, this.model.imageTokens) / job.grounding!;
     const shapes = new Map([...this.model.params].map(([n, v]) => [n, v.shape]));
     return { grads: new Map([...grads].map(([n, g]) => [n, tf.tensor(g, shapes.get(n)!, 'float32')])), report };
   }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { sequenceLogProbs, type EncodedPrompt, type VlmModel } from '@medad/policy';
+import { patchesTensor, sequenceLogProbs, type EncodedPrompt, type VlmModel } from '@medad/policy';
 import { grpoLoss, grpoStatSums, type GrpoLossOptions } from '../grpo/loss.js';
 
 /** One sample of an SFT shard: what the loss needs, plain data (sent to worker threads as is). */
@@ -10,17 +10,20 @@ export interface ShardSample {
   weights: Float32Array | null;
   /** 1 on answer-letter tokens, else 0. */
   letters: Float32Array;
+  /** Grounding targets `[P]` of its lesion box (`groundingTargets`); absent/null = not annotated. */
+  ground?: Float32Array | null;
 }
 
 /**
  * Denominators of a whole micro-batch, so that shards computed apart (one per thread) sum to the
  * micro-batch's loss and gradient exactly: `tokens` = Σ target lengths, `weight` = Σ token
- * weights, `letters` = Σ answer-letter tokens.
+ * weights, `letters` = Σ answer-letter tokens, `grounded` = samples with grounding targets.
  */
 export interface LossDenominators {
   tokens: number;
   weight: number;
   letters: number;
+  grounded: number;
 }
 
 /** Denominators of a micro-batch (see {@link LossDenominators}). */
@@ -28,13 +31,52 @@ export function lossDenominators(batch: readonly ShardSample[]): LossDenominator
   let tokens = 0;
   let weight = 0;
   let letters = 0;
+  let grounded = 0;
   for (const s of batch) {
+    if (s.ground) grounded++;
     tokens += s.target.length;
     if (s.weights) for (let j = 0; j < s.target.length; j++) weight += s.weights[j]!;
     else weight += s.target.length;
     for (let j = 0; j < s.target.length; j++) letters += s.letters[j]!;
   }
-  return { tokens: Math.max(tokens, 1), weight: Math.max(weight, 1e-12), letters: Math.max(letters, 1) };
+  return { tokens: Math.max(tokens, 1), weight: Math.max(weight, 1e-12), letters: Math.max(letters, 1), grounded: Math.max(grounded, 1) };
+}
+
+/**
+ * The grounding term of an SFT shard (ARCHITECTURE.md step 8): weight `λ = grounding` on the mean
+ * patch BCE over the micro-batch's annotated samples, i.e. coefficient `λ / (grounded · P)` per
+ * annotated sample (0 for the others). Null when the job has no grounding.
+ */
+export function groundingTerm(job: ShardJob, P: number): { targets: (Float32Array | null)[]; coefs: number[] } | null {
+  if (job.kind !== 'sft' || !job.grounding) return null;
+  const c = job.grounding / (job.denom.grounded * P);
+  return { targets: job.shard.map((s) => s.ground ?? null), coefs: job.shard.map((s) => (s.ground ? c : 0)) };
+}
+
+/** `Σ_b coefs[b] · Σ_p BCE(logits[b·P + p], targets[b][p])` in float64 (the ORT engine's report). */
+export function groundingBce(logits: Float32Array, term: { targets: readonly (Float32Array | null)[]; coefs: readonly number[] }, P: number): number {
+  let sum = 0;
+  term.targets.forEach((t, b) => {
+    if (!t || term.coefs[b] === 0) return;
+    let row = 0;
+    for (let p = 0; p < P; p++) {
+      const z = logits[b * P + p]!;
+      row += Math.max(z, 0) - t[p]! * z + Math.log1p(Math.exp(-Math.abs(z)));
+    }
+    sum += term.coefs[b]! * row;
+  });
+  return sum;
+}
+
+/** The grounding term of a shard through tfjs: `Σ_b coefs[b] · Σ_p BCE` on the model's grounding logits. */
+function groundingLossTf(model: VlmModel, prompts: readonly EncodedPrompt[], term: { targets: readonly (Float32Array | null)[]; coefs: readonly number[] }): tf.Scalar {
+  const P = model.imageTokens;
+  const z = model.groundingLogits(patchesTensor(prompts, P));
+  const t = new Float32Array(prompts.length * P);
+  term.targets.forEach((row, b) => row && t.set(row, b * P));
+  const targets = tf.tensor2d(t, [prompts.length, P]);
+  const bce = tf.relu(z).sub(z.mul(targets)).add(tf.softplus(z.abs().neg()));
+  return bce.sum(1).mul(tf.tensor1d(term.coefs.slice())).sum() as tf.Scalar;
 }
 
 /** Per-sample rows of a shard as a `[B, Tc]` tensor (rows shorter than `Tc` are zero-padded). */
@@ -94,7 +136,14 @@ export function grpoTotals(batch: readonly GrpoShardRow[]): { rows: number; toke
  * normalised by the whole batch's denominators so the shards' gradients add up to the batch's.
  */
 export type ShardJob =
-  | { kind: 'sft'; shard: ShardSample[]; denom: LossDenominators; focalGamma: number }
+  | {
+      kind: 'sft';
+      shard: ShardSample[];
+      denom: LossDenominators;
+      focalGamma: number;
+      /** Weight λ of the grounding term ({@link groundingTerm}); 0/absent = none. */
+      grounding?: number;
+    }
   | { kind: 'grpo'; shard: GrpoShardRow[]; options: GrpoLossOptions & { totals: { rows: number; tokens: number } } };
 
 /** The same job on another slice of its batch. */
@@ -104,13 +153,20 @@ export function withShard(job: ShardJob, part: readonly unknown[]): ShardJob {
 
 /**
  * A shard's loss (to differentiate) and its report, a vector whose shards add up: SFT
- * `[nll share, answer-letter nll share]`, Con-GRPO `[loss share, Σ KL, Σ clipped, Σ ratio, tokens]`.
- * Call inside a gradient scope; the report is kept (the caller disposes it).
+ * `[nll share, answer-letter nll share, grounding BCE share]`, Con-GRPO `[loss share, Σ KL,
+ * Σ clipped, Σ ratio, tokens]`. Call inside a gradient scope; the report is kept (the caller
+ * disposes it).
  */
 export function shardObjective(model: VlmModel, job: ShardJob): { loss: tf.Scalar; report: tf.Tensor1D } {
   const { prompts, completions } = jobSequences(job);
   const { logProbs, mask } = sequenceLogProbs(model, prompts, completions);
-  return objectiveFromLogProbs(job, logProbs, mask);
+  const r = objectiveFromLogProbs(job, logProbs, mask);
+  const term = groundingTerm(job, model.imageTokens);
+  if (!term) return r;
+  const ground = groundingLossTf(model, prompts, term);
+  const report = tf.keep(r.report.add(tf.tensor1d([0, 0, 1]).mul(ground.div(job.kind === 'sft' ? job.grounding! : 1))) as tf.Tensor1D);
+  r.report.dispose();
+  return { loss: r.loss.add(ground) as tf.Scalar, report };
 }
 
 /** The prompts and the token sequences a job scores (SFT targets or Con-GRPO completions). */
@@ -135,7 +191,7 @@ export function objectiveFromLogProbs(job: ShardJob, logProbs: tf.Tensor2D, mask
   if (job.kind === 'sft') {
     const out: { nll?: tf.Scalar; letterNll?: tf.Scalar } = {};
     const loss = sftLossFromLogProbs(logProbs, job.shard, job.denom, out, job.focalGamma);
-    const report = tf.keep(tf.stack([out.nll!, out.letterNll!]) as tf.Tensor1D);
+    const report = tf.keep(tf.stack([out.nll!, out.letterNll!, tf.scalar(0)]) as tf.Tensor1D);
     tf.dispose([out.nll!, out.letterNll!]);
     return { loss, report };
   }
