@@ -31,32 +31,68 @@ export interface BatchLayout {
 export function layoutBatch(prompts: readonly (readonly number[])[], completions: readonly (readonly number[])[], maxTextLen: number): BatchLayout {
   const Lp = Math.max(1, ...prompts.map((p) => p.length));
   const Lc = Math.max(0, ...completions.map((c) => c.length));
-  const T = Lp + Lc;
-  const ids = new Int32Array(prompts.length * T).fill(SPECIAL_IDS.pad);
-  const mask: number[][] = [];
-  prompts.forEach((p, b) => {
-    const c = completions[b] ?? [];
-    if (p.length === 0) {
-      throw new MedadError(ErrorCode.BadUserInput, `Prompt ${b} has no tokens`, { fix: 'encode renderPrompt(sample), which starts with <image>' });
-    }
-    if (p.length + c.length > maxTextLen) {
-      throw new MedadError(ErrorCode.BadUserInput, `Row ${b} has ${p.length} prompt + ${c.length} completion tokens, more than maxTextLen ${maxTextLen}`, {
-        fix: 'shorten the text (fewer max tokens) or use a config with a larger maxTextLen',
-      });
-    }
-    const row = new Array<number>(T).fill(0);
-    const start = Lp - p.length;
-    for (let j = 0; j < p.length; j++) {
-      ids[b * T + start + j] = p[j]!;
-      row[start + j] = 1;
-    }
-    for (let j = 0; j < c.length; j++) {
-      ids[b * T + Lp + j] = c[j]!;
-      row[Lp + j] = 1;
-    }
-    mask.push(row);
-  });
+  const { ids, mask } = fillGrid(prompts, completions, maxTextLen, Lp + Lc, (p) => Lp - p.length, () => Lp);
   return { ids, mask, promptLen: Lp, completionLen: Lc };
+}
+
+/**
+ * Rows of width `T`: row b's prompt from slot `promptAt(p)`, its completion from `completionAt(p)`,
+ * padding elsewhere (mask 0). Checks each row's length against `maxTextLen`.
+ */
+function fillGrid(
+  prompts: readonly (readonly number[])[],
+  completions: readonly (readonly number[])[],
+  maxTextLen: number,
+  T: number,
+  promptAt: (p: readonly number[]) => number,
+  completionAt: (p: readonly number[]) => number,
+): { ids: Int32Array; mask: number[][] } {
+  const ids = new Int32Array(prompts.length * T).fill(SPECIAL_IDS.pad);
+  const mask = prompts.map((p, b) => {
+    const c = completions[b] ?? [];
+    checkRow(b, p.length, c.length, maxTextLen);
+    const row = new Array<number>(T).fill(0);
+    const [ps, cs] = [promptAt(p), completionAt(p)];
+    ids.set(p, b * T + ps);
+    ids.set(c, b * T + cs);
+    row.fill(1, ps, ps + p.length);
+    row.fill(1, cs, cs + c.length);
+    return row;
+  });
+  return { ids, mask };
+}
+
+/** A packed batch: row `b` holds its prompt, then its completion, then padding, in `[B, T]`. */
+export interface PackedLayout {
+  ids: Int32Array;
+  mask: number[][];
+  /** Row width: the longest prompt + completion. */
+  T: number;
+  /** Prompt length of each row (its completion starts there). */
+  promptLens: number[];
+}
+
+/**
+ * Lays out each row as `[prompt ; completion ; padding]` (right-padded to the longest row), the
+ * tightest grid for teacher forcing: `T = max(prompt + completion)` instead of {@link layoutBatch}'s
+ * `max(prompt) + max(completion)`. Positions and attention follow the mask, so a row's real tokens
+ * see exactly what they see in {@link layoutBatch}'s grid.
+ */
+export function packBatch(prompts: readonly (readonly number[])[], completions: readonly (readonly number[])[], maxTextLen: number): PackedLayout {
+  const T = Math.max(1, ...prompts.map((p, b) => p.length + (completions[b]?.length ?? 0)));
+  const { ids, mask } = fillGrid(prompts, completions, maxTextLen, T, () => 0, (p) => p.length);
+  return { ids, mask, T, promptLens: prompts.map((p) => p.length) };
+}
+
+function checkRow(b: number, promptLen: number, completionLen: number, maxTextLen: number): void {
+  if (promptLen === 0) {
+    throw new MedadError(ErrorCode.BadUserInput, `Prompt ${b} has no tokens`, { fix: 'encode renderPrompt(sample), which starts with <image>' });
+  }
+  if (promptLen + completionLen > maxTextLen) {
+    throw new MedadError(ErrorCode.BadUserInput, `Row ${b} has ${promptLen} prompt + ${completionLen} completion tokens, more than maxTextLen ${maxTextLen}`, {
+      fix: 'shorten the text (fewer max tokens) or use a config with a larger maxTextLen',
+    });
+  }
 }
 
 /** Stacks per-prompt patches into a `[B, P, 3p²]` tensor. */

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { ErrorCode, MedadError } from '@medad/core';
-import { layoutBatch, type EncodedPrompt } from '../logprobs.js';
+import { packBatch, type EncodedPrompt } from '../logprobs.js';
 import { imageTokens, weightShapes, type VlmConfig } from '../vlm/config.js';
 import { positionsFromMask, textBiasData } from '../vlm/model.js';
 import { OPTION_COUNT, optionMatchGrid } from '../vlm/option-match.js';
@@ -114,9 +114,8 @@ export class OrtGradients {
     }
     const B = prompts.length;
     const P = imageTokens(cfg);
-    const layout = layoutBatch(prompts.map((p) => p.promptIds), completions, maxTextLen);
-    const { promptLen: Lp, completionLen: Lc } = layout;
-    const T = Lp + Lc;
+    const layout = packBatch(prompts.map((p) => p.promptIds), completions, maxTextLen);
+    const { T, promptLens } = layout;
     const positions = positionsFromMask(layout.mask);
     const match = cfg.optionMatch ? optionMatchGrid(layout.ids, B, T, cfg.optionMatch) : null;
     const tok = weights.get('tok_emb')!;
@@ -145,7 +144,7 @@ export class OrtGradients {
         throw new MedadError(ErrorCode.BadUserInput, `Completion ${b} has ${c.length} tokens but ${coefs[b]!.length} coefficients`, { fix: 'pass one coefficient per completion token' });
       }
       for (let j = 0; j < c.length; j++, k++) {
-        rows[k] = BigInt(b * T + Lp - 1 + j);
+        rows[k] = BigInt(b * T + promptLens[b]! - 1 + j);
         targets[k] = BigInt(c[j]!);
         if (coefs) coef[k] = coefs[b]![j]!;
       }

@@ -65,7 +65,7 @@ export function optionMatchRows(tokens: ArrayLike<number>, sets: readonly Set<nu
 }
 
 /**
- * Features of whole rows `[B, T]` (each row: a left-padded prompt, then its completion): each row's
+ * Features of whole rows `[B, T]` (each row: its prompt, then its completion, padding before or after): each row's
  * option words come from the row itself (the prompt part ends at ` Answer`).
  */
 export function optionMatchGrid(ids: ArrayLike<number>, B: number, T: number, m: OptionMarkers): Float32Array {

@@ -55,7 +55,7 @@ export class AdamW {
       const v = this.v.get(name);
       if (!p || !m || !v) throw new Error(`AdamW: gradient for unknown parameter "${name}"`);
       const gd = g.dataSync() as Float32Array;
-      const w = Float32Array.from(p.dataSync() as Float32Array);
+      const w = ownCopy(p.dataSync() as Float32Array);
       const decay = p.rank >= 2 ? this.weightDecay : 0;
       for (let i = 0; i < w.length; i++) {
         const gi = gd[i]!;
@@ -97,6 +97,14 @@ export class AdamW {
     this.m.clear();
     this.v.clear();
   }
+}
+
+/**
+ * A weight array the update may overwrite: wasm's dataSync is already a fresh copy of its heap
+ * (HEAPU8.slice); other backends (cpu, tfjs-node) may return the tensor's live values.
+ */
+function ownCopy(data: Float32Array): Float32Array {
+  return tf.getBackend() === 'wasm' ? data : Float32Array.from(data);
 }
 
 /** Scales gradients so their global L2 norm is at most `maxNorm`; returns the norm before clipping. */

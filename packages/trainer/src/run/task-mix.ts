@@ -34,10 +34,13 @@ export function validateTaskWeights(weights: TaskWeights): TaskWeights {
 /** The batch of step `step`: epochs are seeded permutations, so the data cursor is a function of the step. */
 export function batchIndices(n: number, batchSize: number, step: number, seed: number): number[] {
   const perEpoch = Math.max(1, Math.floor(n / batchSize));
-  const epoch = Math.floor(step / perEpoch);
-  const order = new SeededRng(seed * 7919 + epoch).shuffle(Array.from({ length: n }, (_, i) => i));
   const start = (step % perEpoch) * batchSize;
-  return order.slice(start, start + batchSize);
+  return epochOrder(n, seed, Math.floor(step / perEpoch)).slice(start, start + batchSize);
+}
+
+/** The seeded permutation of epoch `epoch` ({@link batchIndices}). */
+function epochOrder(n: number, seed: number, epoch: number): number[] {
+  return new SeededRng(seed * 7919 + epoch).shuffle(Array.from({ length: n }, (_, i) => i));
 }
 
 /**
@@ -80,13 +83,14 @@ export class TaskMixSampler {
   }
 
   indices(step: number): number[] {
-    if (!this.weighted) return batchIndices(this.n, this.batchSize, step, this.seed);
-    const perEpoch = Math.max(1, Math.floor(this.poolSize / this.batchSize));
+    const perEpoch = Math.max(1, Math.floor(this.epochSize / this.batchSize));
     const epoch = Math.floor(step / perEpoch);
     if (this.cached?.epoch !== epoch) {
-      const rng = new SeededRng(this.seed * 7919 + epoch);
-      const pool = this.byTask.flatMap((idx, k) => (this.counts[k]! < idx.length ? rng.shuffle(idx).slice(0, this.counts[k]!) : idx));
-      this.cached = { epoch, order: rng.shuffle(pool) };
+      if (this.weighted) {
+        const rng = new SeededRng(this.seed * 7919 + epoch);
+        const pool = this.byTask.flatMap((idx, k) => (this.counts[k]! < idx.length ? rng.shuffle(idx).slice(0, this.counts[k]!) : idx));
+        this.cached = { epoch, order: rng.shuffle(pool) };
+      } else this.cached = { epoch, order: epochOrder(this.n, this.seed, epoch) }; // = batchIndices, shuffled once per epoch
     }
     const start = (step % perEpoch) * this.batchSize;
     return this.cached.order.slice(start, start + this.batchSize);
