@@ -1,7 +1,8 @@
 // `npm run bench -- learning`: how fast the default `small` SFT *learns* on this machine. Trains with
 // SFT_DEFAULTS on a fixed-seed embedded benchmark for a fixed wall-time budget and records, per task,
 // held-out answer-letter accuracy and think-correctness against elapsed seconds (time-to-accuracy
-// curves), plus the training step's GFLOP/s against the ORT matmul roofline measured in the same run.
+// curves), plus the training step's GFLOP/s against the ORT matmul roofline measured in the same run
+// (the better of a probe before and one after the training run).
 // Also the SFT step time of each gradient engine (tfjs on 1 and 2 threads, ONNX Runtime on 2).
 // Env: MEDAD_LEARNING_BUDGET_S (default 600), MEDAD_LEARNING_DATA (dataset dir; built if missing),
 // MEDAD_LEARNING_BASELINE=1 (the pre-issue-8 path: letter-first CoTs, no exact-match option
@@ -80,6 +81,11 @@ export default async function learning({ log }) {
         return a + 3 * forwardFlops(cfg, P, Lp + Lc, Lc);
       }, 0) / train.length;
     policy.dispose();
+    // The machine's speed drifts over minutes (packages/policy README): probe the roofline again
+    // after the run and divide by the best probe, so a slow first probe cannot inflate the fraction.
+    log('ORT matmul roofline again, after the run...');
+    const roof1 = Math.max(ort1.ort_matmul_gflops, (await benchOrt({ threads: 1, genRuns: 1 })).ort_matmul_gflops);
+    const roof2 = Math.max(ort2.ort_matmul_gflops, (await benchOrt({ threads: 2, genRuns: 1 })).ort_matmul_gflops);
 
     const curve = rows
       .filter((r) => r.eval_overall !== undefined)
@@ -122,10 +128,12 @@ export default async function learning({ log }) {
       train_step_ms_median: medianStepMs,
       train_gflop_per_sample: flopsPerSample / 1e9,
       train_gflops_effective: gflops,
-      ort_matmul_gflops_1_thread: ort1.ort_matmul_gflops,
-      ort_matmul_gflops_2_threads: ort2.ort_matmul_gflops,
-      train_fraction_of_ort_roofline_1_thread: gflops / ort1.ort_matmul_gflops,
-      train_fraction_of_ort_roofline_2_threads: gflops / ort2.ort_matmul_gflops,
+      ort_matmul_gflops_1_thread_before_run: ort1.ort_matmul_gflops,
+      ort_matmul_gflops_2_threads_before_run: ort2.ort_matmul_gflops,
+      ort_matmul_gflops_1_thread: roof1,
+      ort_matmul_gflops_2_threads: roof2,
+      train_fraction_of_ort_roofline_1_thread: gflops / roof1,
+      train_fraction_of_ort_roofline_2_threads: gflops / roof2,
       backend: result.backend,
       threads: result.threads,
       grad_engine: result.gradEngine,
