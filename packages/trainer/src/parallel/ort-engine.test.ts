@@ -85,6 +85,7 @@ test('SFT with the grounding loss through ORT follows tfjs: same token and groun
   assert.equal(rows.length, 3);
   assert.equal(rows[2]!.loss_ground, undefined);
   resumed.policy.dispose();
+  await assert.rejects(trainSft({ ...common, outDir: join(work, 'g-bad'), grounding: -1 }), /grounding must be a number ≥ 0, got -1.*Fix: pass --grounding 0/s);
 });
 
 /** Mean patch BCE of a model's grounding logits on encoded samples, and how often its top patch lies in the box. */
