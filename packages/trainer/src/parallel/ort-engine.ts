@@ -124,7 +124,7 @@ export class OrtGradientEngine implements GradientEngine {
       r.report.dispose();
       return values;
     });
-    if (term && groundLogits && job.kind === 'sft') report[2] = groundingBce(groundLogits, term, this.model.imageTokens) / job.grounding!;
+    if (term && groundLogits) report[2] = groundingBce(groundLogits, term, this.model.imageTokens) / term.lambda;
     const shapes = new Map([...this.model.params].map(([n, v]) => [n, v.shape]));
     return { grads: new Map([...grads].map(([n, g]) => [n, tf.tensor(g, shapes.get(n)!, 'float32')])), report };
   }

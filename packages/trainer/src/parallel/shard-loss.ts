@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { patchesTensor, sequenceLogProbs, type EncodedPrompt, type VlmModel } from '@medad/policy';
+import { patchesTensor, sequenceLogProbs, type EncodedPrompt, type GroundingTerm, type VlmModel } from '@medad/policy';
 import { grpoLoss, grpoStatSums, type GrpoLossOptions } from '../grpo/loss.js';
 
 /** One sample of an SFT shard: what the loss needs, plain data (sent to worker threads as is). */
@@ -45,16 +45,17 @@ export function lossDenominators(batch: readonly ShardSample[]): LossDenominator
 /**
  * The grounding term of an SFT shard (ARCHITECTURE.md step 8): weight `λ = grounding` on the mean
  * patch BCE over the micro-batch's annotated samples, i.e. coefficient `λ / (grounded · P)` per
- * annotated sample (0 for the others). Null when the job has no grounding.
+ * annotated sample (0 for the others), and λ itself (the report divides by it). Null when the job
+ * has no grounding.
  */
-export function groundingTerm(job: ShardJob, P: number): { targets: (Float32Array | null)[]; coefs: number[] } | null {
+export function groundingTerm(job: ShardJob, P: number): (GroundingTerm & { lambda: number }) | null {
   if (job.kind !== 'sft' || !job.grounding) return null;
   const c = job.grounding / (job.denom.grounded * P);
-  return { targets: job.shard.map((s) => s.ground ?? null), coefs: job.shard.map((s) => (s.ground ? c : 0)) };
+  return { targets: job.shard.map((s) => s.ground ?? null), coefs: job.shard.map((s) => (s.ground ? c : 0)), lambda: job.grounding };
 }
 
 /** `Σ_b coefs[b] · Σ_p BCE(logits[b·P + p], targets[b][p])` in float64 (the ORT engine's report). */
-export function groundingBce(logits: Float32Array, term: { targets: readonly (Float32Array | null)[]; coefs: readonly number[] }, P: number): number {
+export function groundingBce(logits: Float32Array, term: GroundingTerm, P: number): number {
   let sum = 0;
   term.targets.forEach((t, b) => {
     if (!t || term.coefs[b] === 0) return;
@@ -69,7 +70,7 @@ export function groundingBce(logits: Float32Array, term: { targets: readonly (Fl
 }
 
 /** The grounding term of a shard through tfjs: `Σ_b coefs[b] · Σ_p BCE` on the model's grounding logits. */
-function groundingLossTf(model: VlmModel, prompts: readonly EncodedPrompt[], term: { targets: readonly (Float32Array | null)[]; coefs: readonly number[] }): tf.Scalar {
+function groundingLossTf(model: VlmModel, prompts: readonly EncodedPrompt[], term: GroundingTerm): tf.Scalar {
   const P = model.imageTokens;
   const z = model.groundingLogits(patchesTensor(prompts, P));
   const t = new Float32Array(prompts.length * P);
@@ -164,7 +165,7 @@ export function shardObjective(model: VlmModel, job: ShardJob): { loss: tf.Scala
   const term = groundingTerm(job, model.imageTokens);
   if (!term) return r;
   const ground = groundingLossTf(model, prompts, term);
-  const report = tf.keep(r.report.add(tf.tensor1d([0, 0, 1]).mul(ground.div(job.kind === 'sft' ? job.grounding! : 1))) as tf.Tensor1D);
+  const report = tf.keep(r.report.add(tf.tensor1d([0, 0, 1]).mul(ground.div(term.lambda))) as tf.Tensor1D);
   r.report.dispose();
   return { loss: r.loss.add(ground) as tf.Scalar, report };
 }
