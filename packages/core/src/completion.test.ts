@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseAnswerLetter, parseCompletion, parseLenientAnswer } from './completion.js';
+import { conclusionStart, findOptionTexts, lastNamedOption, parseAnswerLetter, parseCompletion, parseLenientAnswer, readingOf, stripConclusion } from './completion.js';
 
 const OPTIONS = ['MRI', 'CT', 'Ultrasound', 'X-ray'];
 
@@ -34,4 +34,35 @@ test('lenient parsing accepts a lone letter from outside models', () => {
   assert.equal(parseLenientAnswer(' (A) '), 'A');
   assert.equal(parseLenientAnswer('The answer is A'), null);
   assert.equal(parseLenientAnswer('<answer>C</answer>'), 'C');
+});
+
+test('stripConclusion keeps the findings: the concluding clause goes, earlier sentences stay', () => {
+  const cases: Array<[string, string]> = [
+    ['The image shows bright bone, so the answer is (B) CT.', 'The image shows bright bone.'],
+    ['I see speckle; this fits Ultrasound, so the answer is Ultrasound (C).', 'I see speckle.'],
+    ['Evidence: a fan-shaped view. Therefore the answer is (C) Ultrasound.', 'Evidence: a fan-shaped view.'],
+    ['Speckle and a fan-shaped field of view, consistent with ultrasound.', 'Speckle and a fan-shaped field of view.'],
+    // a "so" in an earlier sentence is findings; the last sentence with a cue is the conclusion
+    ['The bone is bright, so the window is wide. Air is black. Final answer: CT', 'The bone is bright, so the window is wide. Air is black.'],
+    ['This is a grayscale section with bright fluid. So MRI.', 'This is a grayscale section with bright fluid.'],
+    ['Bright bone: CT.', 'Bright bone: CT.'],
+    ['The answer is (D).', ''],
+    ['  ', ''],
+  ];
+  for (const [think, findings] of cases) assert.equal(stripConclusion(think), findings, think);
+  assert.equal(conclusionStart('Bright bone: CT.'), -1);
+  assert.equal(conclusionStart('Bright bone, so CT.'), 'Bright bone'.length);
+  assert.equal(readingOf('Bright bone, so CT.', 'keep'), 'Bright bone, so CT.');
+  assert.equal(readingOf('Bright bone, so CT.', 'strip'), 'Bright bone.');
+});
+
+test('findOptionTexts names options by whole words, longest first, plurals, hyphen/space and reversed two-word texts', () => {
+  const at = (text: string, options: string[], aliases?: Record<string, string[]>) => findOptionTexts(text, options, { aliases }).map((s) => options[s.index]);
+  assert.deepEqual(at('Not MRI: the rim enhances, so CE-MRI.', ['MRI', 'CE-MRI', 'CT', 'X-ray']), ['MRI', 'CE-MRI']);
+  assert.deepEqual(at('several cysts in the upper left, an x ray', ['Cyst', 'Left Upper', 'X-ray', 'Center']), ['Cyst', 'Left Upper', 'X-ray']);
+  assert.deepEqual(at('CTA vessels', ['CT', 'MRI']), []);
+  assert.deepEqual(at('a radiographic study', ['CT', 'X-ray'], { 'x-ray': ['radiographic'] }), ['X-ray']);
+  assert.equal(lastNamedOption('Not CT; bright fluid as in MRI.', ['MRI', 'CT']), 'A');
+  assert.equal(lastNamedOption('so the answer is (B) CE-MRI.', ['MRI', 'CE-MRI']), 'B');
+  assert.equal(lastNamedOption(null, ['MRI']), null);
 });

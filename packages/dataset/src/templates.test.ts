@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SeededRng, TASKS } from '@medad/core';
+import { SeededRng, TASKS, stripConclusion } from '@medad/core';
 import { OPTION_SETS } from './options.js';
-import { COT_FRAMES, QUESTION_TEMPLATES, composeCot, templatesComplete } from './templates.js';
+import { COT_FORMATS, COT_FRAMES, QUESTION_TEMPLATES, composeCot, fillCotFrame, templatesComplete } from './templates.js';
+import { ANATOMY_EVIDENCE, ANOMALY_EVIDENCE, MODALITY_EVIDENCE, PATHOLOGY_EVIDENCE, REGION_EVIDENCE } from './vocab.js';
 
 function containsWord(text: string, phrase: string): boolean {
   const esc = phrase.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -38,6 +39,23 @@ describe('question and CoT templates', () => {
       const textFirst = composeCot('bright bone and black air', 'C', 'CT', b, 'text-first');
       assert.ok(textFirst.endsWith('the answer is CT (C).'), textFirst);
       assert.equal(textFirst.replace('the answer is CT (C).', 'the answer is (C) CT.'), letterFirst);
+    }
+  });
+});
+
+describe('stripConclusion on every chain-of-thought shape', () => {
+  it('leaves exactly the evidence of every frame, in both formats, for every task', () => {
+    const evidence = Object.values({ ...ANATOMY_EVIDENCE, ...MODALITY_EVIDENCE, ...ANOMALY_EVIDENCE, ...PATHOLOGY_EVIDENCE, ...REGION_EVIDENCE });
+    const findings = ['The image shows {evidence}.', 'I see {evidence}.', 'Evidence: {evidence}.', 'Looking at the image, there is {evidence}.'];
+    assert.equal(findings.length, COT_FRAMES.length);
+    for (const format of COT_FORMATS) {
+      COT_FRAMES.forEach((frame, f) => {
+        const shaped = format === 'text-first' ? frame.replace('({letter}) {option}.', '{option} ({letter}).') : frame;
+        for (const ev of evidence) {
+          const cot = fillCotFrame(shaped, ev, 'D', 'A single focal lesion');
+          assert.equal(stripConclusion(cot), findings[f]!.replace('{evidence}', ev), cot);
+        }
+      });
     }
   });
 });

@@ -1,3 +1,5 @@
+import { conclusionStart as coreConclusionStart, stripConclusion } from '@medad/core';
+
 /**
  * Text handling of the learned judge: letter masking (the judge never reads option letters),
  * the conclusion clause (removed or rewritten to build training and evaluation variants),
@@ -29,26 +31,14 @@ export function maskLetters(think: string): string {
     .trim();
 }
 
-// Where the reasoning starts to conclude: "…, so the answer is", "; this fits", ". Therefore".
-const CONCLUSION_CUE =
-  /(?:[,;:]\s*|[.!?]\s+|^\s*)(?:and\s+)?(?:so|therefore|thus|hence|consequently|this\s+fits|this\s+is\s+consistent\s+with|consistent\s+with|which\s+(?:fits|suggests|indicates)|this\s+(?:suggests|indicates|is)|the\s+(?:final\s+)?answer\s+is|i\s+(?:choose|pick|select))\b/i;
-
-/** Index where the conclusion clause begins, or -1 when the reasoning has none. */
-export function conclusionStart(think: string): number {
-  const m = CONCLUSION_CUE.exec(think);
-  return m ? m.index : -1;
-}
+/** Index where the conclusion clause begins, or -1 (the one definition: `conclusionStart` in @medad/core). */
+export const conclusionStart: (think: string) => number = coreConclusionStart;
 
 /**
  * The reasoning without its conclusion clause ("I see tiny bright dots; this fits Calcification,
- * so the answer is (D) Calcification." → "I see tiny bright dots."): only the findings remain.
+ * so the answer is (D) Calcification." → "I see tiny bright dots."): `stripConclusion` in @medad/core.
  */
-export function removeConclusion(think: string): string {
-  const at = conclusionStart(think);
-  if (at < 0) return think.trim();
-  const head = think.slice(0, at).trim();
-  return head && !/[.!?]$/.test(head) ? `${head}.` : head;
-}
+export const removeConclusion: (think: string) => string = stripConclusion;
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -1,4 +1,4 @@
-import { OPTION_LETTERS, type OptionLetter } from '@medad/core';
+import { OPTION_LETTERS, findOptionTexts, type OptionLetter } from '@medad/core';
 
 /** Where a reasoning names an option: by its letter, its text, or both side by side ("(C) CT"). */
 export interface OptionMention {
@@ -76,51 +76,10 @@ const LETTER_PATTERNS: RegExp[] = [
   new RegExp(String.raw`(?<!${WORD})answer\s*(?:is|would\s+be|should\s+be|must\s+be|will\s+be|[:=\-])\s*\(?([A-D])(?!${WORD})`, 'giu'),
 ];
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** A tolerant pattern for a phrase: case-insensitive, hyphens/spaces interchangeable, optional plural. */
-function phrasePattern(phrase: string): string | null {
-  const tokens = phrase.trim().replace(/[.]+$/, '').split(/[\s\-_/]+/).filter(Boolean);
-  if (tokens.length === 0) return null;
-  const body = tokens.map(escapeRegex).join(String.raw`[\s\-_/]*`);
-  const last = tokens[tokens.length - 1]!;
-  const plural = /^\p{L}{3,}$/u.test(last) ? '(?:e?s)?' : '';
-  return String.raw`(?<!${WORD})${body}${plural}(?!${WORD})`;
-}
-
-function optionPhrases(text: string, aliases: MentionOptions['aliases'], allTexts: readonly string[]): string[] {
-  const key = text.trim().toLowerCase().replace(/[.]+$/, '');
-  const phrases = [text, ...(aliases[key] ?? [])];
-  const words = key.split(/\s+/);
-  const reversed = words.length === 2 ? `${words[1]} ${words[0]}` : null;
-  // "Left Upper" is also said "upper left", unless that is another option's text.
-  if (reversed && !allTexts.some((t) => t.trim().toLowerCase() === reversed)) phrases.push(reversed);
-  return phrases;
-}
-
 interface Span {
   index: number;
   start: number;
   end: number;
-}
-
-function textSpans(think: string, options: readonly string[], aliases: MentionOptions['aliases']): Span[] {
-  const found: Span[] = [];
-  options.slice(0, OPTION_LETTERS.length).forEach((text, index) => {
-    if (!text.trim()) return;
-    for (const phrase of optionPhrases(text, aliases, options)) {
-      const pattern = phrasePattern(phrase);
-      if (!pattern) continue;
-      for (const m of think.matchAll(new RegExp(pattern, 'giu'))) found.push({ index, start: m.index, end: m.index + m[0].length });
-    }
-  });
-  // Longest first, and a match inside a longer one is not a mention ("MRI" inside "CE-MRI").
-  found.sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start);
-  const kept: Span[] = [];
-  for (const s of found) if (!kept.some((k) => s.start < k.end && k.start < s.end)) kept.push(s);
-  return kept;
 }
 
 function letterSpans(think: string, optionCount: number): Span[] {
@@ -213,7 +172,7 @@ export function isNegated(think: string, start: number, end: number): boolean {
 /** Every place the reasoning names an option, in reading order, with pairs merged and negation marked. */
 export function findMentions(think: string, options: readonly string[], settings: MentionOptions): OptionMention[] {
   const text = think.normalize('NFKC');
-  const raw = pairUp(text, letterSpans(text, options.length), textSpans(text, options, settings.aliases), settings.onConflict);
+  const raw = pairUp(text, letterSpans(text, options.length), findOptionTexts(text, options, { aliases: settings.aliases }), settings.onConflict);
   const mentions: OptionMention[] = raw.map((m) => ({
     letter: m.index === null ? null : OPTION_LETTERS[m.index]!,
     start: m.start,
