@@ -15,7 +15,7 @@ import {
   buildOptions,
   fillCotFrame,
 } from '@medad/dataset';
-import { deduceConclusion } from './conclusion.js';
+import { deduceConclusion, deduceRule } from './conclusion.js';
 
 // The benchmark's own vocabulary, evidence sentences and CoT frames (packages/dataset).
 const TASK_VOCAB: Record<string, [readonly string[], Record<string, string>]> = {
@@ -36,12 +36,16 @@ interface Tally {
   wrongLetter: number;
   /** Evidence alone, no conclusion: a deduction here must at least not be a wrong option. */
   evidenceWrong: number;
+  /** Strip (the default judge): the findings of the ground-truth CoT, in both CoT formats, deduce the key. */
+  strip: number;
+  /** Strip on the CoT with its conclusion (text and letter) rewritten to the next option: still the key. */
+  stripSwapped: number;
 }
 
 function measure(task: string, seed: number): Tally {
   const [pool, evidence] = TASK_VOCAB[task]!;
   const rng = new SeededRng(seed);
-  const t: Tally = { total: 0, full: 0, textOnly: 0, wrongLetter: 0, evidenceWrong: 0 };
+  const t: Tally = { total: 0, full: 0, textOnly: 0, wrongLetter: 0, evidenceWrong: 0, strip: 0, stripSwapped: 0 };
   for (const correct of pool) {
     for (let k = 0; k < 5; k++) {
       for (const frame of COT_FRAMES) {
@@ -55,6 +59,11 @@ function measure(task: string, seed: number): Tally {
         if (judge(cot.replaceAll(`(${answer})`, `(${wrong})`)) === answer) t.wrongLetter++;
         const fromEvidence = judge(`The image shows ${evidence[correct]}.`);
         if (fromEvidence !== null && fromEvidence !== answer) t.evidenceWrong++;
+        const strip = (think: string) => deduceRule({ question: 'q', options, think });
+        const textFirst = fillCotFrame(frame.replace('({letter}) {option}.', '{option} ({letter}).'), evidence[correct]!, answer, correct);
+        if (strip(cot) === answer && strip(textFirst) === answer) t.strip++;
+        // The findings of the key, the conclusion ("this fits …", "the answer is …") naming another option.
+        if (strip(fillCotFrame(frame, evidence[correct]!, wrong, options[OPTION_LETTERS.indexOf(wrong)]!)) === answer) t.stripSwapped++;
       }
     }
   }
@@ -63,12 +72,12 @@ function measure(task: string, seed: number): Tally {
 
 describe('rule judge on the benchmark chains of thought', () => {
   for (const task of Object.keys(TASK_VOCAB)) {
-    it(`${task}: every ground-truth CoT is deduced, with or without its letter, and evidence alone never names a wrong option`, () => {
+    it(`${task}: every ground-truth CoT is deduced, with or without its letter, evidence alone never names a wrong option, and the findings alone (strip) deduce the key even under a swapped conclusion`, () => {
       const t = measure(task, 11);
       assert.ok(t.total >= 80, `only ${t.total} cases`);
       assert.deepEqual(
-        { full: t.full, textOnly: t.textOnly, wrongLetter: t.wrongLetter, evidenceWrong: t.evidenceWrong },
-        { full: t.total, textOnly: t.total, wrongLetter: t.total, evidenceWrong: 0 },
+        { full: t.full, textOnly: t.textOnly, wrongLetter: t.wrongLetter, evidenceWrong: t.evidenceWrong, strip: t.strip, stripSwapped: t.stripSwapped },
+        { full: t.total, textOnly: t.total, wrongLetter: t.total, evidenceWrong: 0, strip: t.total, stripSwapped: t.total },
       );
     });
   }

@@ -1,10 +1,47 @@
-import type { JudgeInput, OptionLetter } from '@medad/core';
+import { stripConclusion, type ConclusionReading, type JudgeInput, type OptionLetter } from '@medad/core';
+import { BUILTIN_FINDINGS, deduceFromFindings, phraseCues } from './findings.js';
 import { BUILTIN_ALIASES, findMentions, type MentionOptions, type OptionMention } from './mentions.js';
 
-/** Settings of {@link deduceConclusion}; every field has a default. */
+/** Settings of {@link deduceConclusion} and {@link deduceRule}; every field has a default. */
 export interface ConclusionOptions extends Partial<MentionOptions> {
   /** Use {@link BUILTIN_ALIASES} (default true); `aliases` are added on top. */
   builtinAliases?: boolean;
+  /** {@link deduceRule}: `strip` (default) judges the findings with the conclusion removed, `keep` the option the whole think concludes. */
+  conclusion?: ConclusionReading;
+  /** Use {@link BUILTIN_FINDINGS} under `strip` (default true); `findings` are added on top. */
+  builtinFindings?: boolean;
+  /** Extra findings phrases per lower-case option text ("ct": ["hounsfield units"]), read under `strip`. */
+  findings?: Readonly<Record<string, readonly string[]>>;
+}
+
+function mergeLists(base: Readonly<Record<string, readonly string[]>>, extra: Readonly<Record<string, readonly string[]>> = {}): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(base)) out[k] = [...v];
+  for (const [k, v] of Object.entries(extra)) {
+    const key = k.trim().toLowerCase();
+    out[key] = [...(out[key] ?? []), ...v];
+  }
+  return out;
+}
+
+function mentionSettings(options: ConclusionOptions): MentionOptions {
+  return {
+    aliases: mergeLists(options.builtinAliases === false ? {} : BUILTIN_ALIASES, options.aliases),
+    negation: options.negation ?? true,
+    onConflict: options.onConflict ?? 'text',
+  };
+}
+
+/**
+ * The rule judge's deduction. Under `conclusion: 'strip'` (the default) the concluding clause is
+ * removed (`stripConclusion` in @medad/core) and the findings decide ({@link deduceFromFindings}):
+ * a think whose findings fit B but whose last sentence says C is judged B, and a think that only
+ * restates an answer is null. Under `keep` it is {@link deduceConclusion} on the whole think.
+ */
+export function deduceRule(input: JudgeInput, options: ConclusionOptions = {}): OptionLetter | null {
+  if (options.conclusion === 'keep') return deduceConclusion(input, options);
+  const findings = mergeLists(options.builtinFindings === false ? {} : BUILTIN_FINDINGS, phraseCues(options.findings ?? {}));
+  return deduceFromFindings({ ...input, think: stripConclusion(input.think) }, { ...mentionSettings(options), findings });
 }
 
 // "the answer is", "final answer:", "I choose": the sentence that declares the answer.
@@ -53,16 +90,7 @@ function pickInSentence(live: OptionMention[], cueEnd: number | null): OptionMen
 export function deduceConclusion(input: JudgeInput, options: ConclusionOptions = {}): OptionLetter | null {
   const text = input.think.normalize('NFKC');
   if (!text.trim()) return null;
-  const aliases = { ...(options.builtinAliases === false ? {} : BUILTIN_ALIASES) };
-  for (const [k, v] of Object.entries(options.aliases ?? {})) {
-    const key = k.trim().toLowerCase();
-    aliases[key] = [...(aliases[key] ?? []), ...v];
-  }
-  const mentions = findMentions(text, input.options, {
-    aliases,
-    negation: options.negation ?? true,
-    onConflict: options.onConflict ?? 'text',
-  });
+  const mentions = findMentions(text, input.options, mentionSettings(options));
   const live = mentions.filter((m) => !m.negated);
   if (live.length === 0) return null;
 

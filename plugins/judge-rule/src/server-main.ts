@@ -3,7 +3,7 @@
 // Prints "listening <port>" on stdout once it accepts requests (tests read it to find port 0).
 import { startRuleJudgeServer, type RuleJudgeServerOptions } from './server.js';
 
-const USAGE = 'usage: node server-main.js [--host 127.0.0.1] [--port 0] [--fail-first N] [--delay-ms N] [--api-key-env NAME]';
+const USAGE = 'usage: node server-main.js [--host 127.0.0.1] [--port 0] [--fail-first N] [--delay-ms N] [--api-key-env NAME] [--conclusion strip|keep]';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -43,6 +43,10 @@ function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proce
         options.apiKey = key;
         break;
       }
+      case '--conclusion':
+        if (value !== 'strip' && value !== 'keep') fail(`--conclusion must be strip or keep, got "${value ?? ''}"`);
+        options.judge = { ...options.judge, conclusion: value };
+        break;
       case '--help':
         process.stdout.write(`${USAGE}\n`);
         process.exit(0);

@@ -67,8 +67,19 @@ describe('startRuleJudgeServer', () => {
     const second = await post(server, chatBody(USER), { authorization: 'Bearer k-123' });
     assert.equal(second.status, 200);
     assert.equal(second.json.choices?.[0]?.message.content, 'C');
+    // The server judges the findings (conclusion: strip): speckle and a fan-shaped view are ultrasound, whatever the last clause says.
     const changed = await post(server, chatBody(USER.replace('so ultrasound', 'so the answer is (B) CT')), { authorization: 'Bearer k-123' });
-    assert.equal(changed.json.choices?.[0]?.message.content, 'B');
+    assert.equal(changed.json.choices?.[0]?.message.content, 'C');
+  });
+
+  it('reads the conclusion instead with judge.conclusion "keep" (server-main --conclusion keep)', async () => {
+    const keep = await startRuleJudgeServer({ judge: { conclusion: 'keep' } });
+    try {
+      const changed = await post(keep, chatBody(USER.replace('so ultrasound', 'so the answer is (B) CT')));
+      assert.equal(changed.json.choices?.[0]?.message.content, 'B');
+    } finally {
+      await keep.close();
+    }
   });
 
   it('formats the reply by model id', async () => {
@@ -77,7 +88,7 @@ describe('startRuleJudgeServer', () => {
       ['rule-judge-paren', 'rule-judge-tag', 'rule-judge-prefix', 'rule-judge-words'].map(async (m) => (await post(server, chatBody(USER, m), auth)).json.choices?.[0]?.message.content),
     );
     assert.deepEqual(replies, ['(C)', '<answer>C</answer>', 'Answer: C', 'The reasoning points to the third option.']);
-    const none = await post(server, chatBody(USER.replace('so ultrasound', 'unclear')), auth);
+    const none = await post(server, chatBody(USER.replace('Speckle and a fan-shaped field of view, so ultrasound.', 'So the answer is (C) Ultrasound.')), auth);
     assert.equal(none.json.choices?.[0]?.message.content, 'NONE');
   });
 

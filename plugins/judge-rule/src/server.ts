@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { OptionLetter } from '@medad/core';
 import { parseJudgePrompt, type ChatMessageIn } from './chat-prompt.js';
-import { deduceConclusion, type ConclusionOptions } from './conclusion.js';
+import { deduceRule, type ConclusionOptions } from './conclusion.js';
 
 /** Settings of {@link startRuleJudgeServer}. */
 export interface RuleJudgeServerOptions {
@@ -16,7 +16,7 @@ export interface RuleJudgeServerOptions {
   delayMs?: number;
   /** When set, chat requests must carry `Authorization: Bearer <apiKey>` (else HTTP 401). */
   apiKey?: string;
-  /** Settings of the rule judge behind the endpoint. */
+  /** Settings of the rule judge behind the endpoint (`conclusion` defaults to `strip`, as the plugin's). */
   judge?: ConclusionOptions;
 }
 
@@ -115,7 +115,7 @@ export async function startRuleJudgeServer(options: RuleJudgeServerOptions = {})
     counters.maxInFlight = Math.max(counters.maxInFlight, counters.inFlight);
     try {
       if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-      const content = format(deduceConclusion(parsed.input, options.judge));
+      const content = format(deduceRule(parsed.input, options.judge));
       counters.answered++;
       send(res, 200, {
         id: `chatcmpl-rule-${++created}`,
