@@ -1,4 +1,4 @@
-import { definePlugin, z, type Judge } from '@medad/core';
+import { definePlugin, readingOf, z, type ConclusionReading, type Judge } from '@medad/core';
 import { readCheckpoint, modelOf } from './checkpoint.js';
 import { DEFAULT_MIN_CONFIDENCE, type LearnedJudgeModel } from './judge-model.js';
 
@@ -31,13 +31,19 @@ export const learnedJudgeConfig = z.object({
     .min(1, 'empty: give the checkpoint directory written by `medad train judge --out DIR`'),
   /** Below this top probability the judge deduces nothing (null). */
   minConfidence: z.number().min(0).max(1).default(DEFAULT_MIN_CONFIDENCE),
+  /**
+   * `strip`: the model reads the findings only (`stripConclusion` in @medad/core removes the
+   * concluding clause), so a think whose findings fit B but whose last sentence says C is judged
+   * B, and a bare restated answer is null. `keep`: the whole think (the judge before issue 19).
+   */
+  conclusion: z.enum(['strip', 'keep']).default('strip'),
 });
 
-/** Wraps a trained model as a {@link Judge}. */
-export function createLearnedJudge(model: LearnedJudgeModel, minConfidence = DEFAULT_MIN_CONFIDENCE): Judge {
+/** Wraps a trained model as a {@link Judge}; under `strip` (default) it reads each think without its conclusion. */
+export function createLearnedJudge(model: LearnedJudgeModel, minConfidence = DEFAULT_MIN_CONFIDENCE, conclusion: ConclusionReading = 'strip'): Judge {
   return {
     name: 'learned',
-    deduce: async (batch) => batch.map((x) => model.deduce(x, minConfidence)),
+    deduce: async (batch) => batch.map((x) => model.deduce({ ...x, think: readingOf(x.think, conclusion) }, minConfidence)),
   };
 }
 
@@ -48,5 +54,5 @@ export const learnedJudgePlugin = definePlugin({
   version: '0.1.0',
   description: 'a small text model trained on ground-truth CoTs deduces the option a reasoning concludes (letters masked)',
   configSchema: learnedJudgeConfig,
-  create: (_deps, config): Judge => createLearnedJudge(modelOf(readCheckpoint(config.checkpoint)), config.minConfidence),
+  create: (_deps, config): Judge => createLearnedJudge(modelOf(readCheckpoint(config.checkpoint)), config.minConfidence, config.conclusion),
 });

@@ -38,7 +38,8 @@ describe('learned judge trained on a 1500-sample benchmark corpus (seed 0)', () 
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  describeJudgeContract('learned', () => make({ checkpoint: ckpt }));
+  // The contract's explicit reasonings carry no findings, so only the conclusion-reading judge deduces them.
+  describeJudgeContract('learned (conclusion: keep)', () => make({ checkpoint: ckpt, conclusion: 'keep' }));
 
   it('deduces ≥ 95% of held-out ground-truth CoTs with their letters masked (and raw, and with a wrong letter), per task', () => {
     const { report } = result;
@@ -69,7 +70,7 @@ describe('learned judge trained on a 1500-sample benchmark corpus (seed 0)', () 
   });
 
   it('follows the option text when a wrong letter stands beside it, and never reads a letter alone', async () => {
-    const judge = await make({ checkpoint: ckpt });
+    const judge = await make({ checkpoint: ckpt, conclusion: 'keep' });
     const dots = 'I see a cluster of tiny very bright dots';
     const out = await judge.deduce([
       { question: Q, options: PATHOLOGY, think: `${dots}; this fits Calcification, so the answer is (A) Calcification.` },
@@ -107,6 +108,32 @@ describe('learned judge trained on a 1500-sample benchmark corpus (seed 0)', () 
     ];
     const wrong = cases.filter(([think, expected]) => result.model.deduce({ question: Q, options, think }) !== expected);
     assert.ok(wrong.length <= 2, `missed: ${wrong.map(([t]) => t).join(' | ')}`);
+  });
+
+  it('judges the findings by default (conclusion: strip): findings of one option and a last sentence naming another give the findings; keep gives the last sentence', async () => {
+    const dots = 'I see a cluster of tiny very bright dots';
+    const inputs = [
+      { question: Q, options: PATHOLOGY, think: `${dots}; this fits Infarct, so the answer is (D) Infarct.` },
+      { question: Q, options: PATHOLOGY, think: 'Evidence: a thick bright ring around a dark centre. Therefore the answer is Cyst (A).' },
+      { question: Q, options: PATHOLOGY, think: 'So the answer is (D) Infarct.' },
+    ];
+    assert.deepEqual(await (await make({ checkpoint: ckpt })).deduce(inputs), ['B', 'C', null]);
+    assert.deepEqual(await (await make({ checkpoint: ckpt, conclusion: 'keep' })).deduce(inputs), ['D', 'A', 'D']);
+    await assert.rejects(make({ checkpoint: ckpt, conclusion: 'both' }), (err: unknown) => isMedadError(err, ErrorCode.InvalidConfig) && /conclusion/.test(err.message));
+  });
+
+  it('strip deduces the key from the findings of ≥ 95% of held-out ground-truth CoTs per task, also when their conclusion names another option', async () => {
+    const judge = await make({ checkpoint: ckpt });
+    const cots = await judge.deduce(test.map((s) => ({ question: s.question, options: s.options, think: s.cot })));
+    const swapped = await judge.deduce(test.map((s) => ({ question: s.question, options: s.options, think: evaluationCases(s).swappedConclusion.think })));
+    const tasks = [...new Set(test.map((s) => s.task))];
+    assert.equal(tasks.length, 5);
+    for (const task of tasks) {
+      const idx = test.flatMap((s, i) => (s.task === task ? [i] : []));
+      const rate = (out: Array<string | null>) => idx.filter((i) => out[i] === test[i]!.answer).length / idx.length;
+      // measured 100% / 100% on every task (seed 0)
+      assert.ok(rate(cots) >= 0.95 && rate(swapped) >= 0.95, `${task}: ${rate(cots)} / ${rate(swapped)}`);
+    }
   });
 
   it('returns null for an empty think and below minConfidence', async () => {
