@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { ErrorCode, MedadError, isOptionLetter, type JudgeInput, type OptionLetter } from '@medad/core';
-import { JUDGE_PROMPT_VERSION } from './prompt.js';
+import { ErrorCode, MedadError, isOptionLetter, type ConclusionReading, type JudgeInput, type OptionLetter } from '@medad/core';
+import { promptVersion } from './prompt.js';
 
 const FILE_VERSION = 1;
 
-/** The cache key of a deduction: sha256 over model, prompt version, question, options and think. */
-export function judgeCacheKey(model: string, input: JudgeInput): string {
-  const payload = JSON.stringify([model, JUDGE_PROMPT_VERSION, input.question, [...input.options], input.think]);
+/** The cache key of a deduction: sha256 over model, prompt version (of the reading), question, options and the think as sent. */
+export function judgeCacheKey(model: string, input: JudgeInput, reading: ConclusionReading = 'keep'): string {
+  const payload = JSON.stringify([model, promptVersion(reading), input.question, [...input.options], input.think]);
   return createHash('sha256').update(payload).digest('hex');
 }
 

@@ -58,19 +58,56 @@ async function startServer(...flags: string[]): Promise<ServerProcess> {
   };
 }
 
-const plain = await startServer();
-const flaky = await startServer('--fail-first', '3');
-const slow = await startServer('--delay-ms', '150');
+// The transport tests read whole thinks on both ends (conclusion: keep), so a bare "the answer is
+// (C)" is an answer; the findings tests below use a default (strip) server and judge.
+const plain = await startServer('--conclusion', 'keep');
+const flaky = await startServer('--fail-first', '3', '--conclusion', 'keep');
+const slow = await startServer('--delay-ms', '150', '--conclusion', 'keep');
+const findings = await startServer();
 
 const make = (config: Record<string, unknown> = {}) =>
   new PluginRegistry()
     .register(openAiJudgePlugin)
-    .create('judge', 'openai', { baseUrl: plain.baseUrl, model: 'rule-judge', apiKeyEnv: KEY_ENV, backoffMs: 5, ...config }, createTestContainer()) as Promise<OpenAiJudge>;
+    .create('judge', 'openai', { baseUrl: plain.baseUrl, model: 'rule-judge', apiKeyEnv: KEY_ENV, backoffMs: 5, conclusion: 'keep', ...config }, createTestContainer()) as Promise<OpenAiJudge>;
 
 const { question, options } = FIXTURE_SAMPLE;
 const ask = (think: string): JudgeInput => ({ question, options, think });
 
-describeJudgeContract('openai (against the rule reference server)', () => make());
+describeJudgeContract('openai (conclusion: keep, against the rule reference server)', () => make());
+
+describe('openai judge reading the findings (conclusion: strip, the default)', () => {
+  const makeDefault = () =>
+    new PluginRegistry()
+      .register(openAiJudgePlugin)
+      .create('judge', 'openai', { baseUrl: findings.baseUrl, model: 'rule-judge', apiKeyEnv: KEY_ENV, backoffMs: 5 }, createTestContainer()) as Promise<OpenAiJudge>;
+
+  it('sends the findings only: a think whose findings fit one option and whose last sentence names another is judged by the findings', async () => {
+    const judge = await makeDefault();
+    const out = await judge.deduce([
+      ask('A fan-shaped field of view filled with granular speckle, so the answer is (B) CT.'),
+      ask('Bright cortical bone and black air around the body. Therefore the answer is (A) MRI.'),
+      ask('Bright bone and grey soft tissue: CT.'),
+    ]);
+    assert.deepEqual(out, ['C', 'B', 'B']);
+    assert.equal(judge.stats().requests, 3);
+  });
+
+  it('a think that only states an answer has no findings: null, and no request is sent', async () => {
+    const judge = await makeDefault();
+    assert.deepEqual(await judge.deduce([ask('So the answer is (A) MRI.'), ask('   ')]), [null, null]);
+    assert.equal(judge.stats().requests, 0);
+  });
+
+  it('the same think read under keep asks again (another prompt version in the cache key) and follows the conclusion', async () => {
+    const cacheFile = join(mkdtempSync(join(tmpdir(), 'judge-openai-')), 'cache.json');
+    const think = ask('A fan-shaped field of view filled with granular speckle, so the answer is (B) CT.');
+    const strip = await makeDefault();
+    assert.deepEqual(await strip.deduce([think]), ['C']);
+    const keep = await make({ baseUrl: plain.baseUrl, cacheFile });
+    assert.deepEqual(await keep.deduce([think]), ['B']);
+    assert.equal(keep.stats().cacheHits, 0);
+  });
+});
 
 describe('openai judge against a live endpoint', () => {
   it('deduces the option each reasoning concludes, one request per input', async () => {

@@ -1,11 +1,21 @@
-import { definePlugin, z, type Judge, type JudgeInput, type OptionLetter } from '@medad/core';
+import { definePlugin, readingOf, z, type Judge, type JudgeInput, type OptionLetter } from '@medad/core';
 import { JudgeCache, judgeCacheKey } from './cache.js';
 import { ChatEndpoint } from './endpoint.js';
 import { buildJudgeMessages, parseJudgeReply } from './prompt.js';
 
 export { JudgeCache, judgeCacheKey } from './cache.js';
 export { ChatEndpoint, MAX_BACKOFF_MS, type ChatEndpointOptions, type ChatEndpointCounters, type ChatOutcome } from './endpoint.js';
-export { JUDGE_PROMPT_VERSION, JUDGE_SYSTEM_PROMPT, buildJudgeMessages, parseJudgeReply, type JudgeReply, type JudgeMessage } from './prompt.js';
+export {
+  FINDINGS_PROMPT_VERSION,
+  FINDINGS_SYSTEM_PROMPT,
+  JUDGE_PROMPT_VERSION,
+  JUDGE_SYSTEM_PROMPT,
+  buildJudgeMessages,
+  parseJudgeReply,
+  promptVersion,
+  type JudgeReply,
+  type JudgeMessage,
+} from './prompt.js';
 
 /** Config of the `openai` judge. */
 export const openAiJudgeConfig = z.object({
@@ -24,6 +34,12 @@ export const openAiJudgeConfig = z.object({
   maxTokens: z.number().int().positive().default(16),
   /** JSON file to keep definite deductions in across runs (created when missing). */
   cacheFile: z.string().min(1).optional(),
+  /**
+   * `strip` (default): send only the findings (`stripConclusion` in @medad/core: the concluding
+   * clause removed) and ask which option they support, ignoring any concluding statement; a think
+   * with no findings is null without a request. `keep`: send the whole think and ask which option it concludes.
+   */
+  conclusion: z.enum(['strip', 'keep']).default('strip'),
 });
 
 /** Counters of an {@link OpenAiJudge}. */
@@ -55,7 +71,7 @@ export function createOpenAiJudge(config: z.output<typeof openAiJudgeConfig>, en
   const counts = { cacheHits: 0, unparseable: 0, abstained: 0 };
 
   async function ask(key: string, input: JudgeInput): Promise<OptionLetter | null> {
-    const outcome = await endpoint.complete(buildJudgeMessages(input));
+    const outcome = await endpoint.complete(buildJudgeMessages(input, config.conclusion));
     if (!outcome.ok) return null;
     const reply = parseJudgeReply(outcome.content, input.options.length);
     if (reply.kind === 'unparseable') {
@@ -69,8 +85,10 @@ export function createOpenAiJudge(config: z.output<typeof openAiJudgeConfig>, en
     return value;
   }
 
-  function deduceOne(input: JudgeInput): Promise<OptionLetter | null> {
-    const key = judgeCacheKey(config.model, input);
+  function deduceOne(whole: JudgeInput): Promise<OptionLetter | null> {
+    const input = { ...whole, think: readingOf(whole.think, config.conclusion) };
+    if (config.conclusion === 'strip' && !input.think.trim()) return Promise.resolve(null);
+    const key = judgeCacheKey(config.model, input, config.conclusion);
     if (cache.has(key)) {
       counts.cacheHits++;
       return Promise.resolve(cache.get(key));
@@ -101,7 +119,7 @@ export function createOpenAiJudge(config: z.output<typeof openAiJudgeConfig>, en
   };
 }
 
-/** The HTTP judge: asks any OpenAI-compatible chat model which option a reasoning concludes. */
+/** The HTTP judge: asks any OpenAI-compatible chat model which option a reasoning's findings support (default) or which it concludes. */
 export const openAiJudgePlugin = definePlugin({
   kind: 'judge',
   id: 'openai',

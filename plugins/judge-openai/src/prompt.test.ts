@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { ErrorCode, isMedadError } from '@medad/core';
 import { FIXTURE_SAMPLE } from '@medad/core/testing';
 import { JudgeCache, judgeCacheKey } from './cache.js';
-import { buildJudgeMessages, parseJudgeReply } from './prompt.js';
+import { FINDINGS_SYSTEM_PROMPT, buildJudgeMessages, parseJudgeReply } from './prompt.js';
 
 describe('parseJudgeReply', () => {
   const table: Array<[string, ReturnType<typeof parseJudgeReply>]> = [
@@ -57,6 +57,22 @@ describe('buildJudgeMessages', () => {
         'Which option does the reasoning conclude? Reply with one letter (A, B, C, D) or NONE.',
       ].join('\n'),
     );
+  });
+});
+
+describe('buildJudgeMessages under strip', () => {
+  it('asks which option the findings support and to ignore any concluding statement', () => {
+    const [system, user] = buildJudgeMessages({ question: FIXTURE_SAMPLE.question, options: FIXTURE_SAMPLE.options, think: 'Bright bone.' }, 'strip');
+    assert.equal(system!.content, FINDINGS_SYSTEM_PROMPT);
+    assert.match(system!.content, /findings only: ignore any concluding statement/);
+    const lines = user!.content.split('\n');
+    assert.deepEqual(lines.slice(-4), ['<reasoning>', 'Bright bone.', '</reasoning>', 'Which option do the findings of the reasoning support? Ignore any concluding statement. Reply with one letter (A, B, C, D) or NONE.']);
+  });
+
+  it('keys the cache by the reading: keep keeps the version-1 keys, strip has its own', () => {
+    const input = { question: 'q', options: ['MRI', 'CT'], think: 'CT.' };
+    assert.equal(judgeCacheKey('m', input), judgeCacheKey('m', input, 'keep'));
+    assert.notEqual(judgeCacheKey('m', input, 'strip'), judgeCacheKey('m', input, 'keep'));
   });
 });
 

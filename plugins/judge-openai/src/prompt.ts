@@ -1,14 +1,29 @@
-import { OPTION_LETTERS, type JudgeInput, type OptionLetter } from '@medad/core';
+import { OPTION_LETTERS, type ConclusionReading, type JudgeInput, type OptionLetter } from '@medad/core';
 
-/** Bumped whenever the prompt changes, so cached deductions from an older prompt are not reused. */
+/** The `keep` prompt's version (part of the cache key); bumped whenever that prompt changes. */
 export const JUDGE_PROMPT_VERSION = 1;
+/** The `strip` (findings) prompt's version (part of the cache key); bumped whenever that prompt changes. */
+export const FINDINGS_PROMPT_VERSION = 2;
 
-/** The system message: judge the reasoning, do not solve the question. */
+/** The prompt version of a reading, for the cache key. */
+export function promptVersion(reading: ConclusionReading): number {
+  return reading === 'strip' ? FINDINGS_PROMPT_VERSION : JUDGE_PROMPT_VERSION;
+}
+
+/** The system message under `keep`: which option the reasoning concludes; do not solve the question. */
 export const JUDGE_SYSTEM_PROMPT =
   'You check the reasoning of a multiple-choice medical question. Read the question, the options and the reasoning, ' +
   'and decide which option the reasoning concludes. Judge only from the reasoning; do not answer the question yourself ' +
   'and do not use the image (you cannot see it). Reply with the single letter of that option, or NONE if the reasoning ' +
   'does not point to any option.';
+
+/** The system message under `strip` (default): which option the findings support, whatever the reasoning concludes. */
+export const FINDINGS_SYSTEM_PROMPT =
+  'You check the reasoning of a multiple-choice medical question. Read the question, the options and the findings of the ' +
+  'reasoning: what it says the image shows (the modality, the organ, the appearance and position of any lesion). Decide ' +
+  'which option those findings support. Judge from the findings only: ignore any concluding statement or stated answer ' +
+  '("so the answer is ..."), do not answer the question yourself and do not use the image (you cannot see it). Reply with ' +
+  'the single letter of that option, or NONE if the findings do not point to one option.';
 
 /** A chat message of the judge prompt. */
 export interface JudgeMessage {
@@ -16,9 +31,17 @@ export interface JudgeMessage {
   content: string;
 }
 
-/** The chat messages for one judge input: question, lettered options and the reasoning, nothing else. */
-export function buildJudgeMessages(input: JudgeInput): JudgeMessage[] {
+/**
+ * The chat messages for one judge input: question, lettered options and the reasoning, nothing
+ * else. Under `strip` the caller passes the findings (`stripConclusion`) and the prompt asks which
+ * option they support, ignoring any concluding statement; under `keep`, which option the reasoning concludes.
+ */
+export function buildJudgeMessages(input: JudgeInput, reading: ConclusionReading = 'keep'): JudgeMessage[] {
   const letters = OPTION_LETTERS.slice(0, input.options.length).join(', ');
+  const ask =
+    reading === 'strip'
+      ? `Which option do the findings of the reasoning support? Ignore any concluding statement. Reply with one letter (${letters}) or NONE.`
+      : `Which option does the reasoning conclude? Reply with one letter (${letters}) or NONE.`;
   const user = [
     `Question: ${input.question.trim()}`,
     'Options:',
@@ -27,10 +50,10 @@ export function buildJudgeMessages(input: JudgeInput): JudgeMessage[] {
     '<reasoning>',
     input.think.trim(),
     '</reasoning>',
-    `Which option does the reasoning conclude? Reply with one letter (${letters}) or NONE.`,
+    ask,
   ].join('\n');
   return [
-    { role: 'system', content: JUDGE_SYSTEM_PROMPT },
+    { role: 'system', content: reading === 'strip' ? FINDINGS_SYSTEM_PROMPT : JUDGE_SYSTEM_PROMPT },
     { role: 'user', content: user },
   ];
 }
