@@ -20,6 +20,11 @@ export interface EvaluateOptions {
   dataset: Dataset;
   /** Judge for the consistency rate; without one, consistency is not measured (NaN). */
   judge?: Judge;
+  /**
+   * A second judge that reads the whole think (the judge plugin with `conclusion: 'keep'`), for
+   * `consistencyKeep`: agreement with the concluding sentence, next to `consistency` from the findings.
+   */
+  judgeKeep?: Judge;
   split?: Split;
   /** `greedy` decodes once (seeds only label the run); `sample` decodes once per seed. */
   decoding?: 'greedy' | 'sample';
@@ -40,13 +45,16 @@ export interface EvaluationResult {
   /** Means over seeds, in percent. */
   overall: number;
   perTask: Record<string, number>;
+  /** Consistency under the run judge's reading (by default the findings, `conclusion: 'strip'`). */
   consistency: number;
+  /** Consistency under `judgeKeep` (the whole think, `conclusion: 'keep'`); NaN without one. */
+  consistencyKeep: number;
   formatRate: number;
   invalidRate: number;
   thinkCorrectness: number;
   perTaskThink: Record<string, number>;
   /** Sample std over seeds of each headline metric. */
-  std: { overall: number; consistency: number; formatRate: number; thinkCorrectness: number; perTask: Record<string, number> };
+  std: { overall: number; consistency: number; consistencyKeep: number; formatRate: number; thinkCorrectness: number; perTask: Record<string, number> };
   seeds: number[];
   perSeed: Array<{ seed: number; summary: EvalSummary }>;
   aggregate: SeedAggregate;
@@ -63,12 +71,12 @@ async function collect(dataset: Dataset, split: Split, limit?: number): Promise<
   return out;
 }
 
-/** Scores one batch of outputs into prediction records. */
-export async function scoreOutputs(samples: readonly MedAdSample[], outputs: readonly string[], seed: number, judge?: Judge): Promise<Prediction[]> {
+/** Scores one batch of outputs into prediction records (with `judgeKeep`, each also gets `judgeDeductionKeep`). */
+export async function scoreOutputs(samples: readonly MedAdSample[], outputs: readonly string[], seed: number, judge?: Judge, judgeKeep?: Judge): Promise<Prediction[]> {
   const parsed = outputs.map((o, i) => parseCompletion(o, samples[i]!.options));
-  const deductions = judge
-    ? await judge.deduce(samples.map((s, i) => ({ question: s.question, options: s.options, think: parsed[i]!.think ?? '' })))
-    : samples.map(() => null);
+  const inputs = samples.map((s, i) => ({ question: s.question, options: s.options, think: parsed[i]!.think ?? '' }));
+  const deductions = judge ? await judge.deduce(inputs) : samples.map(() => null);
+  const kept = judgeKeep ? await judgeKeep.deduce(inputs) : undefined;
   return samples.map((s, i) => {
     const p = parsed[i]!;
     return {
@@ -78,6 +86,7 @@ export async function scoreOutputs(samples: readonly MedAdSample[], outputs: rea
       raw: outputs[i]!,
       parsed: p.answer,
       judgeDeduction: judge ? deductions[i]! : null,
+      ...(kept ? { judgeDeductionKeep: kept[i]! } : {}),
       correct: p.answer === s.answer,
       formatOk: p.wellFormed,
       thinkCorrect: concludedOption(p.think, s.options) === s.answer,
@@ -120,7 +129,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationResult> {
         maxTokens: o.maxTokens,
         seed: seed * 1_000_003 + i,
       });
-      const rows = await scoreOutputs(batch, groups.map((g) => g[0]?.text ?? ''), seed, o.judge);
+      const rows = await scoreOutputs(batch, groups.map((g) => g[0]?.text ?? ''), seed, o.judge, o.judgeKeep);
       if (predFile) appendPredictions(predFile, rows);
       all.push(...rows);
       count += batch.length;
@@ -128,7 +137,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationResult> {
     }
   }
   progress.stop();
-  const perSeed = decodeSeeds.map((seed) => ({ seed, summary: summarize(all.filter((p) => p.seed === seed), { judged: o.judge !== undefined }) }));
+  const perSeed = decodeSeeds.map((seed) => ({ seed, summary: summarize(all.filter((p) => p.seed === seed), { judged: o.judge !== undefined, judgedKeep: o.judgeKeep !== undefined }) }));
   const agg = aggregateSeeds(perSeed);
   const perTask = Object.fromEntries(Object.entries(agg.perTask).map(([t, m]) => [t, m!.mean]));
   const perTaskStd = Object.fromEntries(Object.entries(agg.perTask).map(([t, m]) => [t, m!.std]));
@@ -141,6 +150,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationResult> {
     overall: agg.overall.mean,
     perTask,
     consistency: agg.consistency.mean,
+    consistencyKeep: agg.consistencyKeep.mean,
     formatRate: agg.formatRate.mean,
     invalidRate: agg.invalidRate.mean,
     thinkCorrectness: agg.thinkCorrectness.mean,
@@ -148,6 +158,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationResult> {
     std: {
       overall: agg.overall.std,
       consistency: agg.consistency.std,
+      consistencyKeep: agg.consistencyKeep.std,
       formatRate: agg.formatRate.std,
       thinkCorrectness: agg.thinkCorrectness.std,
       perTask: perTaskStd,

@@ -3,7 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { lastNamedOption, stripConclusion, type Judge } from '@medad/core';
 import { concludedOption } from './conclusion.js';
+import { scoreOutputs } from './evaluate.js';
 import { aggregateSeeds, meanStd, summarize } from './metrics.js';
 import { readPredictions } from './predictions.js';
 import { resultsTable } from './tables.js';
@@ -69,4 +71,25 @@ test('the concluded option is the last option text named; longer names win ties'
   assert.equal(concludedOption('Uncertain', opts), null);
   assert.equal(concludedOption(null, opts), null);
   assert.equal(concludedOption('CTA vessels', opts), null);
+});
+
+test('consistency under both readings: the run judge (findings) and judgeKeep (whole think) each give their own rate', async () => {
+  const options: [string, string, string, string] = ['MRI', 'CT', 'Ultrasound', 'X-ray'];
+  const sample = { id: 's', image: 'i.png', modality: 'CT', anatomy: 'Brain', task: 'modality_classification', question: 'q', options, answer: 'B', cot: '', source: 'x', split: 'test' } as const;
+  // Stand-ins for one judge plugin read two ways: the findings judge sees the stripped think.
+  const findingsJudge: Judge = { name: 'findings', deduce: async (b) => b.map((x) => (/speckle/i.test(stripConclusion(x.think)) ? 'C' : /bone/i.test(stripConclusion(x.think)) ? 'B' : null)) };
+  const keepJudge: Judge = { name: 'keep', deduce: async (b) => b.map((x) => lastNamedOption(x.think, x.options)) };
+  const outputs = [
+    '<think>Bright bone, so the answer is CT (B).</think><answer>B</answer>', // consistent both ways
+    '<think>Granular speckle, so the answer is CT (B).</think><answer>B</answer>', // findings say C: inconsistent under strip only
+    '<think>So the answer is CT (B).</think><answer>B</answer>', // no findings: inconsistent under strip only
+  ];
+  const rows = await scoreOutputs([sample, sample, sample], outputs, 0, findingsJudge, keepJudge);
+  assert.deepEqual(rows.map((r) => [r.judgeDeduction, r.judgeDeductionKeep]), [['B', 'B'], ['C', 'B'], [null, 'B']]);
+  const s = summarize(rows);
+  assert.equal(s.consistency, 100 / 3);
+  assert.equal(s.consistencyKeep, 100);
+  const noKeep = summarize(await scoreOutputs([sample], [outputs[0]!], 0, findingsJudge));
+  assert.ok(Number.isNaN(noKeep.consistencyKeep));
+  assert.equal(aggregateSeeds([{ seed: 0, summary: s }]).consistencyKeep.mean, 100);
 });

@@ -6,8 +6,10 @@ export interface EvalSummary {
   /** Total correct / total questions (the paper's overall). */
   overall: number;
   perTask: Partial<Record<Task, number>>;
-  /** Judge deduction equals the parsed answer, over all items. */
+  /** Judge deduction equals the parsed answer, over all items (the run's judge: by default it reads the findings, `conclusion: 'strip'`). */
   consistency: number;
+  /** The same with the judge that reads the whole think, concluding sentence included (`conclusion: 'keep'`); NaN when none ran. */
+  consistencyKeep: number;
   formatRate: number;
   /** No answer letter could be parsed. */
   invalidRate: number;
@@ -20,10 +22,11 @@ export interface EvalSummary {
 const pct = (k: number, n: number): number => (n === 0 ? NaN : (100 * k) / n);
 
 /**
- * Accuracy per task and overall, consistency, format, invalid and think-correctness rates.
- * `judged: false` (no judge ran) reports consistency as NaN (not measured) instead of 0.
+ * Accuracy per task and overall, consistency (both readings), format, invalid and think-correctness
+ * rates. `judged: false` (no judge ran) reports consistency as NaN (not measured) instead of 0;
+ * consistencyKeep is NaN unless `judgedKeep` (default: some prediction has `judgeDeductionKeep`).
  */
-export function summarize(predictions: readonly Prediction[], options: { judged?: boolean } = {}): EvalSummary {
+export function summarize(predictions: readonly Prediction[], options: { judged?: boolean; judgedKeep?: boolean } = {}): EvalSummary {
   const perTask: Partial<Record<Task, number>> = {};
   const perTaskThink: Partial<Record<Task, number>> = {};
   for (const task of TASKS) {
@@ -37,6 +40,10 @@ export function summarize(predictions: readonly Prediction[], options: { judged?
     overall: pct(predictions.filter((p) => p.correct).length, n),
     perTask,
     consistency: options.judged === false ? NaN : pct(predictions.filter((p) => p.parsed !== null && p.judgeDeduction === p.parsed).length, n),
+    consistencyKeep:
+      (options.judgedKeep ?? predictions.some((p) => p.judgeDeductionKeep !== undefined))
+        ? pct(predictions.filter((p) => p.parsed !== null && p.judgeDeductionKeep === p.parsed).length, n)
+        : NaN,
     formatRate: pct(predictions.filter((p) => p.formatOk).length, n),
     invalidRate: pct(predictions.filter((p) => p.parsed === null).length, n),
     thinkCorrectness: pct(predictions.filter((p) => p.thinkCorrect).length, n),
@@ -68,6 +75,7 @@ export interface SeedAggregate {
   overall: MeanStd;
   perTask: Partial<Record<Task, MeanStd>>;
   consistency: MeanStd;
+  consistencyKeep: MeanStd;
   formatRate: MeanStd;
   invalidRate: MeanStd;
   thinkCorrectness: MeanStd;
@@ -86,6 +94,7 @@ export function aggregateSeeds(runs: ReadonlyArray<{ seed: number; summary: Eval
     overall: pick((s) => s.overall),
     perTask,
     consistency: pick((s) => s.consistency),
+    consistencyKeep: pick((s) => s.consistencyKeep),
     formatRate: pick((s) => s.formatRate),
     invalidRate: pick((s) => s.invalidRate),
     thinkCorrectness: pick((s) => s.thinkCorrectness),

@@ -13,6 +13,8 @@ export interface Prediction {
   parsed: OptionLetter | null;
   /** The judge's deduction from question + think, or null. */
   judgeDeduction: OptionLetter | null;
+  /** The deduction of the second judge that reads the whole think (`conclusion: 'keep'`), when one ran. */
+  judgeDeductionKeep?: OptionLetter | null;
   correct: boolean;
   /** Output has the exact `<think>…</think><answer>…</answer>` format. */
   formatOk: boolean;
