@@ -66,7 +66,7 @@ export default async function learning({ log }) {
   log(`SFT with SFT_DEFAULTS (${SFT_DEFAULTS.steps} steps max) for ${budget} s, held-out eval of ${EVAL_SAMPLES} every ${evalEvery} steps...`);
   let result;
   try {
-    result = await trainSft({ dataDir: data, outDir: out, evalEvery, evalSamples: EVAL_SAMPLES, saveEvery: 1e9, timeBudgetS: budget, optionMatch,
+    result = await trainSft({ dataDir: data, outDir: out, evalEvery, evalSamples: EVAL_SAMPLES, saveEvery: 1e9, timeBudget: budget, optionMatch,
       logger: { info: (m) => log(m), warn: (m) => log(m), error: (m) => log(m), debug: () => {}, child() { return this; } } });
     const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const policy = result.policy;

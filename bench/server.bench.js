@@ -48,7 +48,7 @@ async function child() {
   for (let i = 0; i < nRuns; i++) {
     const kind = kinds[i % kinds.length];
     const id = `${kind.toLowerCase()}-bench-${String(i).padStart(5, '0')}`;
-    const config = { dataset: { id: 'demo' }, seed: i, hyper: { steps: 100, batchSize: 8, learningRate: 3e-4, checkpointEvery: 25 } };
+    const config = { dataset: { id: 'demo' }, seed: i, hyper: { steps: 100, batchSize: 8, lr: 3e-4, saveEvery: 25 } };
     await cp.store.createRun({ id, kind, config, dir: `${dataDir}/runs/${id}` });
     await cp.store.setStatus(id, statuses[i % statuses.length], i % 5 === 2 ? 'exit code 1: out of memory' : null);
     if (kind === RunKind.Sft || kind === RunKind.ConGrpo) {

@@ -9,7 +9,8 @@
  * enabled automatically once `medad data synth`, `medad train sft` and `medad eval` exist.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { FIXTURE_CLI, freshDataDir, gql, waitFor, wsClient } from '@medad/server/testing';
@@ -24,6 +25,8 @@ interface Flavour {
   longSteps: number;
   datasetSamples: number;
   evalLimit: number;
+  /** The model width the backbone config asks for, checked in the checkpoint (real CLI only). */
+  dModel?: number;
   /** A log line the resumed attempt writes (fixture only; the real trainer's wording is its own). */
   resumeLog?: RegExp;
   timeoutMs: number;
@@ -51,7 +54,9 @@ const FLAVOURS: Flavour[] = [
     name: 'real medad CLI (tfjs-vlm tiny)',
     skip: realMissing.length ? `\`medad ${realMissing.join('`, `medad ')}\` not in this build yet — real-CLI flavour skipped` : false,
     env: {},
-    backbone: '{ plugin: "tfjs-vlm", preset: "tiny" }',
+    // A config that changes the model's shape: the checkpoint must have it (issue 20).
+    backbone: '{ plugin: "tfjs-vlm", config: { preset: "tiny", model: { dModel: 48 } } }',
+    dModel: 48,
     sftSteps: 6,
     longSteps: 60,
     datasetSamples: 100,
@@ -74,8 +79,8 @@ for (const f of FLAVOURS) {
         const r = await runOf(id);
         return statuses.includes(r?.status) ? r : undefined;
       }, what, f.timeoutMs, 100);
-    const startSft = async (steps: number, checkpointEvery: number): Promise<string> => {
-      const r = await gql(server.url, `mutation { startSftRun(input: { dataset: { fromRun: "${datasetRun}" }, backbone: ${f.backbone}, seed: 7, hyper: { steps: ${steps}, batchSize: 4, checkpointEvery: ${checkpointEvery} } }) { id status } }`);
+    const startSft = async (steps: number, saveEvery: number): Promise<string> => {
+      const r = await gql(server.url, `mutation { startSftRun(input: { dataset: { fromRun: "${datasetRun}" }, backbone: ${f.backbone}, seed: 7, hyper: { steps: ${steps}, batchSize: 4, saveEvery: ${saveEvery} } }) { id status } }`);
       assert.equal(r.errors, undefined, JSON.stringify(r.errors));
       return r.data!.startSftRun.id;
     };
@@ -118,6 +123,10 @@ for (const f of FLAVOURS) {
       assert.deepEqual(steps, Array.from({ length: f.sftSteps }, (_, i) => i + 1), 'the subscription saw every step in order and ended with the run');
       const done = await until(sft, ['SUCCEEDED', 'FAILED'], 'the SFT run');
       assert.equal(done.status, 'SUCCEEDED', done.statusMessage);
+      if (f.dModel) {
+        const config = JSON.parse(readFileSync(join(dataDir, 'runs', sft, 'checkpoint', 'config.json'), 'utf8')) as { dModel: number };
+        assert.equal(config.dModel, f.dModel, "the backbone config given to startSftRun shaped the trained model");
+      }
 
       const ev = await gql(server.url, `mutation { startEvaluation(input: { dataset: { fromRun: "${datasetRun}" }, checkpoint: { fromRun: "${sft}" }, judge: { plugin: "${judge}" }, seeds: [1, 2], limit: ${f.evalLimit} }) { id } }`);
       assert.equal(ev.errors, undefined, JSON.stringify(ev.errors));

@@ -100,7 +100,7 @@ describe('dashboard in Chromium — fixture CLI server', { skip }, () => {
       return statuses.includes(r?.status) ? r : undefined;
     }, what, 20_000, 50);
   const startSft = async (steps: number): Promise<string> => {
-    const r = await api(`mutation { startSftRun(input: { dataset: { fromRun: "${datasetRun}" }, backbone: ${BACKBONE}, seed: 5, hyper: { steps: ${steps}, batchSize: 4, checkpointEvery: 10 } }) { id } }`);
+    const r = await api(`mutation { startSftRun(input: { dataset: { fromRun: "${datasetRun}" }, backbone: ${BACKBONE}, seed: 5, hyper: { steps: ${steps}, batchSize: 4, saveEvery: 10 } }) { id } }`);
     assert.equal(r.errors, undefined, JSON.stringify(r.errors));
     return r.data!.startSftRun.id;
   };
@@ -280,7 +280,7 @@ describe('dashboard in Chromium — a server that requires API tokens', { skip }
     const api = (query: string) => gql(server.url, query, undefined, OPERATOR);
     const ds = await api('mutation { buildDataset(input: { name: "auth", samples: 20, seed: 1 }) { id } }');
     assert.equal(ds.errors, undefined, JSON.stringify(ds.errors));
-    const sft = await api(`mutation { startSftRun(input: { dataset: { fromRun: "${ds.data!.buildDataset.id}" }, backbone: ${BACKBONE}, hyper: { steps: ${LONG_STEPS}, batchSize: 4, checkpointEvery: 10 } }) { id } }`);
+    const sft = await api(`mutation { startSftRun(input: { dataset: { fromRun: "${ds.data!.buildDataset.id}" }, backbone: ${BACKBONE}, hyper: { steps: ${LONG_STEPS}, batchSize: 4, saveEvery: 10 } }) { id } }`);
     assert.equal(sft.errors, undefined, JSON.stringify(sft.errors));
     const sftId = sft.data!.startSftRun.id as string;
     await waitFor(async () => (await api(`{ run(id: "${sftId}") { status } }`)).data?.run.status === 'RUNNING', 'the SFT run to start', 20_000, 50);

@@ -6,6 +6,7 @@ import { registerEvalCommand } from './commands/eval.js';
 import { registerPluginsCommand } from './commands/plugins.js';
 import { registerReproduceCommand } from './commands/reproduce.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerRunCommands } from './commands/run.js';
 import { registerTrainCommands } from './commands/train.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -24,5 +25,6 @@ export function createProgram(): Command {
   registerDemoCommand(program);
   registerServeCommand(program);
   registerReproduceCommand(program);
+  registerRunCommands(program);
   return program;
 }

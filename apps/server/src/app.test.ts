@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { RunStatus } from '@medad/core';
+import { RunStatus, conGrpoHyperSchema, sftHyperSchema } from '@medad/core';
 import { startControlPlane, type ControlPlane } from './app.js';
 import { queueDemoPipeline } from './demo.js';
-import { RUN_DEFAULTS } from './runs/run.input.js';
 import { FIXTURE_CLI, freshDataDir, gql, testRegistry, waitFor, wsClient } from './testing/index.js';
 
 const RUN_FIELDS = 'id kind status statusMessage attempts';
@@ -45,12 +44,14 @@ describe('control plane over HTTP and graphql-ws (fixture CLI, PGlite)', () => {
     const grpo = await gql(cp.url, `{ run(id: "${queued[2]!.id}") { config command checkpoints { step } metrics(downsample: 3) { step values } } }`);
     assert.deepEqual(grpo.data?.run.config.rewards.map((r: { plugin: string; weight: number }) => [r.plugin, Number(r.weight.toFixed(4))]), [['format', 0.3333], ['accuracy', 0.3333], ['consistency', 0.3333]]);
     assert.equal(grpo.data?.run.config.hyper.groupSize, 8);
-    const argv: string[] = grpo.data?.run.command;
-    assert.deepEqual([argv[argv.indexOf('--oversample') + 1], argv[argv.indexOf('--grad-engine') + 1]], ['3', 'auto']);
-    const sft = await gql(cp.url, `{ run(id: "${queued[1]!.id}") { command } }`);
-    const sftArgv: string[] = sft.data?.run.command;
-    assert.equal(sftArgv[sftArgv.indexOf('--grounding') + 1], String(RUN_DEFAULTS.sft.grounding));
-    assert.equal(grpo.data?.run.command[grpo.data?.run.command.indexOf('--from') + 1], join(dataDir, 'runs', queued[1]!.id, 'checkpoint'));
+    assert.deepEqual([grpo.data?.run.config.hyper.oversample, grpo.data?.run.config.compute.gradEngine], [conGrpoHyperSchema.parse({}).oversample, 'auto'], 'omitted fields take the spec defaults');
+    assert.deepEqual(grpo.data?.run.command, ['run', join(dataDir, 'runs', queued[2]!.id, 'spec.json'), '--run-id', queued[2]!.id], 'the child runs the stored spec');
+    const sft = await gql(cp.url, `{ run(id: "${queued[1]!.id}") { config } }`);
+    assert.equal(sft.data?.run.config.hyper.grounding, sftHyperSchema.parse({}).grounding);
+    assert.equal(grpo.data?.run.config.from, `run:${queued[1]!.id}`, 'stored with a run reference');
+    const resolved = JSON.parse(readFileSync(join(dataDir, 'runs', queued[2]!.id, 'spec.json'), 'utf8'));
+    assert.equal(resolved.from, join(dataDir, 'runs', queued[1]!.id, 'checkpoint'), 'resolved to the latest checkpoint at launch');
+    assert.equal(resolved.kind, 'con-grpo');
     assert.deepEqual(grpo.data?.run.metrics.map((m: { step: number }) => m.step), [1, 3, 4]);
   });
 
@@ -69,7 +70,7 @@ describe('control plane over HTTP and graphql-ws (fixture CLI, PGlite)', () => {
         }
       })();
       await waitFor(() => cp.bus.listenerCount('status:*') === 1, 'the runStatus subscription to be live');
-      const started = await gql(cp.url, `mutation { startSftRun(input: { dataset: { id: "demo" }, backbone: { plugin: "fixture-backbone", config: { preset: "small" } }, seed: 5, hyper: { steps: 12, checkpointEvery: 4 } }) { ${RUN_FIELDS} } }`);
+      const started = await gql(cp.url, `mutation { startSftRun(input: { dataset: { id: "demo" }, backbone: { plugin: "fixture-backbone", config: { preset: "small" } }, seed: 5, hyper: { steps: 12, saveEvery: 4 } }) { ${RUN_FIELDS} } }`);
       id = started.data?.startSftRun.id as string;
       assert.equal(started.data?.startSftRun.status, 'QUEUED');
       const steps: number[] = [];
@@ -91,11 +92,11 @@ describe('control plane over HTTP and graphql-ws (fixture CLI, PGlite)', () => {
 
   test('inputs are validated into BAD_USER_INPUT errors that name the field and the fix; paths outside the roots are FORBIDDEN', async () => {
     const bad = async (input: string, mutation = 'startSftRun') => (await gql(cp.url, `mutation { ${mutation}(input: ${input}) { id } }`)).errors?.[0];
-    let e = await bad('{ dataset: { id: "demo" }, hyper: { learningRate: -1, steps: 0 } }');
+    let e = await bad('{ dataset: { id: "demo" }, hyper: { lr: -1, steps: 0 } }');
     assert.equal(e?.extensions?.code, 'BAD_USER_INPUT');
-    assert.match(e!.message, /input\.hyper\.steps: must be ≥ 1; input\.hyper\.learningRate: must be > 0/);
-    e = await bad('{ dataset: { id: "demo" }, hyper: { gradEngine: "gpu" } }');
-    assert.match(e!.message, /input\.hyper\.gradEngine: must be auto, ort or tfjs/);
+    assert.match(e!.message, /input\.hyper\.steps: must be ≥ 1; input\.hyper\.lr: must be > 0/);
+    e = await bad('{ dataset: { id: "demo" }, compute: { gradEngine: "gpu" } }');
+    assert.match(e!.message, /input\.compute\.gradEngine: must be auto, ort or tfjs/);
     e = await bad('{ dataset: { id: "demo" }, hyper: { grounding: -0.5 } }');
     assert.match(e!.message, /input\.hyper\.grounding: must be ≥ 0 \(0 = off\)/);
     e = await bad('{ dataset: { id: "demo" }, backbone: { plugin: "gpt-9" } }');
@@ -110,7 +111,7 @@ describe('control plane over HTTP and graphql-ws (fixture CLI, PGlite)', () => {
     assert.match(e!.message, /input\.from\.fromRun: no run "nope"/);
     const sft = (await gql(cp.url, '{ runs(filter: { kinds: [SFT], statuses: [SUCCEEDED] }, first: 1) { edges { node { id } } } }')).data?.runs.edges[0].node.id;
     e = await bad(`{ dataset: { id: "demo" }, from: { fromRun: "${sft}" }, rewards: [{ plugin: "accuracy", weight: 0 }, { plugin: "format", weight: 0 }] }`, 'startConGrpoRun');
-    assert.match(e!.message, /input\.rewards: every weight is 0/);
+    assert.match(e!.message, /input\.rewards: give at least one reward a weight > 0/);
     e = await bad(`{ dataset: { id: "demo" }, from: { fromRun: "${sft}" }, rewards: [{ plugin: "length", weight: 1 }] }`, 'startConGrpoRun');
     assert.match(e!.extensions?.fix, /use one of: accuracy, consistency, format/);
     e = await bad(`{ dataset: { id: "demo" }, checkpoint: { fromRun: "${sft}" }, seeds: [1, 1] }`, 'startEvaluation');

@@ -1,6 +1,5 @@
 import { DEMO_DEFAULTS } from '@medad/trainer';
 import type { RunRecord } from './domain.js';
-import { RUN_DEFAULTS } from './runs/run.input.js';
 import type { RunService } from './runs/run.service.js';
 import type { Store } from './store/store.js';
 
@@ -23,8 +22,8 @@ export async function queueDemoPipeline(store: Store, runs: RunService, o: DemoO
   const existing = (await store.datasets()).find((d) => d.id === 'demo');
   const built = existing ? undefined : await runs.buildDataset({ name: 'demo', samples: o.samples ?? DEMO_DEFAULTS.samples, seed: 42, zoom: false });
   const dataset = built ? { fromRun: built.id } : { id: 'demo' };
-  const sft = await runs.startSft({ dataset, seed: 42, ...(o.sftSteps ? { hyper: { ...RUN_DEFAULTS.sft, steps: o.sftSteps } } : {}) });
-  const grpo = await runs.startConGrpo({ dataset, from: { fromRun: sft.id }, seed: 42, ...(o.grpoSteps ? { hyper: { ...RUN_DEFAULTS.conGrpo, steps: o.grpoSteps } } : {}) });
+  const sft = await runs.startSft({ dataset, seed: 42, ...(o.sftSteps ? { hyper: { steps: o.sftSteps } } : {}) });
+  const grpo = await runs.startConGrpo({ dataset, from: { fromRun: sft.id }, seed: 42, ...(o.grpoSteps ? { hyper: { steps: o.grpoSteps } } : {}) });
   const evaluation = await runs.startEvaluation({ dataset, checkpoint: { fromRun: grpo.id }, seeds: [1, 2, 3], limit: o.evalLimit ?? DEMO_DEFAULTS.evalLimit });
   return [...(built ? [built] : []), sft, grpo, evaluation];
 }

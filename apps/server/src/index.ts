@@ -2,7 +2,7 @@ export { startControlPlane, type ControlPlane, type ControlPlaneDeps } from './a
 export { resolveConfig, type ServerConfig, type ServerConfigInput, type RequestLimits } from './config.js';
 export { queueDemoPipeline, type DemoOptions } from './demo.js';
 export { RunKind, type RunRecord, type MetricRow } from './domain.js';
-export { runCommand, RUN_CONFIG_FILE, type RunCommand } from './execution/run-commands.js';
+export { resolveRunSpec, runArgv, RUN_CONFIG_FILE, RUN_SPEC_FILE } from './execution/run-commands.js';
 export { buildControlPlaneSchema, schemaSdl } from './graphql/schema.js';
 export { GRAPHQL_CODES } from './graphql/errors.js';
 export { openStore, type StoreLocation } from './store/open.js';

@@ -1,4 +1,7 @@
+import type { Dataset } from './contracts/dataset.js';
 import type { Judge } from './contracts/judge.js';
+import type { Reward } from './contracts/reward.js';
+import type { RunSpec } from './runspec.js';
 import type { EventSink, ProgressReporter } from './events.js';
 import type { Logger } from './logger.js';
 import type { PluginRegistry } from './registry.js';
@@ -27,3 +30,9 @@ export const RunInfoToken = createToken<RunInfo>('RunInfo');
 export const PluginRegistryToken = createToken<PluginRegistry>('PluginRegistry');
 /** The judge a consistency reward consults. */
 export const JudgeToken = createToken<Judge>('Judge');
+/** The run's resolved spec. */
+export const RunSpecToken = createToken<RunSpec>('RunSpec');
+/** The dataset a run reads (composed from its spec through the registry). */
+export const DatasetToken = createToken<Dataset>('Dataset');
+/** The weighted reward terms of R = Σ λ·R (composed from the spec through the registry). */
+export const RewardsToken = createToken<Array<{ reward: Reward; weight: number }>>('Rewards');

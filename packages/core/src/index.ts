@@ -8,6 +8,7 @@ export * from './core-tokens.js';
 export * from './plugin.js';
 export * from './registry.js';
 export * from './completion.js';
+export * from './runspec.js';
 export type * from './contracts/dataset.js';
 export type * from './contracts/backbone.js';
 export type * from './contracts/reward.js';

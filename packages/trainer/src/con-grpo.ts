@@ -14,53 +14,44 @@ import {
   type Logger,
   type ProgressReporter,
   type RewardInput,
+  conGrpoHyperSchema,
+  trainComputeSchema,
+  type ConGrpoHyper,
+  type Dataset,
+  type TrainCompute,
 } from '@medad/core';
-import { OrtPolicy, VlmPolicy, buildOnnxModels, generateTokens, type ComputeBackend, type GeneratedSequence, type VlmPreset } from '@medad/policy';
-import { groupRelativeAdvantage, selectGroups, zeroVarianceFraction, type AdvantageScale } from './grpo/advantage.js';
-import { statsFromSums, type LossAggregation } from './grpo/loss.js';
-import { engineThreads, gradEngineMessage, resolveGradEngine, startGradientEngine, type GradEngineName } from './parallel/ort-engine.js';
+import { OrtPolicy, VlmPolicy, buildOnnxModels, generateTokens, type ComputeBackend, type GeneratedSequence, type VlmConfig, type VlmPreset } from '@medad/policy';
+import { groupRelativeAdvantage, selectGroups, zeroVarianceFraction } from './grpo/advantage.js';
+import { statsFromSums } from './grpo/loss.js';
+import { engineThreads, gradEngineMessage, resolveGradEngine, startGradientEngine } from './parallel/ort-engine.js';
 import { grpoTotals, type GrpoShardRow } from './parallel/shard-loss.js';
 import { compositeReward, meanOf, type WeightedReward } from './grpo/rewards.js';
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
-import { encodeSamples, loadSplit, trainTokenizer, type EncodedSample } from './run/data.js';
+import { assertFitsModel, encodeSamples, openTrainingData, splitSamples, trainTokenizer, type EncodedSample } from './run/data.js';
 import { checkpointDir, readOptimizerState, readTrainerState, saveTrainingCheckpoint } from './run/checkpoint.js';
 import { batchPixels, heldOutEval, ortCopy, summaryMetrics } from './run/heldout.js';
 import { MetricsLog, type MetricRow } from './run/metrics-log.js';
 import { batchIndices } from './run/task-mix.js';
 
-/** Settings of a Con-GRPO run (paper eqs. 2–8). */
-export interface ConGrpoOptions {
+/**
+ * Settings of a Con-GRPO run (paper eqs. 2–8): the spec's hyper-parameters and compute settings
+ * (`conGrpoHyperSchema`, `trainComputeSchema` in @medad/core, where each is documented and
+ * defaulted) plus what the composed run hands in.
+ */
+export interface ConGrpoOptions extends Partial<ConGrpoHyper>, Partial<TrainCompute> {
   dataDir: string;
   outDir: string;
+  /** The dataset to train on (composed from the spec); default: the `dataDir` directory. */
+  dataset?: Dataset;
   /** SFT checkpoint (or run directory) to start from; omitted = RL-only from a fresh policy. */
   from?: string;
   preset?: VlmPreset;
+  /** Overrides of the preset's model config for a fresh (RL-only) policy. */
+  modelConfig?: Partial<VlmConfig>;
   rewards: WeightedReward[];
   /** The judge consistency rewards consult (run once per step, shared by all rewards). */
   judge?: Judge;
   seed?: number;
-  steps?: number;
-  /** Prompts per step; each gets `groupSize` completions. */
-  promptsPerStep?: number;
-  groupSize?: number;
-  temperature?: number;
-  topP?: number;
-  maxNewTokens?: number;
-  lr?: number;
-  beta?: number;
-  epsilon?: number;
-  epsilonHigh?: number;
-  advantageScale?: AdvantageScale;
-  lossAggregation?: LossAggregation;
-  /** μ: optimisation passes over each batch of rollouts. */
-  mu?: number;
-  clipNorm?: number;
-  /** `ort` (ONNX Runtime with the current weights, the default) or `tfjs`. */
-  rollout?: 'ort' | 'tfjs';
-  evalEvery?: number;
-  evalSamples?: number;
-  saveEvery?: number;
-  backend?: ComputeBackend | 'auto';
   runId?: string;
   sink?: EventSink;
   progress?: ProgressReporter;
@@ -68,44 +59,13 @@ export interface ConGrpoOptions {
   stopAfter?: number;
   /** Train on these sample indices only (a fixed batch, for tests). */
   fixedIndices?: number[];
-  /**
-   * Dynamic sampling (DAPO): roll out `oversample × promptsPerStep` prompts and train on the first
-   * `promptsPerStep` groups whose rewards differ — groups that all score the same carry no
-   * advantage. Default 3 (measured: see the trainer README); 1 = train on every rolled-out group.
-   */
-  oversample?: number;
-  /**
-   * Threads that compute the policy-update gradients (data parallelism, as in SFT): `auto`
-   * (default) = 2 on wasm/cpu with ≥ 2 cores, 1 on tfjs-node.
-   */
-  threads?: number | 'auto';
-  /** Which engine computes the policy-update gradients (as in SFT: `auto` = ort unless the config needs tfjs). */
-  gradEngine?: GradEngineName;
 }
 
-/** Defaults chosen for the small model (see the trainer README for why they differ from the paper's). */
+/** Defaults chosen for the small model: the spec schema's (see the trainer README for why they differ from the paper's). */
 export const CON_GRPO_DEFAULTS = {
   seed: 0,
-  steps: 100,
-  promptsPerStep: 8,
-  groupSize: 8,
-  temperature: 1,
-  topP: 1,
-  maxNewTokens: 64,
-  lr: 1e-4,
-  beta: 0.04,
-  epsilon: 0.2,
-  advantageScale: 'group' as AdvantageScale,
-  lossAggregation: 'grpo' as LossAggregation,
-  mu: 1,
-  clipNorm: 1,
-  rollout: 'ort' as const,
-  evalEvery: 25,
-  evalSamples: 150,
-  saveEvery: 25,
-  oversample: 3,
-  threads: 'auto' as number | 'auto',
-  gradEngine: 'auto' as GradEngineName,
+  ...conGrpoHyperSchema.parse({}),
+  ...trainComputeSchema.parse({}),
 };
 
 /**
@@ -148,14 +108,15 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
   const progress = o.progress ?? silentProgress;
   const runId = o.runId ?? `con-grpo-${o.seed}`;
   mkdirSync(o.outDir, { recursive: true });
-  const { dataset, samples: train } = loadSplit(o.dataDir, 'train');
+  const data = await openTrainingData(o.dataset ?? o.dataDir);
+  const train = splitSamples(data, 'train');
   const state = readTrainerState(o.outDir);
   const fromDir = o.from ? (readTrainerState(o.from) ? checkpointDir(o.from) : o.from) : undefined;
   const policy = state
     ? await VlmPolicy.load(checkpointDir(o.outDir), { backend: o.backend })
     : fromDir
       ? await VlmPolicy.load(fromDir, { backend: o.backend })
-      : await VlmPolicy.create({ preset: o.preset ?? 'small', tokenizer: trainTokenizer(train), seed: o.seed, backend: o.backend });
+      : await VlmPolicy.create({ preset: o.preset ?? 'small', tokenizer: trainTokenizer(train), seed: o.seed, backend: o.backend, config: o.modelConfig });
   // The frozen reference: the starting policy (SFT checkpoint, or the fresh init for RL-only).
   const reference = fromDir ? await VlmPolicy.load(fromDir, { backend: o.backend }) : state ? await VlmPolicy.load(checkpointDir(o.outDir), { backend: o.backend }) : null;
   const refModels = buildOnnxModels(policy.model.config, (reference ?? policy).model.weights());
@@ -182,9 +143,10 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
   await o.sink?.emit({ type: 'status', runId, status: RunStatus.Running, time: Date.now(), message: `Con-GRPO on ${policy.backend}, rollouts via ${o.rollout}` });
   await o.sink?.emit({ type: 'info', runId, time: Date.now(), info: { backend: policy.backend, rollout: o.rollout } });
 
-  const encTrain = encodeSamples(policy, dataset.root, o.fixedIndices ? o.fixedIndices.map((i) => train[i]!) : train);
-  const test = dataset.list('test');
-  const encEval = o.evalSamples > 0 && test.length ? encodeSamples(policy, dataset.root, new SeededRng(o.seed + 17).shuffle(test).slice(0, o.evalSamples)) : [];
+  const encTrain = encodeSamples(policy, data, o.fixedIndices ? o.fixedIndices.map((i) => train[i]!) : train);
+  assertFitsModel(policy.model.config, encTrain, false);
+  const test = data.list('test');
+  const encEval = o.evalSamples > 0 && test.length ? encodeSamples(policy, data, new SeededRng(o.seed + 17).shuffle(test).slice(0, o.evalSamples)) : [];
   const rng = state ? SeededRng.fromState(state.rng) : new SeededRng(o.seed);
   const needsJudge = o.rewards.some((r) => r.reward.needsJudge);
   if (!(o.oversample >= 1) || !Number.isFinite(o.oversample)) {

@@ -37,9 +37,9 @@ test('SFT rows carry train_s and loss_letter; answerWeight changes the update bu
   assert.notEqual(a[2]!.loss, b[2]!.loss);
 });
 
-test('timeBudgetS ends the run early at a step that is evaluated and checkpointed; modelConfig reaches the model', async () => {
+test('timeBudget ends the run early at a step that is evaluated and checkpointed; modelConfig reaches the model', async () => {
   const out = join(work, 'budget');
-  const r = await trainSft({ dataDir: data, outDir: out, preset: 'tiny', seed: 1, steps: 1000, batchSize: 4, evalEvery: 0, evalSamples: 4, timeBudgetS: 0.001, backend: 'wasm', modelConfig: { rotaryDims: 8 } });
+  const r = await trainSft({ dataDir: data, outDir: out, preset: 'tiny', seed: 1, steps: 1000, batchSize: 4, evalEvery: 0, evalSamples: 4, timeBudget: 0.001, backend: 'wasm', modelConfig: { rotaryDims: 8 } });
   assert.equal(r.steps, 1);
   assert.equal(r.policy.model.config.rotaryDims, 8);
   // Exact-match option features are on by default, with the markers of the run's tokenizer.

@@ -8,7 +8,12 @@ import {
   SeededRng,
   silentLogger,
   silentProgress,
+  sftHyperSchema,
+  trainComputeSchema,
+  type Dataset,
   type EventSink,
+  type SftHyper,
+  type TrainCompute,
   type Logger,
   type ProgressReporter,
 } from '@medad/core';
@@ -16,56 +21,36 @@ import { VlmPolicy, type ComputeBackend, type VlmConfig, type VlmPreset } from '
 import { answerLetterPositions, targetWeights } from './answer-weights.js';
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
 import { warmupCosine } from './optim/schedule.js';
-import { encodeSamples, groundingTargetsOf, loadSplit, trainTokenizer } from './run/data.js';
+import { assertFitsModel, encodeSamples, groundingTargetsOf, openTrainingData, splitSamples, trainTokenizer } from './run/data.js';
 import { heldOutEval, summaryMetrics } from './run/heldout.js';
 import { readOptimizerState, readTrainerState, saveTrainingCheckpoint, checkpointDir } from './run/checkpoint.js';
 import { MetricsLog, type MetricRow } from './run/metrics-log.js';
-import { TaskMixSampler, type TaskWeights } from './run/task-mix.js';
-import { engineThreads, gradEngineMessage, resolveGradEngine, startGradientEngine, type GradEngineName } from './parallel/ort-engine.js';
+import { TaskMixSampler } from './run/task-mix.js';
+import { engineThreads, gradEngineMessage, resolveGradEngine, startGradientEngine } from './parallel/ort-engine.js';
 import { lossDenominators, type ShardSample } from './parallel/shard-loss.js';
 
 export { answerLetterPositions, targetWeights } from './answer-weights.js';
 
-/** Settings of an SFT ("cognitive injection") run. */
-export interface SftOptions {
+/**
+ * Settings of an SFT ("cognitive injection") run: the spec's hyper-parameters and compute settings
+ * (`sftHyperSchema`, `trainComputeSchema` in @medad/core, where each is documented and defaulted)
+ * plus what the composed run hands in.
+ */
+export interface SftOptions extends Partial<SftHyper>, Partial<TrainCompute> {
   dataDir: string;
   /** Run directory: `metrics.jsonl`, `checkpoint/`, `run.json`. Re-running resumes from its checkpoint. */
   outDir: string;
+  /** The dataset to train on (composed from the spec); default: the `dataDir` directory. */
+  dataset?: Dataset;
   preset?: VlmPreset;
   seed?: number;
-  steps?: number;
-  batchSize?: number;
-  /** Micro-batches whose gradients are summed before one optimizer step. */
-  gradAccumulation?: number;
-  lr?: number;
-  warmupSteps?: number;
-  minLr?: number;
-  weightDecay?: number;
-  clipNorm?: number;
-  /** Held-out evaluation every N steps (0 = only at the end). */
-  evalEvery?: number;
-  /** Held-out samples used by the periodic evaluation. */
-  evalSamples?: number;
-  saveEvery?: number;
-  backend?: ComputeBackend | 'auto';
   runId?: string;
   sink?: EventSink;
   progress?: ProgressReporter;
   logger?: Logger;
   /** Stop (as if killed) after this many steps of this invocation; for resume tests. */
   stopAfter?: number;
-  /**
-   * Loss weight of the answer-letter tokens (the think's concluding `(X)` and the `<answer>` letter),
-   * relative to 1 for every other target token; the loss is normalised by the total weight.
-   */
-  answerWeight?: number;
-  /**
-   * Wall-time budget in seconds for this invocation (evaluations included): the first step that ends
-   * past it is evaluated, checkpointed and ends the run, even before `steps` (the learning-rate
-   * schedule still follows `steps`). Unset = no budget.
-   */
-  timeBudgetS?: number;
-  /** Overrides of the preset's model config for a fresh policy (e.g. `{ posInit: 'sinusoidal' }`). */
+  /** Overrides of the preset's model config for a fresh policy (e.g. `{ dModel: 64 }`). */
   modelConfig?: Partial<VlmConfig>;
   /**
    * Exact-match option features for a fresh policy (`config.optionMatch`): each token's embedding
@@ -74,60 +59,15 @@ export interface SftOptions {
    * resuming or starting from a checkpoint (its config decides).
    */
   optionMatch?: boolean;
-  /**
-   * Threads that compute gradients (data parallelism: each micro-batch is split over them, the
-   * optimizer runs on the main thread). `auto` (default) = 2 on wasm/cpu with ≥ 2 cores, 1 on
-   * tfjs-node. Results equal the 1-thread run within float tolerance.
-   */
-  threads?: number | 'auto';
-  /**
-   * Which engine computes gradients: `ort` (the policy's forward and reverse mode as one ONNX
-   * graph on ONNX Runtime; ~4× the 2-thread tfjs step on 2 cores), `tfjs` (tfjs autodiff,
-   * data-parallel over `threads`), `auto` (default) = ort unless the config has rotary positions.
-   * The engines agree within float tolerance (tested).
-   */
-  gradEngine?: GradEngineName;
-  /**
-   * Focal token loss: each target token's NLL is weighted by (1 − p)^γ (p its probability, no
-   * gradient through the weight), so learned template tokens fade and uncertain ones dominate.
-   * 0 (default) = plain cross-entropy.
-   */
-  focalGamma?: number;
-  /**
-   * Relative sampling weight per task (absent = 1): a task of weight ½ is drawn half as often per
-   * sample (a seeded subset of its samples each epoch; {@link TaskMixSampler}). Default: every task 1.
-   */
-  taskWeights?: TaskWeights;
-  /**
-   * Weight λ of the lesion grounding loss (ARCHITECTURE.md step 8): the image tokens also learn to
-   * predict which patches a sample's `bbox` covers (binary cross-entropy, mean over the micro-batch's
-   * boxed samples, added to the token loss times λ). Off when no train sample has a bbox, and when
-   * resuming a model without `groundingHead` (a fresh policy gets the head). Default 1; 0 = off.
-   */
-  grounding?: number;
 }
 
-/** Defaults for the `small` preset on 2 cores (see the trainer README for the measurements). */
+/** Defaults for the `small` preset on 2 cores: the spec schema's (see the trainer README for the measurements). */
 export const SFT_DEFAULTS = {
   preset: 'small' as VlmPreset,
   seed: 0,
-  steps: 8000,
-  batchSize: 16,
-  gradAccumulation: 1,
-  lr: 2e-3,
-  warmupSteps: 50,
-  minLr: 2e-4,
-  weightDecay: 0.01,
-  clipNorm: 1,
-  evalEvery: 500,
-  evalSamples: 150,
-  saveEvery: 100,
-  answerWeight: 1,
   optionMatch: true,
-  threads: 'auto' as number | 'auto',
-  gradEngine: 'auto' as GradEngineName,
-  focalGamma: 0,
-  grounding: 1,
+  ...sftHyperSchema.parse({}),
+  ...trainComputeSchema.parse({}),
 };
 
 /**
@@ -169,8 +109,9 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
     throw new MedadError(ErrorCode.BadUserInput, `grounding must be a number ≥ 0, got ${o.grounding}`, { fix: 'pass --grounding 0 (off) or a positive weight such as 1' });
   }
   mkdirSync(o.outDir, { recursive: true });
-  const { dataset, samples: train } = loadSplit(o.dataDir, 'train');
-  const test = dataset.list('test');
+  const data = await openTrainingData(o.dataset ?? o.dataDir);
+  const train = splitSamples(data, 'train');
+  const test = data.list('test');
   // The grounding loss needs boxes and a head: a fresh model gets the head when a train sample has a bbox.
   let grounding = o.grounding > 0 && train.some((s) => s.bbox) ? o.grounding : 0;
   if (o.grounding > 0 && grounding === 0) log.info('grounding off: no train sample has a bbox');
@@ -211,7 +152,8 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   await emit({ type: 'status', runId, status: RunStatus.Running, time: Date.now(), message: `SFT on ${policy.backend}` });
   await emit({ type: 'info', runId, time: Date.now(), info: { backend: policy.backend } });
 
-  const encTrain = encodeSamples(policy, dataset.root, train);
+  const encTrain = encodeSamples(policy, data, train);
+  assertFitsModel(policy.model.config, encTrain, true);
   const trainWeights = o.answerWeight === 1 ? null : encTrain.map((e) => targetWeights(policy.tokenizer, e.target, o.answerWeight));
   const trainLetters = encTrain.map((e) => {
     const m = new Float32Array(e.target.length);
@@ -219,7 +161,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
     return m;
   });
   const evalRng = new SeededRng(o.seed + 17);
-  const encEval = encodeSamples(policy, dataset.root, evalRng.shuffle(test).slice(0, o.evalSamples));
+  const encEval = encodeSamples(policy, data, evalRng.shuffle(test).slice(0, o.evalSamples));
   const ground = grounding > 0 ? groundingTargetsOf(policy.model.config, encTrain) : null;
   if (ground) {
     for (const line of ground.skipped.slice(0, 20)) log.warn(`grounding: skipped ${line}`);
@@ -296,7 +238,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
         elapsed_s: (Date.now() - t0) / 1000,
         train_s: trainSeconds,
       };
-      const overBudget = o.timeBudgetS !== undefined && (Date.now() - t0) / 1000 >= o.timeBudgetS;
+      const overBudget = o.timeBudget !== undefined && (Date.now() - t0) / 1000 >= o.timeBudget;
       const isLast = step === o.steps || overBudget;
       if ((o.evalEvery > 0 && step % o.evalEvery === 0) || isLast) {
         const summary = await heldOutEval(policy, encEval);

@@ -1,6 +1,25 @@
 import { readFile } from 'node:fs/promises';
 import { ErrorCode, MedadError, REGIONS, definePlugin, z, type Backbone } from '@medad/core';
-import { VlmPolicy, WordTokenizer, exportOnnx, renderCompletion, renderPrompt } from '@medad/policy';
+import { VlmPolicy, WordTokenizer, exportOnnx, renderCompletion, renderPrompt, type VlmConfig, type VlmPreset } from '@medad/policy';
+
+const dim = (max: number) => z.number().int('must be an integer').min(1, 'must be ≥ 1').max(max, `must be ≤ ${max}`);
+
+/** Shape fields of the model a config may override (ARCHITECTURE.md); checked again against each other when the model is built. */
+const modelOverrides = z
+  .object({
+    dModel: dim(4096).describe('model width'),
+    nLayers: dim(64).describe('transformer layers'),
+    nHeads: dim(64).describe('attention heads (divides dModel)'),
+    dFF: dim(16384).describe('feed-forward width'),
+    imageSize: dim(1024).describe('input image side in pixels (a multiple of patchSize)'),
+    patchSize: dim(64).describe('patch side in pixels'),
+    maxTextLen: dim(8192).describe('longest prompt + completion in tokens'),
+    rotaryDims: z.number().int().min(0).max(1024).describe('rotary positions on N columns per head (even; 0 = none)'),
+    patchStem: z.number().int().min(0).max(4096).describe('nonlinear patch stem channels per quarter patch (0 = linear patches)'),
+    posInitStd: z.number().gt(0).max(10).describe('init std of the positional and token embeddings'),
+  })
+  .partial()
+  .strict();
 
 /** Config of the `tfjs-vlm` backbone. */
 export const tfjsVlmConfig = z.object({
@@ -17,7 +36,19 @@ export const tfjsVlmConfig = z.object({
   attention: z.enum(['auto', 'per-sample', 'batched']).default('auto'),
   /** Default new-token budget of `generate`. */
   maxTokens: z.number().int().positive().default(96),
+  /** Overrides of the preset's shape for a fresh model (ignored when loading a checkpoint: its config.json decides). */
+  model: modelOverrides.default({}),
+  /** Exact-match option features for a fresh model (each token knows which options contain it). */
+  optionMatch: z.boolean().default(true),
 });
+
+/** The tfjs-vlm backbone's settings. */
+export type TfjsVlmConfig = z.output<typeof tfjsVlmConfig>;
+
+/** What a trainer needs to create this backbone's policy fresh: preset, shape overrides, option features, backend. */
+export function trainablePolicyOptions(config: TfjsVlmConfig): { preset: VlmPreset; modelConfig: Partial<VlmConfig>; optionMatch: boolean; backend: TfjsVlmConfig['backend'] } {
+  return { preset: config.preset, modelConfig: config.model, optionMatch: config.optionMatch, backend: config.backend };
+}
 
 /** The backbone plus the policy itself, for trainers that need differentiable log-probs. */
 export interface TfjsVlmBackbone extends Backbone {
@@ -60,6 +91,8 @@ export const tfjsVlmBackbonePlugin = definePlugin({
           ...modelOptions,
           preset: config.preset,
           seed: config.seed,
+          config: config.model,
+          optionMatch: config.optionMatch,
           tokenizer: config.tokenizer ? await readTokenizer(config.tokenizer) : WordTokenizer.train(builtinTokenizerCorpus(), { minCount: 1 }),
         });
     return {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { definePlugin, findProjectRoot, z } from '@medad/core';
+import { ProgressToken, definePlugin, findProjectRoot, z, type ProgressReporter } from '@medad/core';
 import { DESCRIPTOR_FILE, JsonlDataset, SAMPLES_FILE, readDescriptor } from '@medad/dataset';
 import { DEFAULT_COT_FORMAT, DEFAULT_IMAGE_SIZE, DEFAULT_SAMPLES, GENERATOR_VERSION, synthesizeAtomically, syntheticId } from './synthesize.js';
 
@@ -15,6 +15,11 @@ export const syntheticDatasetConfig = z.object({
   zoom: z.boolean().default(false),
   /** How each chain of thought names its answer: `letter-first` "(C) CT" or `text-first` "CT (C)" (pairs with the policy's optionMatch). */
   cotFormat: z.enum(['letter-first', 'text-first']).default(DEFAULT_COT_FORMAT),
+  /**
+   * With `dir`: `missing` generates only when the directory has no samples (reading an existing
+   * benchmark as it is); `changed` also regenerates when its recorded settings differ from these.
+   */
+  build: z.enum(['missing', 'changed']).default('missing'),
   /** Where generated benchmarks are cached when `dir` is not given (default: $MEDAD_DATA_DIR/datasets, else <project>/data/datasets). */
   cacheDir: z.string().min(1).optional(),
 });
@@ -46,11 +51,11 @@ function upToDate(dir: string, config: SyntheticDatasetConfig): boolean {
 }
 
 /** Opens (generating first if needed) the synthetic benchmark a config describes. */
-export function openSyntheticDataset(config: SyntheticDatasetConfig): JsonlDataset {
-  const settings = { seed: config.seed, samples: config.samples, imageSize: config.imageSize, zoom: config.zoom, cotFormat: config.cotFormat };
+export function openSyntheticDataset(config: SyntheticDatasetConfig, progress?: ProgressReporter): JsonlDataset {
+  const settings = { seed: config.seed, samples: config.samples, imageSize: config.imageSize, zoom: config.zoom, cotFormat: config.cotFormat, progress };
   if (config.dir) {
     const dir = resolve(config.dir);
-    if (!existsSync(join(dir, SAMPLES_FILE))) synthesizeAtomically(dir, settings);
+    if (!existsSync(join(dir, SAMPLES_FILE)) || (config.build === 'changed' && !upToDate(dir, config))) synthesizeAtomically(dir, settings);
     return JsonlDataset.open(dir);
   }
   const dir = join(config.cacheDir ? resolve(config.cacheDir) : defaultCacheDir(), syntheticId(config.seed, config.samples, config.imageSize, config.zoom, config.cotFormat));
@@ -65,5 +70,5 @@ export const syntheticDatasetPlugin = definePlugin({
   version: '0.1.0',
   description: 'Embedded MedAD benchmark: ten modalities, ten anatomies, five tasks, generated from a seed',
   configSchema: syntheticDatasetConfig,
-  create: (_deps, config) => openSyntheticDataset(config),
+  create: (deps, config) => openSyntheticDataset(config, deps.tryResolve(ProgressToken)),
 });

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ErrorCode, MedadError, TASKS, type ProgressReporter } from '@medad/core';
+import { ErrorCode, MedadError, TASKS, parseRunSpec, type ProgressReporter } from '@medad/core';
 import {
   datasetStats,
   formatIssue,
@@ -14,7 +14,8 @@ import {
   type ImportReport,
   type CotFormat,
 } from '@medad/dataset';
-import { DEFAULT_COT_FORMAT, DEFAULT_IMAGE_SIZE, DEFAULT_SAMPLES, synthesize } from '@medad/plugin-dataset-synthetic';
+import { DEFAULT_COT_FORMAT, DEFAULT_IMAGE_SIZE, DEFAULT_SAMPLES } from '@medad/plugin-dataset-synthetic';
+import { runSpecNow } from './train.js';
 import { terminalProgress } from '../progress.js';
 import { printTable } from '../table.js';
 
@@ -151,9 +152,20 @@ export function registerDataCommands(program: Command): void {
     .option('--image-size <px>', 'stored image side in pixels', integer('--image-size', 24, 512), DEFAULT_IMAGE_SIZE)
     .option('--zoom', 'embed the local-zoom inset (MedReason-R1) of the lesion in every image')
     .option('--cot-format <f>', 'how each CoT names its answer: letter-first "(C) CT" or text-first "CT (C)" (text-first pairs with the policy\'s option-match features)', DEFAULT_COT_FORMAT)
-    .action((o: { out: string; samples: number; seed: number; imageSize: number; zoom?: boolean; cotFormat: CotFormat }) => {
-      const r = synthesize({ out: o.out, samples: o.samples, seed: o.seed, imageSize: o.imageSize, zoom: Boolean(o.zoom), cotFormat: o.cotFormat, progress: progress() });
-      process.stdout.write(`wrote ${r.samples} samples (${r.counts.train} train, ${r.counts.test} test) to ${r.dir} in ${r.seconds.toFixed(1)} s [${r.id}]\n`);
+    .option('--print-spec', 'print the resolved run spec (JSON, for `medad run`) instead of running it')
+    .action(async (o: { out: string; samples: number; seed: number; imageSize: number; zoom?: boolean; cotFormat: CotFormat; printSpec?: boolean }) => {
+      // Regenerates when the directory holds a benchmark made with other settings (build: changed).
+      const generator = { plugin: 'synthetic', config: { samples: o.samples, seed: o.seed, imageSize: o.imageSize, zoom: Boolean(o.zoom), cotFormat: o.cotFormat, build: 'changed' } };
+      const spec = parseRunSpec({ kind: 'dataset', out: resolve(o.out), generator }, 'flags');
+      if (o.printSpec) {
+        process.stdout.write(JSON.stringify(spec, null, 2) + '\n');
+        return;
+      }
+      const started = Date.now();
+      const outcome = await runSpecNow(spec, undefined, true, progress());
+      if (outcome.kind !== 'dataset') return;
+      const { counts, id } = outcome.info;
+      process.stdout.write(`wrote ${(counts.train ?? 0) + (counts.test ?? 0)} samples (${counts.train ?? 0} train, ${counts.test ?? 0} test) to ${outcome.dir} in ${((Date.now() - started) / 1000).toFixed(1)} s [${id}]\n`);
     });
 
   data

@@ -1,11 +1,9 @@
 import { Command, Option } from 'commander';
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createRootContainer, ErrorCode, MedadError, type Backbone, type Judge } from '@medad/core';
-import { JsonlDataset } from '@medad/dataset';
-import { evaluate, resultsTable, aggregateSeeds } from '@medad/evaluator';
-import { terminalProgress } from '../progress.js';
-import { discoverAll, intList, int, num, parseJudgeSpec, resolveCheckpoint } from './shared.js';
+import { ErrorCode, MedadError, parseRunSpec } from '@medad/core';
+import { resultsTable, aggregateSeeds } from '@medad/evaluator';
+import { intList, int, num, parseJudgeSpec } from './shared.js';
+import { runSpecNow } from './train.js';
 
 /** `medad eval`: per-task accuracy, consistency, format, think-correctness over seeds. */
 export function registerEvalCommand(program: Command): void {
@@ -26,42 +24,34 @@ export function registerEvalCommand(program: Command): void {
     .option('--batch-size <n>', 'prompts per generate call', int, 16)
     .option('--out <dir>', 'write predictions.jsonl and eval.json here (an existing predictions file is resumed)')
     .option('--json', 'print the result as JSON')
+    .option('--print-spec', 'print the resolved run spec (JSON, for `medad run`) instead of running it')
     .action(async (o) => {
-      const { registry } = await discoverAll();
-      const container = createRootContainer();
-      let backboneId: string = o.backbone;
-      let config: Record<string, unknown>;
-      if (backboneId === 'openai') {
-        if (!o.baseUrl || !o.model) throw new MedadError(ErrorCode.BadUserInput, '--backbone openai needs --base-url and --model', { fix: 'e.g. --base-url http://127.0.0.1:8000/v1 --model my-vlm' });
-        config = { baseUrl: o.baseUrl, model: o.model };
-      } else {
-        if (!o.checkpoint) throw new MedadError(ErrorCode.BadUserInput, '--checkpoint is required for local backbones', { fix: 'pass a run directory from `medad train ...`' });
-        const dir = resolveCheckpoint(o.checkpoint);
-        if (!existsSync(dir)) throw new MedadError(ErrorCode.NotFound, `Checkpoint ${dir} does not exist`, { fix: 'pass a run directory or checkpoint directory' });
-        if (backboneId === 'auto') backboneId = existsSync(join(dir, 'decoder_model.onnx')) ? 'onnx' : 'tfjs-vlm';
-        config = backboneId === 'onnx' ? { dir } : { checkpoint: dir };
+      if (o.backbone === 'openai' && (!o.baseUrl || !o.model)) throw new MedadError(ErrorCode.BadUserInput, '--backbone openai needs --base-url and --model', { fix: 'e.g. --base-url http://127.0.0.1:8000/v1 --model my-vlm' });
+      const judge = o.judge === 'none' ? null : parseJudgeSpec(o.judge);
+      const spec = parseRunSpec(
+        {
+          kind: 'eval',
+          data: resolve(o.data),
+          ...(o.out ? { out: resolve(o.out) } : {}),
+          ...(o.checkpoint ? { checkpoint: resolve(o.checkpoint) } : {}),
+          backbone: { plugin: o.backbone, config: o.backbone === 'openai' ? { baseUrl: o.baseUrl, model: o.model } : {} },
+          judge: judge && { plugin: judge.id, config: judge.config },
+          seeds: o.seeds,
+          decoding: o.sample ? 'sample' : 'greedy',
+          temperature: o.temperature,
+          split: o.split,
+          limit: o.limit,
+          batchSize: o.batchSize,
+        },
+        'flags',
+      );
+      if (o.printSpec) {
+        process.stdout.write(JSON.stringify(spec, null, 2) + '\n');
+        return;
       }
-      const backbone: Backbone = await registry.create('backbone', backboneId, config, container);
-      let judge: Judge | undefined;
-      if (o.judge !== 'none') {
-        const { id, config: judgeConfig } = parseJudgeSpec(o.judge);
-        judge = await registry.create('judge', id, judgeConfig, container);
-      }
-      const dataset = JsonlDataset.open(resolve(o.data));
-      const result = await evaluate({
-        backbone,
-        dataset,
-        judge,
-        decoding: o.sample ? 'sample' : 'greedy',
-        seeds: o.seeds,
-        temperature: o.temperature,
-        split: o.split,
-        limit: o.limit,
-        batchSize: o.batchSize,
-        outDir: o.out ? resolve(o.out) : undefined,
-        progress: o.json ? undefined : terminalProgress(),
-      });
-      await backbone.dispose?.();
+      const outcome = await runSpecNow(spec, undefined, Boolean(o.json));
+      if (outcome.kind !== 'eval') return;
+      const result = outcome.result;
       if (o.json) {
         const { aggregate: _a, perSeed: _p, ...rest } = result;
         process.stdout.write(JSON.stringify(rest, null, 2) + '\n');

@@ -28,6 +28,18 @@ export function taskWeightsArg(value: string): TaskWeights {
   }
 }
 
+/** Parses a JSON object flag. */
+export function jsonObject(value: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`"${value.slice(0, 60)}" is not JSON (${(err as Error).message}).`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgumentError(`"${value.slice(0, 60)}" is not a JSON object.`);
+  return v as Record<string, unknown>;
+}
+
 /** Parses `1,2,3`. */
 export function intList(value: string): number[] {
   return value.split(',').map((v) => int(v.trim()));

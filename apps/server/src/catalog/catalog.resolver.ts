@@ -1,6 +1,8 @@
 import { Arg, Query, Resolver } from 'type-graphql';
 import { injectable } from 'tsyringe';
-import { PluginRegistry, z, type PluginKind } from '@medad/core';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { PluginRegistry, RUN_SPEC_KINDS, runSpecJsonSchema, z, type PluginKind, type RunSpecKind } from '@medad/core';
+import { badInput } from '../runs/run.validation.js';
 import { DatasetService } from './dataset.service.js';
 import { DatasetType } from './dataset.type.js';
 import { PluginKindEnum, PluginType } from './plugin.type.js';
@@ -32,6 +34,12 @@ export class CatalogResolver {
       description: p.description ?? null,
       configSchema: jsonSchema(this.registry.get(p.kind, p.id).configSchema),
     }));
+  }
+
+  @Query(() => GraphQLJSONObject, { description: "JSON Schema of a run kind's spec (dataset, sft, con-grpo, eval, judge): the fields, ranges and defaults the start mutations' hyper/compute inputs are validated against." })
+  runSpecSchema(@Arg('kind', () => String) kind: string): Record<string, unknown> {
+    if (!(RUN_SPEC_KINDS as readonly string[]).includes(kind)) throw badInput('kind', `"${kind}" is not a run kind`, `use one of: ${RUN_SPEC_KINDS.join(', ')}`);
+    return runSpecJsonSchema(kind as RunSpecKind);
   }
 
   @Query(() => [DatasetType], { description: 'Datasets built by runs or found under the dataset roots.' })

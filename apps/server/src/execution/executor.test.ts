@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,9 +13,9 @@ import { EventBus } from './event-bus.js';
 import { Executor } from './executor.js';
 import { LocalLauncher } from './launcher.js';
 import { threadsPerJob } from './run-commands.js';
-import type { BuildDatasetConfig, EvalConfig, SftConfig } from './run-config.js';
+import { parseRunSpec, type DatasetSpec, type EvalSpec, type SftSpec } from '@medad/core';
 
-const hyper = (steps: number, checkpointEvery = 5) => ({ steps, batchSize: 4, learningRate: 1e-3, warmupSteps: 0, checkpointEvery });
+const hyper = (steps: number, saveEvery = 5) => ({ steps, batchSize: 4, lr: 1e-3, warmupSteps: 0, saveEvery });
 
 describe('Executor (child processes through the fixture CLI)', () => {
   let dbDir: string;
@@ -29,10 +29,11 @@ describe('Executor (child processes through the fixture CLI)', () => {
   const newExecutor = (concurrency = 1): Executor =>
     new Executor({ store, writer, bus, launcher: new LocalLauncher(concurrency), cli: FIXTURE_CLI, cwd: dataDir, killGraceMs: 2000 });
 
-  const sft = async (steps: number, extra: Partial<SftConfig> = {}, dependsOn?: string): Promise<RunRecord> => {
+  const sft = async (steps: number, extra: Partial<SftSpec> = {}, dependsOn?: string): Promise<RunRecord> => {
     const id = `sft-${++n}`;
-    const config: SftConfig = { dataset: { path: join(dataDir, 'ds') }, backbone: { plugin: 'tfjs-vlm', preset: 'tiny', config: {} }, seed: 1, hyper: hyper(steps), ...extra };
-    return store.createRun({ id, kind: RunKind.Sft, config: config as never, dir: join(dataDir, 'runs', id), dependsOn });
+    const dir = join(dataDir, 'runs', id);
+    const config = parseRunSpec({ kind: 'sft', data: join(dataDir, 'ds'), out: dir, backbone: { plugin: 'tfjs-vlm', config: { preset: 'tiny' } }, seed: 1, hyper: hyper(steps), ...extra });
+    return store.createRun({ id, kind: RunKind.Sft, config: config as never, dir, dependsOn });
   };
   const final = (id: string) => waitFor(async () => {
     const r = await store.getRun(id);
@@ -153,19 +154,20 @@ describe('Executor (child processes through the fixture CLI)', () => {
   });
 
   test('a dataset → SFT → evaluation chain resolves its references at launch and stores the evaluation table', async () => {
-    const dsConfig: BuildDatasetConfig = { name: 'chain', samples: 20, seed: 3, zoom: false, outDir: join(dataDir, 'datasets', 'chain') };
+    const dsConfig = parseRunSpec({ kind: 'dataset', out: join(dataDir, 'datasets', 'chain'), generator: { plugin: 'synthetic', config: { samples: 20, seed: 3 } } }) as DatasetSpec;
     const ds = await store.createRun({ id: 'ds-chain', kind: RunKind.BuildDataset, config: dsConfig as never, dir: join(dataDir, 'runs', 'ds-chain') });
-    const train = await sft(6, { dataset: { fromRun: ds.id } }, ds.id);
-    const evalConfig: EvalConfig = { dataset: { fromRun: ds.id }, checkpoint: { fromRun: train.id }, judge: { plugin: 'rule', config: {} }, seeds: [1, 2, 3], decoding: 'sample', split: 'test' };
+    const train = await sft(6, { data: `run:${ds.id}` }, ds.id);
+    const evalConfig = parseRunSpec({ kind: 'eval', data: `run:${ds.id}`, out: join(dataDir, 'runs', 'eval-chain'), checkpoint: `run:${train.id}`, seeds: [1, 2, 3], decoding: 'sample' }) as EvalSpec;
     const ev = await store.createRun({ id: 'eval-chain', kind: RunKind.Eval, config: evalConfig as never, dir: join(dataDir, 'runs', 'eval-chain'), dependsOn: train.id });
     executor.pump();
     const done = await final(ev.id);
     assert.equal(done.status, RunStatus.Succeeded, done.statusMessage ?? '');
-    assert.deepEqual(done.command?.slice(0, 3), ['eval', '--checkpoint', join(dataDir, 'runs', train.id, 'checkpoint')]);
-    assert.ok(done.command?.includes(dsConfig.outDir));
+    assert.deepEqual(done.command, ['run', join(dataDir, 'runs', ev.id, 'spec.json'), '--run-id', ev.id]);
+    const resolved = JSON.parse(readFileSync(join(dataDir, 'runs', ev.id, 'spec.json'), 'utf8')) as EvalSpec;
+    assert.deepEqual([resolved.checkpoint, resolved.data], [join(dataDir, 'runs', train.id, 'checkpoint'), dsConfig.out], 'references resolved at launch');
     // One job at a time on this machine: the SFT child gets every core's worth of gradient threads.
-    const trained = (await store.getRun(train.id))!.command!;
-    assert.deepEqual(trained.slice(trained.indexOf('--threads'), trained.indexOf('--threads') + 2), ['--threads', String(threadsPerJob(1))]);
+    const trained = JSON.parse(readFileSync(join(dataDir, 'runs', train.id, 'spec.json'), 'utf8')) as SftSpec;
+    assert.equal(trained.compute.threads, threadsPerJob(1));
     const evaluation = await store.evaluation(ev.id);
     assert.equal(typeof evaluation?.result.overall, 'number');
     assert.equal(Object.keys(evaluation?.result.perTask as object).length, 5);
@@ -174,10 +176,10 @@ describe('Executor (child processes through the fixture CLI)', () => {
   });
 
   test('a run whose dependency failed fails with the reason; shutdown interrupts, a restart keeps the metrics and resume finishes', async () => {
-    const missing = await sft(3, { dataset: { fromRun: 'no-such-run' } });
+    const missing = await sft(3, { data: 'run:no-such-run' });
     const dependent = await sft(3, {}, missing.id);
     executor.pump();
-    assert.match((await final(missing.id)).statusMessage ?? '', /could not prepare the run: dataset.fromRun "no-such-run" is not a buildDataset run/);
+    assert.match((await final(missing.id)).statusMessage ?? '', /could not prepare the run: data "run:no-such-run" is not a buildDataset run/);
     assert.match((await final(dependent.id)).statusMessage ?? '', new RegExp(`run ${missing.id} it depends on ended FAILED`));
 
     process.env.MEDAD_FIXTURE_STEP_MS = '30';

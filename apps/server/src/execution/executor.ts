@@ -7,7 +7,7 @@ import type { Store } from '../store/store.js';
 import type { EventBus } from './event-bus.js';
 import type { ExitInfo, Launcher, RunHandle } from './launcher.js';
 import { collectOutputs, importMetricsLog, scanCheckpoints } from './run-outputs.js';
-import { RUN_CONFIG_FILE, runCommand, threadsPerJob } from './run-commands.js';
+import { RUN_CONFIG_FILE, RUN_SPEC_FILE, resolveRunSpec, runArgv, threadsPerJob } from './run-commands.js';
 
 /** What the executor needs. */
 export interface ExecutorOptions {
@@ -111,8 +111,10 @@ export class Executor {
     let argv: string[];
     try {
       mkdirSync(run.dir, { recursive: true });
-      argv = (await runCommand(run, this.o.store, { threads: threadsPerJob(this.o.launcher.capacity) })).argv;
+      const spec = await resolveRunSpec(run, this.o.store, { threads: threadsPerJob(this.o.launcher.capacity) });
       writeFileSync(join(run.dir, RUN_CONFIG_FILE), JSON.stringify({ runId: run.id, kind: run.kind, ...run.config }, null, 2) + '\n');
+      writeFileSync(join(run.dir, RUN_SPEC_FILE), JSON.stringify(spec, null, 2) + '\n');
+      argv = runArgv(run);
     } catch (err) {
       await this.transition(run, RunStatus.Failed, `could not prepare the run: ${errorMessage(err)}`, [RunStatus.Queued]);
       return;

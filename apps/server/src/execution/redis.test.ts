@@ -29,7 +29,7 @@ describe('REDIS_URL: runs go through BullMQ to a worker, metrics come back over 
 
   test('a run queued by mutation is executed by the worker, streams metrics to a subscriber and is stored', async () => {
     const ds = (await gql(cp.url, 'mutation { buildDataset(input: { name: "rq", samples: 20 }) { id } }')).data?.buildDataset.id;
-    const sft = (await gql(cp.url, `mutation { startSftRun(input: { dataset: { fromRun: "${ds}" }, hyper: { steps: 10, checkpointEvery: 5 } }) { id } }`)).data?.startSftRun.id;
+    const sft = (await gql(cp.url, `mutation { startSftRun(input: { dataset: { fromRun: "${ds}" }, hyper: { steps: 10, saveEvery: 5 } }) { id } }`)).data?.startSftRun.id;
     const client = wsClient(cp.url);
     const steps: number[] = [];
     try {

@@ -3,11 +3,12 @@ import { basename, join } from 'node:path';
 import { ErrorCode, MedadError, errorMessage } from '@medad/core';
 import { RunKind, type MetricRow, type RunRecord } from '../domain.js';
 import type { Store } from '../store/store.js';
-import type { BuildDatasetConfig } from './run-config.js';
+import type { DatasetSpec } from './run-config.js';
+import { datasetRunOut } from './run-commands.js';
 
 /** Output directory of a run (a dataset run writes into its dataset directory). */
 export function outputDir(run: RunRecord): string {
-  return run.kind === RunKind.BuildDataset ? (run.config as unknown as BuildDatasetConfig).outDir : run.dir;
+  return run.kind === RunKind.BuildDataset ? datasetRunOut(run) : run.dir;
 }
 
 /** Parses `metrics.jsonl` rows (`{ step, ...values }`); torn or non-numeric lines are skipped. */
@@ -84,11 +85,11 @@ export async function collectOutputs(store: Store, run: RunRecord): Promise<void
     }
     await store.saveEvaluation(run.id, result);
   } else if (run.kind === RunKind.BuildDataset) {
-    const c = run.config as unknown as BuildDatasetConfig;
-    if (!existsSync(join(c.outDir, 'samples.jsonl'))) {
-      throw new MedadError(ErrorCode.InvalidData, `dataset ${c.outDir} has no samples.jsonl`, { fix: 'check the run logs (stderr.log in the run directory)' });
+    const out = (run.config as unknown as DatasetSpec).out;
+    if (!existsSync(join(out, 'samples.jsonl'))) {
+      throw new MedadError(ErrorCode.InvalidData, `dataset ${out} has no samples.jsonl`, { fix: 'check the run logs (stderr.log in the run directory)' });
     }
-    const info = existsSync(join(c.outDir, 'dataset.json')) ? readJson(join(c.outDir, 'dataset.json'), 'dataset descriptor') : null;
-    await store.upsertDataset({ id: c.name || basename(c.outDir), name: c.name, path: c.outDir, runId: run.id, info, createdAt: new Date() });
+    const info = existsSync(join(out, 'dataset.json')) ? readJson(join(out, 'dataset.json'), 'dataset descriptor') : null;
+    await store.upsertDataset({ id: basename(out), name: basename(out), path: out, runId: run.id, info, createdAt: new Date() });
   }
 }

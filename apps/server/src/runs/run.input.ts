@@ -5,28 +5,12 @@ import type { RunKind } from '../domain.js';
 import { RunKindEnum, RunStatusEnum } from './run.type.js';
 
 /**
- * Defaults applied to omitted inputs: the trainer's own defaults (SFT_DEFAULTS, CON_GRPO_DEFAULTS
- * in @medad/trainer; a test keeps them equal). Con-GRPO uses the paper's G=8, β=0.04, ε=0.2,
- * λ = 1/3 each, but lr 1e-4 instead of the paper's 1e-6: our policy is ~10⁴× smaller and trains
- * for ~100 steps, where 1e-6 moves nothing (see packages/trainer/README.md).
+ * The GraphQL inputs are a view of the run specs (@medad/core runspec): `hyper` and `compute` are
+ * JSON objects validated by the spec's schemas (fields, ranges and defaults live there; the
+ * `runSpecSchema(kind)` query returns them as JSON Schema), and errors name the field
+ * (`input.hyper.steps`). Only the evaluation's seeds default differently: [1, 2, 3], sampled.
  */
-export const RUN_DEFAULTS = {
-  seed: 42,
-  backbone: { plugin: 'tfjs-vlm', preset: 'small' },
-  judge: 'rule',
-  sft: { steps: 8000, batchSize: 16, learningRate: 2e-3, warmupSteps: 50, checkpointEvery: 100, gradEngine: 'auto', grounding: 1 },
-  conGrpo: { steps: 100, promptsPerStep: 8, groupSize: 8, beta: 0.04, clipEpsilon: 0.2, learningRate: 1e-4, temperature: 1, checkpointEvery: 25, oversample: 3, gradEngine: 'auto' },
-  rewards: [
-    { plugin: 'format', weight: 1 / 3 },
-    { plugin: 'accuracy', weight: 1 / 3 },
-    { plugin: 'consistency', weight: 1 / 3 },
-  ],
-  evalSeeds: [1, 2, 3],
-  split: 'test' as const,
-  dataset: { samples: 2000, seed: 42 },
-};
-
-const GRAD_ENGINE_DESCRIPTION = 'Gradient engine: auto (ONNX Runtime unless the config needs tfjs), ort or tfjs.';
+export const EVAL_INPUT_DEFAULTS = { seeds: [1, 2, 3], split: 'test' as const };
 
 /** Where a run reads its data: exactly one of a known dataset id, a path under a dataset root, or a buildDataset run. */
 @InputType({ description: 'Exactly one of id, path or fromRun.' })
@@ -51,11 +35,9 @@ export class CheckpointInput {
 /** The policy's backbone plugin. */
 @InputType()
 export class BackboneInput {
-  @Field(() => String, { defaultValue: RUN_DEFAULTS.backbone.plugin })
+  @Field(() => String, { defaultValue: 'tfjs-vlm' })
   plugin!: string;
-  @Field(() => String, { defaultValue: RUN_DEFAULTS.backbone.preset })
-  preset!: string;
-  @Field(() => GraphQLJSONObject, { nullable: true, description: "Validated against the plugin's config schema." })
+  @Field(() => GraphQLJSONObject, { nullable: true, description: "Validated against the plugin's config schema, e.g. { preset: \"tiny\", model: { dModel: 48 } }." })
   config?: Record<string, unknown>;
 }
 
@@ -73,60 +55,10 @@ export class RewardInput {
 /** The judge that deduces an answer from the think text (consistency reward and rate). */
 @InputType()
 export class JudgeInput {
-  @Field(() => String, { defaultValue: RUN_DEFAULTS.judge })
+  @Field(() => String, { defaultValue: 'rule' })
   plugin!: string;
   @Field(() => GraphQLJSONObject, { nullable: true })
   config?: Record<string, unknown>;
-}
-
-/** Stage 1 (SFT) hyper-parameters. */
-@InputType()
-export class SftHyperInput {
-  @Field(() => Int, { defaultValue: RUN_DEFAULTS.sft.steps })
-  steps!: number;
-  @Field(() => Int, { defaultValue: RUN_DEFAULTS.sft.batchSize })
-  batchSize!: number;
-  @Field(() => Float, { defaultValue: RUN_DEFAULTS.sft.learningRate })
-  learningRate!: number;
-  @Field(() => Int, { defaultValue: RUN_DEFAULTS.sft.warmupSteps })
-  warmupSteps!: number;
-  @Field(() => Int, { defaultValue: RUN_DEFAULTS.sft.checkpointEvery })
-  checkpointEvery!: number;
-  @Field(() => String, { defaultValue: RUN_DEFAULTS.sft.gradEngine, description: GRAD_ENGINE_DESCRIPTION })
-  gradEngine!: string;
-  @Field(() => Float, {
-    defaultValue: RUN_DEFAULTS.sft.grounding,
-    description: "Weight of the lesion grounding loss: the image tokens also learn which patches a sample's bbox covers (0 = off).",
-  })
-  grounding!: number;
-}
-
-/** Stage 2 (Con-GRPO) hyper-parameters. */
-@InputType()
-export class ConGrpoHyperInput {
-  @Field(() => Int, { defaultValue: RUN_DEFAULTS.conGrpo.steps })
-  steps!: number;
-  @Field(() => Int, { defaultValue: RUN_DEFAULTS.conGrpo.promptsPerStep })
-  promptsPerStep!: number;
-  @Field(() => Int, { defaultValue: RUN_DEFAULTS.conGrpo.groupSize, description: 'G, completions per prompt.' })
-  groupSize!: number;
-  @Field(() => Float, { defaultValue: RUN_DEFAULTS.conGrpo.beta, description: 'β, KL weight to the frozen SFT policy.' })
-  beta!: number;
-  @Field(() => Float, { defaultValue: RUN_DEFAULTS.conGrpo.clipEpsilon, description: 'ε, ratio clip.' })
-  clipEpsilon!: number;
-  @Field(() => Float, { defaultValue: RUN_DEFAULTS.conGrpo.learningRate })
-  learningRate!: number;
-  @Field(() => Float, { defaultValue: RUN_DEFAULTS.conGrpo.temperature })
-  temperature!: number;
-  @Field(() => Int, { defaultValue: RUN_DEFAULTS.conGrpo.checkpointEvery })
-  checkpointEvery!: number;
-  @Field(() => Float, {
-    defaultValue: RUN_DEFAULTS.conGrpo.oversample,
-    description: 'Dynamic sampling (DAPO): roll out oversample × promptsPerStep prompts, train on the groups whose rewards differ (1 = off).',
-  })
-  oversample!: number;
-  @Field(() => String, { defaultValue: RUN_DEFAULTS.conGrpo.gradEngine, description: GRAD_ENGINE_DESCRIPTION })
-  gradEngine!: string;
 }
 
 /** `startSftRun`. */
@@ -136,10 +68,12 @@ export class SftRunInput {
   dataset!: DatasetInput;
   @Field(() => BackboneInput, { nullable: true })
   backbone?: BackboneInput;
-  @Field(() => Int, { nullable: true, description: `Default ${RUN_DEFAULTS.seed}.` })
+  @Field(() => Int, { nullable: true, description: 'Default 0.' })
   seed?: number;
-  @Field(() => SftHyperInput, { nullable: true })
-  hyper?: SftHyperInput;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'SFT hyper-parameters (the sft spec\'s `hyper`: steps, batchSize, lr, saveEvery, grounding, …); omitted fields take the spec defaults.' })
+  hyper?: Record<string, unknown>;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Compute settings (the spec\'s `compute`: gradEngine, threads, backend).' })
+  compute?: Record<string, unknown>;
 }
 
 /** `startConGrpoRun`. */
@@ -153,10 +87,12 @@ export class ConGrpoRunInput {
   rewards?: RewardInput[];
   @Field(() => JudgeInput, { nullable: true })
   judge?: JudgeInput;
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Default 0.' })
   seed?: number;
-  @Field(() => ConGrpoHyperInput, { nullable: true })
-  hyper?: ConGrpoHyperInput;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Con-GRPO hyper-parameters (the con-grpo spec\'s `hyper`: steps, promptsPerStep, groupSize, beta, epsilon, lr, temperature, oversample, mu, advantageScale, …); omitted fields take the spec defaults.' })
+  hyper?: Record<string, unknown>;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Compute settings (the spec\'s `compute`: gradEngine, threads, backend).' })
+  compute?: Record<string, unknown>;
 }
 
 /** `startEvaluation`. */
@@ -183,10 +119,10 @@ export class EvaluationInput {
 export class BuildDatasetInput {
   @Field(() => String, { description: 'Directory name under the first dataset root; also the dataset id.' })
   name!: string;
-  @Field(() => Int, { defaultValue: RUN_DEFAULTS.dataset.samples })
-  samples!: number;
-  @Field(() => Int, { defaultValue: RUN_DEFAULTS.dataset.seed })
-  seed!: number;
+  @Field(() => Int, { nullable: true, description: "Default: the synthetic generator's (2,000)." })
+  samples?: number;
+  @Field(() => Int, { nullable: true, description: "Default: the synthetic generator's (0)." })
+  seed?: number;
   @Field(() => Boolean, { defaultValue: false, description: 'Embed a zoomed inset of the region of interest (MedReason-R1).' })
   zoom!: boolean;
 }

@@ -1,16 +1,15 @@
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ErrorCode, MedadError, PluginRegistry, RunStatus, z } from '@medad/core';
+import { ErrorCode, MedadError, PluginRegistry, RunStatus, conGrpoSpecSchema, datasetSpecSchema, evalSpecSchema, sftSpecSchema, type RunSpec } from '@medad/core';
 import { DatasetService } from '../catalog/dataset.service.js';
 import { RunKind, type MetricRow, type RunRecord } from '../domain.js';
 import type { Executor } from '../execution/executor.js';
-import type { BuildDatasetConfig, CheckpointRef, ConGrpoConfig, DatasetRef, EvalConfig, SftConfig } from '../execution/run-config.js';
 import { confinePath } from '../http/paths.js';
 import type { Store } from '../store/store.js';
 import type { BuildDatasetInput, CheckpointInput, ConGrpoRunInput, DatasetInput, EvaluationInput, RunFilter, SftRunInput } from './run.input.js';
-import { RUN_DEFAULTS } from './run.input.js';
-import { DATASET_NAME, HYPER_SCHEMAS, SEEDS_SCHEMA, badInput, intIn, parseInput, pluginConfig } from './run.validation.js';
+import { EVAL_INPUT_DEFAULTS } from './run.input.js';
+import { DATASET_NAME, badInput, parseInput, pluginConfig } from './run.validation.js';
 
 /** Roots and directories the run service needs. */
 export interface RunServiceOptions {
@@ -64,44 +63,49 @@ export class RunService {
     private readonly o: RunServiceOptions,
   ) {}
 
-  private async create(kind: RunKind, config: object, dependsOn: string | null): Promise<RunRecord> {
+  /** A new run's id and directory (the spec's `out` for runs that write into their own directory). */
+  private allocate(kind: RunKind): { id: string; dir: string } {
     const id = newRunId(kind);
-    const run = await this.store.createRun({ id, kind, config: config as Record<string, unknown>, dir: join(this.o.dataDir, 'runs', id), dependsOn });
+    return { id, dir: join(this.o.dataDir, 'runs', id) };
+  }
+
+  private async create(kind: RunKind, at: { id: string; dir: string }, spec: RunSpec, dependsOn: string | null): Promise<RunRecord> {
+    const run = await this.store.createRun({ id: at.id, kind, config: spec as unknown as Record<string, unknown>, dir: at.dir, dependsOn });
     this.executor.pump();
     return run;
   }
 
-  private async dataset(input: DatasetInput | undefined, field: string): Promise<{ ref: DatasetRef; waitFor: string | null }> {
+  private async dataset(input: DatasetInput | undefined, field: string): Promise<{ ref: string; waitFor: string | null }> {
     const given = (['id', 'path', 'fromRun'] as const).filter((k) => input?.[k] !== undefined && input[k] !== null);
     if (given.length !== 1) throw badInput(field, `give exactly one of id, path, fromRun (got ${given.length ? given.join(', ') : 'none'})`, 'e.g. { id: "demo" } — list ids with the `datasets` query');
     if (input!.id !== undefined && input!.id !== null) {
       const ds = await this.datasets.get(input!.id);
       if (!ds) throw badInput(`${field}.id`, `no dataset "${input!.id}"`, 'list datasets with the `datasets` query, or build one with buildDataset');
-      return { ref: { path: ds.path }, waitFor: null };
+      return { ref: ds.path, waitFor: null };
     }
     if (input!.path !== undefined && input!.path !== null) {
       const path = confinePath(input!.path, this.o.datasetRoots, `${field}.path`, 'dataset');
       if (!existsSync(join(path, 'samples.jsonl'))) throw badInput(`${field}.path`, `${path} has no samples.jsonl`, 'point at a directory written by `medad data synth` or an importer');
-      return { ref: { path }, waitFor: null };
+      return { ref: path, waitFor: null };
     }
     const source = await this.requireRun(input!.fromRun!, `${field}.fromRun`);
     if (source.kind !== RunKind.BuildDataset) throw badInput(`${field}.fromRun`, `run ${source.id} is a ${source.kind} run, not BUILD_DATASET`, 'pass a run started by buildDataset');
     this.assertUsable(source, `${field}.fromRun`);
-    return { ref: { fromRun: source.id }, waitFor: ACTIVE.includes(source.status) ? source.id : null };
+    return { ref: `run:${source.id}`, waitFor: ACTIVE.includes(source.status) ? source.id : null };
   }
 
-  private async checkpoint(input: CheckpointInput | undefined, field: string): Promise<{ ref: CheckpointRef; waitFor: string | null }> {
+  private async checkpoint(input: CheckpointInput | undefined, field: string): Promise<{ ref: string; waitFor: string | null }> {
     const given = (['path', 'fromRun'] as const).filter((k) => input?.[k] !== undefined && input[k] !== null);
     if (given.length !== 1) throw badInput(field, `give exactly one of path, fromRun (got ${given.length ? given.join(', ') : 'none'})`, 'e.g. { fromRun: "<an SFT run id>" }');
     if (input!.path !== undefined && input!.path !== null) {
       const path = confinePath(input!.path, this.o.checkpointRoots, `${field}.path`, 'checkpoint');
       if (!existsSync(path)) throw badInput(`${field}.path`, `${path} does not exist`, "use a path from a run's `checkpoints` field");
-      return { ref: { path }, waitFor: null };
+      return { ref: path, waitFor: null };
     }
     const source = await this.requireRun(input!.fromRun!, `${field}.fromRun`);
     if (source.kind !== RunKind.Sft && source.kind !== RunKind.ConGrpo) throw badInput(`${field}.fromRun`, `run ${source.id} is a ${source.kind} run; checkpoints come from SFT or CON_GRPO runs`, 'pass a training run id');
     this.assertUsable(source, `${field}.fromRun`);
-    return { ref: { fromRun: source.id }, waitFor: ACTIVE.includes(source.status) ? source.id : null };
+    return { ref: `run:${source.id}`, waitFor: ACTIVE.includes(source.status) ? source.id : null };
   }
 
   private assertUsable(source: RunRecord, field: string): void {
@@ -116,79 +120,84 @@ export class RunService {
     return run;
   }
 
-  /** `buildDataset`: queues `medad data synth` into `<first dataset root>/<name>`. */
+  /** `buildDataset`: queues the synthetic generator into `<first dataset root>/<name>`. */
   async buildDataset(input: BuildDatasetInput): Promise<RunRecord> {
-    const v = parseInput(z.object({ name: DATASET_NAME, samples: intIn(10, 1_000_000), seed: intIn(0, 2 ** 31 - 1), zoom: z.boolean() }), input, 'input');
-    const outDir = join(this.o.datasetRoots[0]!, v.name);
-    const taken = (await this.store.datasets()).some((d) => d.id === v.name || d.path === outDir);
-    const building = (await this.store.runsWithStatus(ACTIVE)).some((r) => r.kind === RunKind.BuildDataset && (r.config as { name?: string }).name === v.name);
+    const name = parseInput(DATASET_NAME, input.name, 'input.name');
+    const outDir = join(this.o.datasetRoots[0]!, name);
+    const taken = (await this.store.datasets()).some((d) => d.id === name || d.path === outDir);
+    const building = (await this.store.runsWithStatus(ACTIVE)).some((r) => r.kind === RunKind.BuildDataset && (r.config as { out?: string }).out === outDir);
     if (taken || building || existsSync(outDir)) {
-      throw new MedadError(ErrorCode.Conflict, `input.name: a dataset named "${v.name}" already exists or is being built`, { fix: 'choose another name', details: { field: 'input.name' } });
+      throw new MedadError(ErrorCode.Conflict, `input.name: a dataset named "${name}" already exists or is being built`, { fix: 'choose another name', details: { field: 'input.name' } });
     }
-    const config: BuildDatasetConfig = { ...v, outDir };
-    return this.create(RunKind.BuildDataset, config, null);
+    const given = Object.fromEntries(Object.entries({ samples: input.samples, seed: input.seed, zoom: input.zoom }).filter(([, v]) => v !== undefined && v !== null));
+    const generator = { plugin: 'synthetic', config: pluginConfig(this.registry, 'dataset', 'synthetic', { ...given, dir: outDir }, 'input') };
+    delete generator.config.dir;
+    const spec = parseInput(datasetSpecSchema, { kind: 'dataset', out: outDir, generator }, 'input');
+    return this.create(RunKind.BuildDataset, this.allocate(RunKind.BuildDataset), spec, null);
   }
 
-  /** `startSftRun`. */
+  /** `startSftRun`: the sft spec from the input (defaults from the spec schema). */
   async startSft(input: SftRunInput): Promise<RunRecord> {
     const data = await this.dataset(input.dataset, 'input.dataset');
-    const b = { ...RUN_DEFAULTS.backbone, ...input.backbone };
-    const config: SftConfig = {
-      dataset: data.ref,
-      backbone: { plugin: b.plugin, preset: b.preset, config: pluginConfig(this.registry, 'backbone', b.plugin, b.config, 'input.backbone') },
-      seed: parseInput(intIn(0, 2 ** 31 - 1), input.seed ?? RUN_DEFAULTS.seed, 'input.seed'),
-      hyper: parseInput(HYPER_SCHEMAS.sft, { ...RUN_DEFAULTS.sft, ...input.hyper }, 'input.hyper'),
-    };
-    return this.create(RunKind.Sft, config, data.waitFor);
+    const at = this.allocate(RunKind.Sft);
+    const spec = parseInput(
+      sftSpecSchema,
+      { kind: 'sft', data: data.ref, out: at.dir, seed: input.seed ?? undefined, backbone: this.backbone(input.backbone), hyper: input.hyper ?? undefined, compute: input.compute ?? undefined },
+      'input',
+    );
+    return this.create(RunKind.Sft, at, spec, data.waitFor);
   }
 
-  /** `startConGrpoRun`: R = Σ λ·R over the given rewards, with the judge for consistency. */
+  private backbone(input: { plugin?: string; config?: Record<string, unknown> } | undefined): { plugin: string; config: Record<string, unknown> } {
+    const plugin = input?.plugin ?? 'tfjs-vlm';
+    return { plugin, config: pluginConfig(this.registry, 'backbone', plugin, input?.config, 'input.backbone') };
+  }
+
+  private judge(input: { plugin?: string; config?: Record<string, unknown> } | undefined): { plugin: string; config: Record<string, unknown> } {
+    const plugin = input?.plugin ?? 'rule';
+    return { plugin, config: pluginConfig(this.registry, 'judge', plugin, input?.config, 'input.judge') };
+  }
+
+  /** `startConGrpoRun`: R = Σ λ·R over the given rewards (each with its config), with the judge for consistency. */
   async startConGrpo(input: ConGrpoRunInput): Promise<RunRecord> {
     const data = await this.dataset(input.dataset, 'input.dataset');
     const from = await this.checkpoint(input.from, 'input.from');
-    const rewardsIn: Array<{ plugin: string; weight: number; config?: Record<string, unknown> }> = input.rewards ?? RUN_DEFAULTS.rewards;
-    if (!rewardsIn.length) throw badInput('input.rewards', 'is empty', 'give at least one reward, e.g. [{ plugin: "accuracy", weight: 1 }]');
-    const seen = new Set<string>();
-    const rewards = rewardsIn.map((r, i) => {
+    const rewards = input.rewards?.map((r, i) => {
       const field = `input.rewards[${i}]`;
       if (!Number.isFinite(r.weight) || r.weight < 0) throw badInput(`${field}.weight`, `${r.weight} is not a finite number ≥ 0`, 'weights are λ in R = Σ λ·R, e.g. 1/3 each');
-      if (seen.has(r.plugin)) throw badInput(`${field}.plugin`, `reward "${r.plugin}" is listed twice`, 'list each reward once and put its weight there');
-      seen.add(r.plugin);
       return { plugin: r.plugin, weight: r.weight, config: pluginConfig(this.registry, 'reward', r.plugin, r.config, field) };
     });
-    if (!rewards.some((r) => r.weight > 0)) throw badInput('input.rewards', 'every weight is 0', 'give at least one reward a weight > 0');
-    const judgeIn = { plugin: RUN_DEFAULTS.judge, ...input.judge };
-    const config: ConGrpoConfig = {
-      dataset: data.ref,
-      from: from.ref,
-      rewards,
-      judge: { plugin: judgeIn.plugin, config: pluginConfig(this.registry, 'judge', judgeIn.plugin, judgeIn.config, 'input.judge') },
-      seed: parseInput(intIn(0, 2 ** 31 - 1), input.seed ?? RUN_DEFAULTS.seed, 'input.seed'),
-      hyper: parseInput(HYPER_SCHEMAS.conGrpo, { ...RUN_DEFAULTS.conGrpo, ...input.hyper }, 'input.hyper'),
-    };
-    return this.create(RunKind.ConGrpo, config, from.waitFor ?? data.waitFor);
+    const at = this.allocate(RunKind.ConGrpo);
+    const spec = parseInput(
+      conGrpoSpecSchema,
+      { kind: 'con-grpo', data: data.ref, out: at.dir, from: from.ref, seed: input.seed ?? undefined, rewards, judge: this.judge(input.judge ?? undefined), hyper: input.hyper ?? undefined, compute: input.compute ?? undefined },
+      'input',
+    );
+    return this.create(RunKind.ConGrpo, at, spec, from.waitFor ?? data.waitFor);
   }
 
   /** `startEvaluation`: accuracy per task and overall, consistency, format, mean ± std over seeds. */
   async startEvaluation(input: EvaluationInput): Promise<RunRecord> {
     const data = await this.dataset(input.dataset, 'input.dataset');
     const ckpt = await this.checkpoint(input.checkpoint, 'input.checkpoint');
-    const judgeIn = { plugin: RUN_DEFAULTS.judge, ...input.judge };
-    const split = input.split ?? RUN_DEFAULTS.split;
-    if (split !== 'train' && split !== 'test') throw badInput('input.split', `"${split}" is not a split`, 'use "test" (or "train")');
-    const seeds = parseInput(SEEDS_SCHEMA, input.seeds ?? RUN_DEFAULTS.evalSeeds, 'input.seeds');
-    const decoding = input.decoding ?? (seeds.length > 1 ? 'sample' : 'greedy');
-    if (decoding !== 'greedy' && decoding !== 'sample') throw badInput('input.decoding', `"${decoding}" is not a decoding`, 'use "greedy" or "sample"');
-    const config: EvalConfig = {
-      dataset: data.ref,
-      checkpoint: ckpt.ref,
-      judge: { plugin: judgeIn.plugin, config: pluginConfig(this.registry, 'judge', judgeIn.plugin, judgeIn.config, 'input.judge') },
-      seeds,
-      decoding,
-      split,
-      ...(input.limit !== undefined && input.limit !== null ? { limit: parseInput(intIn(1, 10_000_000), input.limit, 'input.limit') } : {}),
-    };
-    return this.create(RunKind.Eval, config, ckpt.waitFor ?? data.waitFor);
+    const seeds = input.seeds ?? EVAL_INPUT_DEFAULTS.seeds;
+    const at = this.allocate(RunKind.Eval);
+    const spec = parseInput(
+      evalSpecSchema,
+      {
+        kind: 'eval',
+        data: data.ref,
+        out: at.dir,
+        checkpoint: ckpt.ref,
+        judge: this.judge(input.judge ?? undefined),
+        seeds,
+        decoding: input.decoding ?? (Array.isArray(seeds) && seeds.length > 1 ? 'sample' : 'greedy'),
+        split: input.split ?? EVAL_INPUT_DEFAULTS.split,
+        limit: input.limit ?? undefined,
+      },
+      'input',
+    );
+    return this.create(RunKind.Eval, at, spec, ckpt.waitFor ?? data.waitFor);
   }
 
   /** `cancelRun`. */

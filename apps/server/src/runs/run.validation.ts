@@ -32,45 +32,6 @@ export function pluginConfig(registry: PluginRegistry, kind: PluginKind, id: str
   }
 }
 
-/** Integer in [min, max]. */
-export const intIn = (min: number, max: number) => z.number().int(`must be an integer`).min(min, `must be ≥ ${min}`).max(max, `must be ≤ ${max}`);
-/** Finite number in (min, max]. */
-export const positiveUpTo = (max: number) => z.number().gt(0, 'must be > 0').max(max, `must be ≤ ${max}`);
-
-const GRAD_ENGINE = z.enum(['auto', 'ort', 'tfjs'], { message: 'must be auto, ort or tfjs' });
-
-/** Schemas of the hyper-parameters (ranges that catch typos, not taste). */
-export const HYPER_SCHEMAS = {
-  sft: z.object({
-    steps: intIn(1, 1_000_000),
-    batchSize: intIn(1, 4096),
-    learningRate: positiveUpTo(1),
-    warmupSteps: intIn(0, 1_000_000),
-    checkpointEvery: intIn(1, 1_000_000),
-    gradEngine: GRAD_ENGINE,
-    grounding: z.number().min(0, 'must be ≥ 0 (0 = off)').max(100, 'must be ≤ 100'),
-  }),
-  conGrpo: z.object({
-    steps: intIn(1, 1_000_000),
-    promptsPerStep: intIn(1, 4096),
-    groupSize: intIn(2, 256),
-    beta: z.number().min(0, 'must be ≥ 0').max(10, 'must be ≤ 10'),
-    clipEpsilon: z.number().gt(0, 'must be > 0').lt(1, 'must be < 1'),
-    learningRate: positiveUpTo(1),
-    temperature: positiveUpTo(5),
-    checkpointEvery: intIn(1, 1_000_000),
-    oversample: z.number().min(1, 'must be ≥ 1 (1 = no dynamic sampling)').max(16, 'must be ≤ 16'),
-    gradEngine: GRAD_ENGINE,
-  }),
-};
-
-/** Seeds of an evaluation. */
-export const SEEDS_SCHEMA = z
-  .array(intIn(0, 2 ** 31 - 1))
-  .min(1, 'give at least one seed')
-  .max(10, 'at most 10 seeds')
-  .refine((s) => new Set(s).size === s.length, 'seeds must be distinct');
-
 /** A dataset name: a directory name. */
 export const DATASET_NAME = z
   .string()

@@ -17,7 +17,27 @@ import { ipcEventSink, TASKS, type RunEvent } from '@medad/core';
 const sink = ipcEventSink();
 const runId = process.env.MEDAD_RUN_ID ?? 'fixture';
 const stepMs = Number(process.env.MEDAD_FIXTURE_STEP_MS ?? 20);
-const argv = process.argv.slice(2);
+/**
+ * `run SPEC.json` (what the control plane launches) is read as the flags the stages below take:
+ * the spec's out, steps, saveEvery, seed, checkpoint, seeds and samples.
+ */
+function specArgv(args: string[]): string[] {
+  if (args[0] !== 'run') return args;
+  const spec = JSON.parse(readFileSync(args[1]!, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const flags = (o: Record<string, unknown>): string[] => Object.entries(o).flatMap(([k, v]) => (v === undefined ? [] : [`--${k}`, String(v)]));
+  switch (spec.kind) {
+    case 'dataset':
+      return ['data', 'synth', ...flags({ out: spec.out, samples: spec.generator.config.samples ?? 2000, seed: spec.generator.config.seed ?? 0 })];
+    case 'sft':
+    case 'con-grpo':
+      return ['train', spec.kind, ...flags({ out: spec.out, steps: spec.hyper.steps, 'save-every': spec.hyper.saveEvery, seed: spec.seed })];
+    case 'eval':
+      return ['eval', ...flags({ out: spec.out, checkpoint: spec.checkpoint, seeds: spec.seeds.join(',') })];
+    default:
+      return args;
+  }
+}
+const argv = specArgv(process.argv.slice(2));
 const flag = (name: string, fallback?: string): string => {
   const i = argv.indexOf(`--${name}`);
   const v = i >= 0 ? argv[i + 1] : fallback;

@@ -1,4 +1,4 @@
-import { definePlugin, PluginRegistry, z, type Backbone, type Judge, type Reward } from '@medad/core';
+import { definePlugin, PluginRegistry, z, type Backbone, type Dataset, type Judge, type Reward } from '@medad/core';
 
 /**
  * TEST DOUBLES: plugin definitions with real config schemas, for validating GraphQL inputs in
@@ -27,6 +27,8 @@ export function testRegistry(): PluginRegistry {
   for (const id of ['format', 'accuracy', 'consistency']) {
     r.register(definePlugin({ kind: 'reward', id, version: '0.0.0', configSchema: z.object({ maxChars: z.number().int().positive().optional() }).strict(), create: never(id) as () => Reward }));
   }
+  const synthetic = z.object({ dir: z.string().optional(), samples: z.number().int().min(10).default(2000), seed: z.number().int().min(0).default(0), zoom: z.boolean().default(false) }).strict();
+  r.register(definePlugin({ kind: 'dataset', id: 'synthetic', version: '0.0.0', configSchema: synthetic, create: never('synthetic') as () => Dataset }));
   r.register(definePlugin({ kind: 'judge', id: 'rule', version: '0.0.0', configSchema: z.object({}).strict(), create: never('rule') as () => Judge }));
   return r;
 }

@@ -1,5 +1,5 @@
 import { JsonlDataset, readImageFile } from '@medad/dataset';
-import { ErrorCode, MedadError, type MedAdSample, type Split } from '@medad/core';
+import { ErrorCode, MedadError, type Dataset, type MedAdSample, type RawImage, type Split } from '@medad/core';
 import { groundingTargets, imageToPixels, pixelsToNCHW, renderCompletion, renderPrompt, type EncodedPrompt, type VlmConfig, type VlmPolicy, WordTokenizer } from '@medad/policy';
 import { join } from 'node:path';
 
@@ -15,16 +15,56 @@ export interface EncodedSample {
   imageHeight: number;
 }
 
-/** Opens a dataset directory and returns its samples of one split (an empty split is an error). */
-export function loadSplit(dataDir: string, split: Split): { dataset: JsonlDataset; samples: MedAdSample[] } {
-  const dataset = JsonlDataset.open(dataDir);
-  const samples = dataset.list(split);
+/** Samples by split and their images, however the dataset stores them. */
+export interface TrainingData {
+  /** Where the data came from (for messages). */
+  readonly where: string;
+  list(split: Split): MedAdSample[];
+  /** Decodes a sample's image. */
+  image(sample: MedAdSample): RawImage;
+}
+
+function directoryData(dataset: JsonlDataset): TrainingData {
+  return { where: dataset.root, list: (split) => dataset.list(split), image: (s) => readImageFile(join(dataset.root, s.image)) };
+}
+
+/**
+ * The training data of a dataset directory or of any dataset plugin: directory-backed datasets
+ * are read lazily; others are listed through the contract's iteration and their images decoded
+ * once, here.
+ */
+export async function openTrainingData(source: string | Dataset): Promise<TrainingData> {
+  if (typeof source === 'string') return directoryData(JsonlDataset.open(source));
+  if (source instanceof JsonlDataset) return directoryData(source);
+  const info = await source.describe();
+  const bySplit = new Map<Split, MedAdSample[]>();
+  const images = new Map<string, RawImage>();
+  for (const split of await source.splits()) {
+    const list: MedAdSample[] = [];
+    for await (const s of source.samples(split)) {
+      list.push(s);
+      images.set(s.id, await source.loadImage(s));
+    }
+    bySplit.set(split, list);
+  }
+  return { where: info.root || info.id, list: (split) => bySplit.get(split) ?? [], image: (s) => images.get(s.id)! };
+}
+
+/** The samples of one split (an empty split is an error naming the data and the fix). */
+export function splitSamples(data: TrainingData, split: Split): MedAdSample[] {
+  const samples = data.list(split);
   if (samples.length === 0) {
-    throw new MedadError(ErrorCode.InvalidData, `Dataset ${dataDir} has no ${split} samples`, {
+    throw new MedadError(ErrorCode.InvalidData, `Dataset ${data.where} has no ${split} samples`, {
       fix: 'build it with `medad data synth --out DIR`, which writes a 70/30 train/test split',
     });
   }
-  return { dataset, samples };
+  return samples;
+}
+
+/** Opens a dataset directory and returns its samples of one split (an empty split is an error). */
+export function loadSplit(dataDir: string, split: Split): { dataset: JsonlDataset; samples: MedAdSample[] } {
+  const dataset = JsonlDataset.open(dataDir);
+  return { dataset, samples: splitSamples(directoryData(dataset), split) };
 }
 
 /** Trains the tokenizer on the train split's prompts and target completions. */
@@ -33,10 +73,11 @@ export function trainTokenizer(samples: readonly MedAdSample[]): WordTokenizer {
 }
 
 /** Decodes images and encodes prompts and targets for a policy (done once, before training). */
-export function encodeSamples(policy: VlmPolicy, root: string, samples: readonly MedAdSample[]): EncodedSample[] {
+export function encodeSamples(policy: VlmPolicy, source: string | TrainingData, samples: readonly MedAdSample[]): EncodedSample[] {
   const size = policy.model.config.imageSize;
+  const load = typeof source === 'string' ? (s: MedAdSample) => readImageFile(join(source, s.image)) : (s: MedAdSample) => source.image(s);
   return samples.map((sample) => {
-    const image = readImageFile(join(root, sample.image));
+    const image = load(sample);
     return {
       sample,
       prompt: policy.encodePrompt({ sample, image }),
@@ -70,4 +111,26 @@ export function groundingTargetsOf(config: VlmConfig, encoded: readonly EncodedS
     }
   });
   return { targets, annotated, skipped };
+}
+
+/**
+ * Refuses data the model cannot hold: the longest prompt + target (SFT) or prompt (rollouts) in
+ * tokens must fit `maxTextLen`. The error names both numbers and the fix.
+ */
+export function assertFitsModel(config: VlmConfig, encoded: readonly EncodedSample[], withTarget: boolean): void {
+  let longest = 0;
+  let which: EncodedSample | undefined;
+  for (const e of encoded) {
+    const n = e.prompt.promptIds.length + (withTarget ? e.target.length : 1);
+    if (n > longest) {
+      longest = n;
+      which = e;
+    }
+  }
+  if (longest > config.maxTextLen) {
+    throw new MedadError(ErrorCode.BadUserInput, `sample ${which!.sample.id} needs ${longest} text tokens (${which!.prompt.promptIds.length} prompt${withTarget ? ` + ${which!.target.length} completion` : ' + 1'}), more than the model's maxTextLen ${config.maxTextLen}`, {
+      fix: `give the backbone a longer text window: backbone.config.model.maxTextLen ≥ ${longest} (CLI --max-text-len ${longest}), or a larger preset`,
+      details: { field: 'backbone.config.model.maxTextLen', needed: longest, maxTextLen: config.maxTextLen },
+    });
+  }
 }

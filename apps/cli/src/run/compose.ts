@@ -1,0 +1,146 @@
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  DatasetToken,
+  ErrorCode,
+  EventSinkToken,
+  JudgeToken,
+  LoggerToken,
+  MedadError,
+  PluginRegistryToken,
+  ProgressToken,
+  RewardsToken,
+  RngToken,
+  RunInfoToken,
+  RunSpecToken,
+  SeededRng,
+  parsePluginConfig,
+  runRefId,
+  silentProgress,
+  type Backbone,
+  type Container,
+  type Dataset,
+  type EventSink,
+  type Judge,
+  type Logger,
+  type PluginChoice,
+  type PluginRegistry,
+  type ProgressReporter,
+  type RunSpec,
+  createRootContainer,
+} from '@medad/core';
+import { tfjsVlmConfig, trainablePolicyOptions } from '@medad/plugin-backbone-tfjs-vlm';
+
+/** What a run reports through (the CLI's terminal, or the control plane's IPC channel). */
+export interface RunIo {
+  logger: Logger;
+  sink?: EventSink;
+  progress?: ProgressReporter;
+  /** Id reported in events (set by the control plane). */
+  runId?: string;
+}
+
+/** The file a run directory holds its resolved spec in. */
+export const SPEC_FILE = 'spec.json';
+
+/** Where a spec's outputs go (its run, dataset or evaluation directory), if it has one. */
+export function specOutDir(spec: RunSpec): string | undefined {
+  return spec.out;
+}
+
+/** Refuses `run:<id>` references: only the control plane resolves them (naming the field). */
+export function assertResolved(spec: RunSpec, where: string): void {
+  for (const field of ['data', 'out', 'from', 'checkpoint'] as const) {
+    const value = (spec as Record<string, unknown>)[field];
+    if (typeof value === 'string' && runRefId(value)) {
+      throw new MedadError(ErrorCode.BadUserInput, `${where}: field "${field}" is the run reference "${value}"`, {
+        fix: 'give a directory; run references are resolved by the control plane when it launches a run',
+        details: { field },
+      });
+    }
+  }
+}
+
+/** Writes the resolved spec into its output directory atomically (what the run was, for the record and for `medad run`). */
+export function writeResolvedSpec(spec: RunSpec, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, SPEC_FILE);
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(spec, null, 2) + '\n');
+  renameSync(tmp, file);
+  return file;
+}
+
+/** The trainable backbones: a plugin id and how its config becomes a trainer's policy options. */
+const TRAINABLE: Record<string, (config: unknown) => ReturnType<typeof trainablePolicyOptions>> = {
+  'tfjs-vlm': (config) => trainablePolicyOptions(tfjsVlmConfig.parse(config)),
+};
+
+/** The policy options of a spec's trainable backbone (its config validated by the plugin's schema). */
+export function trainableBackbone(registry: PluginRegistry, choice: PluginChoice, field: string): ReturnType<typeof trainablePolicyOptions> {
+  const options = TRAINABLE[choice.plugin];
+  if (!options) {
+    throw new MedadError(ErrorCode.BadUserInput, `${field}.plugin: backbone "${choice.plugin}" cannot be trained here`, {
+      fix: `use one of: ${Object.keys(TRAINABLE).join(', ')}`,
+      details: { field: `${field}.plugin` },
+    });
+  }
+  return options(parsePluginConfig(registry.get('backbone', choice.plugin), choice.config));
+}
+
+/**
+ * Composes a run's child container from its spec (DESIGN.md §3): the spec, run info, seeded RNG,
+ * logger, event sink, progress and registry; the dataset, judge and weighted rewards are created
+ * through the registry with their configs (each validated by its plugin's schema).
+ */
+export async function composeRun(spec: RunSpec, registry: PluginRegistry, io: RunIo, parent?: Container): Promise<Container> {
+  const c = (parent ?? createRootContainer()).createChild();
+  const seed = 'seed' in spec ? spec.seed : 0;
+  c.register(RunSpecToken, spec)
+    .register(LoggerToken, io.logger)
+    .register(ProgressToken, io.progress ?? silentProgress)
+    .register(RngToken, new SeededRng(seed))
+    .register(RunInfoToken, { runId: io.runId ?? `${spec.kind}-${seed}`, dir: spec.out ? resolve(spec.out) : process.cwd(), seed })
+    .register(PluginRegistryToken, registry);
+  if (io.sink) c.register(EventSinkToken, io.sink);
+  if ('dataset' in spec && 'data' in spec) {
+    const dataset: Dataset = await registry.create('dataset', spec.dataset.plugin, { ...spec.dataset.config, dir: resolve(spec.data) }, c);
+    c.register(DatasetToken, dataset);
+  }
+  if ('judge' in spec && spec.judge) {
+    const judge: Judge = await registry.create('judge', spec.judge.plugin, spec.judge.config, c);
+    c.register(JudgeToken, judge);
+  }
+  if (spec.kind === 'con-grpo') {
+    const rewards = [];
+    for (const r of spec.rewards) {
+      if (r.weight === 0) continue;
+      rewards.push({ reward: await registry.create('reward', r.plugin, r.config, c), weight: r.weight });
+    }
+    c.register(RewardsToken, rewards);
+  }
+  return c;
+}
+
+/** The evaluation backbone of a spec: `auto` picks onnx for exported decoders, else tfjs-vlm; local backbones get the checkpoint. */
+export async function evalBackbone(registry: PluginRegistry, choice: PluginChoice, checkpoint: string | undefined, c: Container): Promise<Backbone> {
+  let id = choice.plugin;
+  let config: Record<string, unknown> = { ...choice.config };
+  if (id === 'auto' || id === 'onnx' || id === 'tfjs-vlm') {
+    if (!checkpoint) {
+      throw new MedadError(ErrorCode.BadUserInput, 'field "checkpoint" is required for local backbones', { fix: 'pass a run directory from `medad train ...`', details: { field: 'checkpoint' } });
+    }
+    const dir = checkpointDirOf(checkpoint);
+    if (!existsSync(dir)) throw new MedadError(ErrorCode.NotFound, `Checkpoint ${dir} does not exist`, { fix: 'pass a run directory or checkpoint directory', details: { field: 'checkpoint' } });
+    if (id === 'auto') id = existsSync(join(dir, 'decoder_model.onnx')) ? 'onnx' : 'tfjs-vlm';
+    config = id === 'onnx' ? { ...config, dir } : { ...config, checkpoint: dir };
+  }
+  return registry.create('backbone', id, config, c);
+}
+
+/** A checkpoint directory from a run directory or a checkpoint directory. */
+export function checkpointDirOf(path: string): string {
+  const p = resolve(path);
+  if (existsSync(join(p, 'checkpoint', 'config.json'))) return join(p, 'checkpoint');
+  return p;
+}
