@@ -5,3 +5,4 @@ export * from './conclusion.js';
 export * from './evaluate.js';
 export * from './report/svg.js';
 export * from './report/html.js';
+export * from './paired.js';

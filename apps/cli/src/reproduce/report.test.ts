@@ -189,8 +189,14 @@ function fakeMethod(id: string, label: string, means: number[]): MethodResult {
   const mean = means.reduce((a, b) => a + b, 0) / means.length;
   const std = Math.sqrt(means.reduce((a, b) => a + (b - mean) ** 2, 0) / (means.length - 1));
   const ms = { mean, std, n: means.length };
-  return { id, label, table: 'table1', seedsPlanned: [1, 2], seeds: [1, 2], perSeed: [], overall: ms, perTask: {}, consistency: ms, formatRate: ms, thinkCorrectness: ms, invalidRate: ms };
+  return { id, label, table: 'table1', seedsPlanned: [1, 2], seeds: [1, 2], perSeed: [], overall: ms, perTask: {}, consistency: ms, consistencyKeep: ms, formatRate: ms, thinkCorrectness: ms, invalidRate: ms };
 }
+
+test('the ordering paragraph says which paired differences to SFT-only are significant and which are ties', () => {
+  const withPaired = (m: MethodResult, mean: number, ci95: [number, number]): MethodResult => ({ ...m, pairedVsSftOnly: { mean, ci95, seeds: [1, 2], questions: 100, significant: ci95[0] > 0 || ci95[1] < 0 } });
+  const text = orderingParagraph([fakeMethod('sft', 'SFT-only', [70, 72]), withPaired(fakeMethod('grpo-acc', 'SFT+GRPO (acc)', [80, 80]), 9, [6.5, 11.2]), withPaired(fakeMethod('con-grpo', 'SFT+Con-GRPO', [71, 72]), 0.5, [-1.25, 2])], null);
+  assert.match(text, /Paired differences to SFT-only .*: SFT\+GRPO \(acc\) \+9\.00 \[\+6\.50, \+11\.20\]; SFT\+Con-GRPO \+0\.50 \[−1\.25, \+2\.00\] \(tie\)\. Significant \(interval excludes 0\): SFT\+GRPO \(acc\); the others are ties with SFT-only\./);
+});
 
 test('the ordering paragraph states the measured ordering and the inversions from the numbers', () => {
   const text = orderingParagraph(

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPTION_LETTERS, TASKS, type MedAdSample, type Task } from '@medad/core';
 import { loadDatasetDir, type BaselineReport } from '@medad/dataset';
-import { barChart, confusionCounts, confusionMatrix, lineChart, meanStd, readPredictions, summarize, TASK_LABELS, type MeanStd, type Prediction } from '@medad/evaluator';
+import { aggregateSeeds, barChart, confusionCounts, confusionMatrix, formatPaired, lineChart, pairedDifference, readPredictions, summarize, TASK_LABELS, type MeanStd, type PairedDifference, type Prediction } from '@medad/evaluator';
 import { evalDir, runDir, TABLE1_METHODS, weightsLabel, type MethodSpec, type RewardWeights } from './plan.js';
 import { markdownTable } from './presets.js';
 
@@ -45,6 +45,8 @@ export interface SeedMetrics {
   overall: number;
   perTask: Partial<Record<Task, number>>;
   consistency: number;
+  /** Consistency with the judge reading the whole think (`conclusion: 'keep'`); NaN when not measured. */
+  consistencyKeep: number;
   formatRate: number;
   thinkCorrectness: number;
   invalidRate: number;
@@ -64,9 +66,15 @@ export interface MethodResult {
   overall: MeanStd;
   perTask: Partial<Record<Task, MeanStd>>;
   consistency: MeanStd;
+  consistencyKeep: MeanStd;
   formatRate: MeanStd;
   thinkCorrectness: MeanStd;
   invalidRate: MeanStd;
+  /**
+   * Paired difference to SFT-only in accuracy points (same seeds, same questions), with its 95%
+   * interval from the hierarchical bootstrap over seeds and questions; absent for SFT-only itself.
+   */
+  pairedVsSftOnly?: PairedDifference;
 }
 
 /** One baseline on the evaluated questions. */
@@ -135,6 +143,7 @@ export function seedMetrics(predictions: readonly Prediction[], seed: number): S
     overall: s.overall,
     perTask: s.perTask,
     consistency: s.consistency,
+    consistencyKeep: s.consistencyKeep,
     formatRate: s.formatRate,
     thinkCorrectness: s.thinkCorrectness,
     invalidRate: s.invalidRate,
@@ -148,19 +157,10 @@ export function readEvalPredictions(outDir: string, method: string, seed: number
   return readPredictions(join(dir, 'predictions.jsonl')).filter((p) => p.seed === seed);
 }
 
-/** Aggregates per-seed metrics into mean ± sample std. */
-export function aggregate(perSeed: readonly SeedMetrics[]): Pick<MethodResult, 'overall' | 'perTask' | 'consistency' | 'formatRate' | 'thinkCorrectness' | 'invalidRate'> {
-  const pick = (f: (s: SeedMetrics) => number | undefined): MeanStd => meanStd(perSeed.map(f).filter((x): x is number => x !== undefined));
-  const perTask: Partial<Record<Task, MeanStd>> = {};
-  for (const t of TASKS) if (perSeed.some((s) => s.perTask[t] !== undefined)) perTask[t] = pick((s) => s.perTask[t]);
-  return {
-    overall: pick((s) => s.overall),
-    perTask,
-    consistency: pick((s) => s.consistency),
-    formatRate: pick((s) => s.formatRate),
-    thinkCorrectness: pick((s) => s.thinkCorrectness),
-    invalidRate: pick((s) => s.invalidRate),
-  };
+/** Aggregates per-seed metrics into mean ± sample std (the evaluator's seed aggregation). */
+export function aggregate(perSeed: readonly SeedMetrics[]): Pick<MethodResult, 'overall' | 'perTask' | 'consistency' | 'consistencyKeep' | 'formatRate' | 'thinkCorrectness' | 'invalidRate'> {
+  const { seeds: _seeds, ...a } = aggregateSeeds(perSeed.map((s) => ({ seed: s.seed, summary: { ...s, perTaskThink: {} } })));
+  return a;
 }
 
 /** A configuration's results from its eval directories. */
@@ -251,6 +251,14 @@ export function orderingParagraph(methods: readonly MethodResult[], baselines: R
   if (!flips.length && !tied.length) parts.push(missing.length ? "Among the evaluated configurations the ordering matches the paper's." : "The ordering matches the paper's.");
   else if (!flips.length) parts.push('No pair is inverted relative to the paper.');
   if (missing.length) parts.push(`Not evaluated: ${missing.join(', ')}.`);
+  const paired = methods.filter((m) => m.table === 'table1' && m.pairedVsSftOnly && Number.isFinite(m.pairedVsSftOnly.mean));
+  if (paired.length) {
+    const sig = paired.filter((m) => m.pairedVsSftOnly!.significant).map((m) => m.label);
+    parts.push(
+      `Paired differences to SFT-only (accuracy points, same seeds and questions, 95% CI from a bootstrap over seeds and questions): ${paired.map((m) => `${m.label} ${formatPaired(m.pairedVsSftOnly!)}`).join('; ')}. ` +
+        (sig.length ? `Significant (interval excludes 0): ${sig.join(', ')}; the others are ties with SFT-only.` : 'None is significant: every configuration ties with SFT-only.'),
+    );
+  }
   if (baselines && Number.isFinite(baselines.imageOnly.overall)) {
     const notAbove = sorted.filter((m) => m.overall.mean <= baselines.imageOnly.overall).map((m) => m.label);
     parts.push(
@@ -264,6 +272,14 @@ export function orderingParagraph(methods: readonly MethodResult[], baselines: R
 /** Computes `results.json` from the output directory. */
 export function collectResults(layout: ReportLayout, meta: ReportMeta): Results {
   const methods = layout.methods.map((m) => collectMethod(layout.outDir, m));
+  const sft = layout.methods.find((m) => m.id === 'sft');
+  if (sft) {
+    const predictionsOf = (m: MethodSpec & { seeds: number[] }): Map<number, Prediction[]> => new Map(m.seeds.map((s) => [s, readEvalPredictions(layout.outDir, m.id, s) ?? []] as const).filter(([, p]) => p.length));
+    const base = predictionsOf(sft);
+    for (const [i, m] of layout.methods.entries()) {
+      if (m.id !== 'sft' && base.size) methods[i]!.pairedVsSftOnly = pairedDifference(predictionsOf(m), base);
+    }
+  }
   const ids = new Set<string>();
   for (const m of layout.methods) for (const s of m.seeds) for (const p of readEvalPredictions(layout.outDir, m.id, s) ?? []) ids.add(p.id);
   const nQuestions = [...new Set(methods.flatMap((m) => m.perSeed.map((s) => s.n)))];
@@ -301,21 +317,21 @@ export function collectResults(layout: ReportLayout, meta: ReportMeta): Results 
 
 /** Table 1 rows (header first): baselines and the five configurations, per task and overall. */
 export function table1Rows(r: Results): string[][] {
-  const head = ['Method', ...r.tasks.map((t) => TASK_LABELS[t]), 'Overall', 'Seeds'];
+  const head = ['Method', ...r.tasks.map((t) => TASK_LABELS[t]), 'Overall', 'Seeds', 'Δ vs SFT-only [95% CI]'];
   const rows: string[][] = [head];
   const one = (x: number | undefined): string => (x === undefined ? '—' : fmt2(x));
-  for (const b of r.baselines ? [r.baselines.textOnly, r.baselines.imageOnly] : []) rows.push([b.label, ...r.tasks.map((t) => one(b.perTask[t])), one(b.overall), 'deterministic']);
-  if (!r.baselines) for (const label of ['Text-only baseline', 'Image-only baseline']) rows.push([label, ...r.tasks.map(() => '—'), '—', 'not run']);
-  for (const m of r.methods.filter((x) => x.table === 'table1')) rows.push([m.label, ...r.tasks.map((t) => cell(m.perTask[t])), cell(m.overall), m.seeds.join(',') || 'none']);
+  for (const b of r.baselines ? [r.baselines.textOnly, r.baselines.imageOnly] : []) rows.push([b.label, ...r.tasks.map((t) => one(b.perTask[t])), one(b.overall), 'deterministic', '—']);
+  if (!r.baselines) for (const label of ['Text-only baseline', 'Image-only baseline']) rows.push([label, ...r.tasks.map(() => '—'), '—', 'not run', '—']);
+  for (const m of r.methods.filter((x) => x.table === 'table1')) rows.push([m.label, ...r.tasks.map((t) => cell(m.perTask[t])), cell(m.overall), m.seeds.join(',') || 'none', m.pairedVsSftOnly ? formatPaired(m.pairedVsSftOnly) : '—']);
   return rows;
 }
 
 /** Table 2 rows: the ablation (accuracy, consistency, think-correctness, format, invalid). */
 export function table2Rows(r: Results): string[][] {
-  const rows = [['Method', 'Accuracy', 'Consistency', 'Think-correct', 'Format', 'Invalid']];
+  const rows = [['Method', 'Accuracy', 'Consistency (findings)', 'Consistency (whole think)', 'Think-correct', 'Format', 'Invalid']];
   for (const id of ['sft', 'grpo-acc', 'grpo-con', 'con-grpo']) {
     const m = r.methods.find((x) => x.id === id);
-    if (m) rows.push([m.label, cell(m.overall), cell(m.consistency), cell(m.thinkCorrectness), cell(m.formatRate), cell(m.invalidRate)]);
+    if (m) rows.push([m.label, cell(m.overall), cell(m.consistency), cell(m.consistencyKeep), cell(m.thinkCorrectness), cell(m.formatRate), cell(m.invalidRate)]);
   }
   return rows;
 }

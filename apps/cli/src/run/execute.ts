@@ -44,7 +44,7 @@ export async function executeSpec(spec: RunSpec, registry: PluginRegistry, io: R
     case 'sft': {
       const policy = trainableBackbone(registry, spec.backbone, 'backbone');
       const dataset = c.resolve(DatasetToken);
-      const { policy: trained, ...result } = await trainSft({ ...spec.hyper, ...spec.compute, ...policy, backend: spec.compute.backend, seed: spec.seed, dataDir: resolve(spec.data), dataset, outDir: resolve(spec.out), ...common });
+      const { policy: trained, ...result } = await trainSft({ ...spec.hyper, ...spec.compute, ...policy, backend: spec.compute.backend, seed: spec.seed, dataDir: resolve(spec.data), dataset, outDir: resolve(spec.out), from: spec.from ? resolve(spec.from) : undefined, ...common });
       trained.dispose();
       return { kind: 'sft', result };
     }
