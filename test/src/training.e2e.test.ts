@@ -134,6 +134,20 @@ describe('training on tiny', () => {
     assert.ok(last - first >= 0.05, `mean reward, steps 1–5 ${first.toFixed(3)} → steps 16–20 ${last.toFixed(3)} (${r.map((x) => x.toFixed(2)).join(' ')})`);
   });
 
+  test('the base stage learns the answer format while its answers stay at chance on the five tasks; SFT can start from it', async (t) => {
+    const result = await trainSft({ dataDir: data, outDir: join(work, 'base'), preset: 'tiny', seed: 5, steps: 1400, lr: 3e-3, target: 'base', evalEvery: 0, evalSamples: 120 });
+    result.policy.dispose();
+    const e = result.finalEval;
+    t.diagnostic(`base: format ${e.eval_format!.toFixed(1)}%, accuracy ${e.eval_overall!.toFixed(1)}% on 120 test questions`);
+    assert.ok(e.eval_format! >= 90, `format ${e.eval_format}`);
+    // Chance is 25%; 40% is > 3.5 binomial standard deviations above it on 120 questions.
+    assert.ok(e.eval_overall! < 40, `accuracy ${e.eval_overall}`);
+    assert.equal(e.eval_think, 0, 'the base reasoning never names a finding');
+    const sft = await trainSft({ dataDir: data, outDir: join(work, 'sft-from-base'), from: join(work, 'base'), seed: 5, steps: 2, evalEvery: 0, evalSamples: 5 });
+    assert.equal(sft.policy.tokenizer.vocabSize, (await VlmPolicy.load(join(work, 'base', 'checkpoint'))).tokenizer.vocabSize, 'SFT started from the base keeps its tokenizer');
+    sft.policy.dispose();
+  });
+
   const sftArgs = (out: string): string[] =>
     ['train', 'sft', '--data', data, '--out', out, '--preset', 'tiny', '--seed', '3', '--steps', '16', '--batch-size', '8', '--save-every', '4', '--eval-every', '0', '--eval-samples', '10'];
 

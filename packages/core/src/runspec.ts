@@ -61,6 +61,7 @@ export const sftHyperSchema = z.object({
   answerWeight: z.number().min(0).max(1000).default(1).describe('loss weight of the answer-letter tokens relative to the other target tokens'),
   focalGamma: z.number().min(0).max(10).default(0).describe('focal token loss: weight each target token by (1 − p)^γ (0 = plain cross-entropy)'),
   grounding: z.number().min(0, 'must be ≥ 0 (0 = off)').max(100, 'must be ≤ 100').default(1).describe("weight of the lesion grounding loss: image tokens also learn which patches a sample's bbox covers (0 = off)"),
+  target: z.enum(['cot', 'base']).default('cot').describe('what the policy learns: cot = the CoT and answer (SFT); base = a general description of each image and a uniformly drawn answer letter — the answer format and looking at images with no task supervision (the base stage RL-only starts from)'),
   taskWeights: taskWeightsSchema.optional().describe('relative sampling weight per task, e.g. anatomy_identification=0.5 (absent tasks weigh 1)'),
   timeBudget: positive(1e9).optional().describe('stop (evaluated and checkpointed) at the first step past this wall time in seconds; the schedule still follows steps'),
 });
@@ -75,6 +76,7 @@ export const sftSpecSchema = z.object({
   kind: z.literal('sft'),
   data: path.describe('dataset directory (samples.jsonl + images), e.g. from `medad data synth`'),
   out: path.describe('run directory: metrics.jsonl, checkpoint/, run.json; an existing one is resumed'),
+  from: path.optional().describe("a checkpoint or run directory whose weights and tokenizer a fresh run starts from (e.g. the base stage's); absent = a fresh policy from the backbone config"),
   seed,
   dataset: pluginChoiceSchema.default({ plugin: 'medad', config: {} }).describe('dataset plugin reading `data` (its config gets dir = data)'),
   backbone: pluginChoiceSchema.default(DEFAULT_BACKBONE).describe('the policy: a trainable backbone plugin and its config (model size, shape)'),

@@ -21,6 +21,7 @@ import { VlmPolicy, type ComputeBackend, type VlmConfig, type VlmPreset } from '
 import { answerLetterPositions, targetWeights } from './answer-weights.js';
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
 import { warmupCosine } from './optim/schedule.js';
+import { baseSamples } from './run/base-targets.js';
 import { assertFitsModel, encodeSamples, groundingTargetsOf, openTrainingData, splitSamples, trainTokenizer } from './run/data.js';
 import { heldOutEval, summaryMetrics } from './run/heldout.js';
 import { readOptimizerState, readTrainerState, saveTrainingCheckpoint, checkpointDir } from './run/checkpoint.js';
@@ -50,6 +51,8 @@ export interface SftOptions extends Partial<SftHyper>, Partial<TrainCompute> {
   logger?: Logger;
   /** Stop (as if killed) after this many steps of this invocation; for resume tests. */
   stopAfter?: number;
+  /** A checkpoint (or run directory) whose weights and tokenizer a fresh run starts from, e.g. the base stage's. */
+  from?: string;
   /** Overrides of the preset's model config for a fresh policy (e.g. `{ dModel: 64 }`). */
   modelConfig?: Partial<VlmConfig>;
   /**
@@ -110,11 +113,17 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   }
   mkdirSync(o.outDir, { recursive: true });
   const data = await openTrainingData(o.dataset ?? o.dataDir);
-  const train = splitSamples(data, 'train');
+  const labelled = splitSamples(data, 'train');
+  // The base stage trains on general descriptions and random letters instead of the CoTs and keys.
+  const base = o.target === 'base' ? baseSamples(labelled, data, o.seed) : null;
+  const train = base ?? labelled;
   const test = data.list('test');
-  // The grounding loss needs boxes and a head: a fresh model gets the head when a train sample has a bbox.
-  let grounding = o.grounding > 0 && train.some((s) => s.bbox) ? o.grounding : 0;
-  if (o.grounding > 0 && grounding === 0) log.info('grounding off: no train sample has a bbox');
+  // The grounding loss needs boxes and a head: a fresh model gets the head when a train sample has a
+  // bbox (the base stage too, untrained, so an SFT started from it keeps the grounding loss).
+  const head = o.grounding > 0 && labelled.some((s) => s.bbox);
+  let grounding = head && !base ? o.grounding : 0;
+  if (o.grounding > 0 && !head) log.info('grounding off: no train sample has a bbox');
+  if (base) log.info('base stage: targets are a general description of each image and a uniformly drawn answer letter (no task supervision)');
   const state = readTrainerState(o.outDir);
   let policy: VlmPolicy;
   let startStep = 0;
@@ -122,9 +131,15 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
     policy = await VlmPolicy.load(checkpointDir(o.outDir), { backend: o.backend });
     startStep = state.step;
     log.info(`resuming SFT from step ${startStep}`, { dir: o.outDir });
+  } else if (o.from) {
+    const fromDir = readTrainerState(o.from) ? checkpointDir(o.from) : o.from;
+    policy = await VlmPolicy.load(fromDir, { backend: o.backend });
+    log.info(`starting from the weights and tokenizer of ${fromDir}`);
   } else {
-    const config = grounding > 0 ? { groundingHead: true, ...o.modelConfig } : o.modelConfig;
-    policy = await VlmPolicy.create({ preset: o.preset, tokenizer: trainTokenizer(train), seed: o.seed, backend: o.backend, config, optionMatch: o.optionMatch });
+    const config = head ? { groundingHead: true, ...o.modelConfig } : o.modelConfig;
+    // The tokenizer knows the CoT words and the base descriptions, so SFT can start from a base checkpoint.
+    const tokenizer = trainTokenizer(base ? [...labelled, ...base] : labelled);
+    policy = await VlmPolicy.create({ preset: o.preset, tokenizer, seed: o.seed, backend: o.backend, config, optionMatch: o.optionMatch });
   }
   if (grounding > 0 && !policy.model.config.groundingHead) {
     log.warn(`grounding off: the model in ${o.outDir} has no grounding head (the run started without grounding)`);

@@ -69,21 +69,31 @@ const COMMON = (cmd: Command): Command =>
 /** `medad train sft|con-grpo` (and `judge`): flags are a view of the run spec (`medad spec --kind sft`). */
 export function registerTrainCommands(program: Command): void {
   const train = program.command('train').description('train the policy: SFT ("cognitive injection"), then Con-GRPO');
-  const sft = train
-    .command('sft')
-    .description('supervised fine-tuning on CoT + answer; re-running with the same --out resumes from its checkpoint')
-    .requiredOption('--data <dir>', 'dataset directory (samples.jsonl + images), e.g. from `medad data synth`')
-    .requiredOption('--out <dir>', 'run directory: spec.json, metrics.jsonl, checkpoint/, run.json')
-    .option('--seed <n>', 'random seed', int);
-  addBackboneFlags(sft, 'default tfjs-vlm, small');
-  addSectionFlags(sft, sftHyperSchema);
-  addSectionFlags(sft, trainComputeSchema);
-  COMMON(sft).action(async (o: Record<string, unknown>) => {
-    await runFromFlags(
-      { kind: 'sft', data: resolve(String(o.data)), out: resolve(String(o.out)), seed: o.seed, backbone: backboneOf(o), hyper: sectionValues(o, sftHyperSchema), compute: sectionValues(o, trainComputeSchema) },
-      o,
-    );
-  });
+  const sftLike = (name: string, description: string, target?: 'base'): void => {
+    const cmd = train
+      .command(name)
+      .description(description)
+      .requiredOption('--data <dir>', 'dataset directory (samples.jsonl + images), e.g. from `medad data synth`')
+      .requiredOption('--out <dir>', 'run directory: spec.json, metrics.jsonl, checkpoint/, run.json')
+      .option('--from <dir>', "start from this checkpoint's (or run directory's) weights and tokenizer, e.g. a `medad train base` run")
+      .option('--seed <n>', 'random seed', int);
+    addBackboneFlags(cmd, 'default tfjs-vlm, small');
+    addSectionFlags(cmd, sftHyperSchema, target ? ['target'] : []);
+    addSectionFlags(cmd, trainComputeSchema);
+    COMMON(cmd).action(async (o: Record<string, unknown>) => {
+      const hyper = { ...sectionValues(o, sftHyperSchema), ...(target ? { target } : {}) };
+      await runFromFlags(
+        { kind: 'sft', data: resolve(String(o.data)), out: resolve(String(o.out)), ...(o.from ? { from: resolve(String(o.from)) } : {}), seed: o.seed, backbone: backboneOf(o), hyper, compute: sectionValues(o, trainComputeSchema) },
+        o,
+      );
+    });
+  };
+  sftLike('sft', 'supervised fine-tuning on CoT + answer; re-running with the same --out resumes from its checkpoint');
+  sftLike(
+    'base',
+    'the base stage (what a pre-trained VLM brings): the answer format and a general description of each image, with a uniformly drawn answer letter — no supervision of the five tasks (an sft spec with hyper.target = base); RL-only starts from it',
+    'base',
+  );
 
   const grpo = train
     .command('con-grpo')
