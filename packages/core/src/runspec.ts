@@ -107,6 +107,8 @@ export const conGrpoHyperSchema = z.object({
   evalEvery: int(0, 10_000_000).default(25).describe('held-out evaluation every N steps'),
   evalSamples: int(0, 1_000_000).default(150).describe('held-out samples per evaluation'),
   saveEvery: int(1, 10_000_000).default(25).describe('checkpoint every N steps'),
+  emaDecay: z.number().min(0, 'must be ≥ 0').lt(1, 'must be < 1').default(0.995).describe("decay of the EMA reference (ref ← decay·ref + (1 − decay)·policy), kept only when a reward needs the answer likelihood (care); GRPO-CARE's 0.995"),
+  emaEvery: int(1, 10_000_000).default(10).describe("update the EMA reference every N steps (GRPO-CARE's 10)"),
 });
 /** Con-GRPO hyper-parameters. */
 export type ConGrpoHyper = z.output<typeof conGrpoHyperSchema>;

@@ -19,6 +19,14 @@ export interface RewardInput {
   parsed: ParsedCompletion;
   /** The judge's deduction from the think text; set by the trainer when a judge is configured. */
   judgeDeduction?: OptionLetter | null;
+  /**
+   * Likelihood of the answer given prompt and think under the trainer's EMA reference (the
+   * geometric mean probability of the tokens inside `<answer>…</answer>`); set by the trainer when a
+   * reward has `needsAnswerLikelihood`, null when the completion has no (non-empty) answer.
+   */
+  answerLikelihood?: number | null;
+  /** Index of the prompt group (the G completions of one prompt) this completion belongs to; set by the trainer. */
+  group?: number;
 }
 
 /** The reward contract: one score per completion (null = not applicable to this sample). */
@@ -26,5 +34,7 @@ export interface Reward {
   readonly name: string;
   /** Whether the trainer must run the judge before calling `score`. */
   readonly needsJudge?: boolean;
+  /** Whether the trainer must set `answerLikelihood` (it then keeps an EMA reference of the policy). */
+  readonly needsAnswerLikelihood?: boolean;
   score(batch: readonly RewardInput[]): Promise<Array<number | null>> | Array<number | null>;
 }
