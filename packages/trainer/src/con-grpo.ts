@@ -28,7 +28,8 @@ import { grpoTotals, type GrpoShardRow } from './parallel/shard-loss.js';
 import { compositeReward, meanOf, type WeightedReward } from './grpo/rewards.js';
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
 import { assertFitsModel, encodeSamples, openTrainingData, splitSamples, trainTokenizer, type EncodedSample } from './run/data.js';
-import { checkpointDir, readOptimizerState, readTrainerState, saveTrainingCheckpoint } from './run/checkpoint.js';
+import { checkpointDir, readEmaReference, readOptimizerState, readTrainerState, saveTrainingCheckpoint } from './run/checkpoint.js';
+import { EmaReference } from './grpo/ema.js';
 import { batchPixels, heldOutEval, ortCopy, summaryMetrics } from './run/heldout.js';
 import { MetricsLog, type MetricRow } from './run/metrics-log.js';
 import { batchIndices } from './run/task-mix.js';
@@ -121,6 +122,10 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
   const reference = fromDir ? await VlmPolicy.load(fromDir, { backend: o.backend }) : state ? await VlmPolicy.load(checkpointDir(o.outDir), { backend: o.backend }) : null;
   const refModels = buildOnnxModels(policy.model.config, (reference ?? policy).model.weights());
   reference?.dispose();
+  // GRPO-CARE's slowly-evolving reference (only when a reward reads the answer likelihood): the
+  // starting policy, then an EMA of the policy; a resumed run continues from the saved one.
+  const needsLikelihood = o.rewards.some((r) => r.reward.needsAnswerLikelihood);
+  const ema = needsLikelihood ? new EmaReference(policy.model.config, emaStart(o.outDir, state !== null, policy, log), o.emaDecay, o.emaEvery) : null;
   const refOrt = o.beta > 0 ? await OrtPolicy.fromModels(policy.model.config, refModels) : null;
   const params = policy.model.params as ReadonlyMap<string, tf.Variable>;
   const optimizer = new AdamW(params, { weightDecay: 0 });
@@ -179,7 +184,15 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
         asked.forEach((i, k) => (deductions[i] = answers[k] ?? null));
       }
       const tJudge = Date.now();
-      const inputs: RewardInput[] = rolledRows.map((r, i) => ({ sample: r.item.sample, completion: texts[i]!, parsed: parsed[i]!, judgeDeduction: deductions[i] }));
+      const likelihoods = ema ? await ema.answerLikelihoods(rolledRows.map((r) => ({ promptIds: r.item.prompt.promptIds, completion: r.seq.tokens, nchw: r.item.nchw }))) : null;
+      const inputs: RewardInput[] = rolledRows.map((r, i) => ({
+        sample: r.item.sample,
+        completion: texts[i]!,
+        parsed: parsed[i]!,
+        judgeDeduction: deductions[i],
+        group: Math.floor(i / o.groupSize),
+        ...(likelihoods ? { answerLikelihood: likelihoods[i] } : {}),
+      }));
       const scores = await compositeReward(o.rewards, inputs);
       const allGroups = rolled.map((_, i) => scores.total.slice(i * o.groupSize, (i + 1) * o.groupSize));
       // The groups trained on: all of them, or (dynamic sampling) the first promptsPerStep with signal.
@@ -213,9 +226,10 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
         parallel.publishWeights();
         tf.dispose([...clipped.grads.values()]);
       }
-      const tUpdate = Date.now();
       step++;
       ran++;
+      const emaShift = ema ? await ema.afterStep(step, policy.model.weights()) : 0;
+      const tUpdate = Date.now();
       // Rollout statistics cover every rolled-out completion; the loss statistics the trained ones.
       const nTokens = rolledRows.reduce((a, r) => a + r.seq.tokens.length, 0);
       const sampledLp = rolledRows.flatMap((r) => r.seq.tokenLogProbs);
@@ -240,6 +254,11 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
         time_update_s: (tUpdate - tJudge) / 1000,
       };
       for (const [name, s] of Object.entries(scores.components)) row[`reward_${name}`] = meanOf(s);
+      if (likelihoods) {
+        const mean = meanOf(likelihoods);
+        if (Number.isFinite(mean)) row.answer_likelihood = mean;
+        row.ema_shift = emaShift;
+      }
       // Rollout accuracy per task: which tasks the rewards are moving.
       for (const [task, hits] of groupBy(rolledRows.map((r, i) => [r.item.sample.task, correct[i]!] as const))) row[`accuracy_${task}`] = (100 * hits.filter(Boolean).length) / hits.length;
       if (!Number.isFinite(row.consistency_rate as number)) delete row.consistency_rate;
@@ -253,7 +272,7 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
       }
       metrics.append(row);
       if (step % o.saveEvery === 0 || isLast) {
-        await saveTrainingCheckpoint(o.outDir, policy, optimizer, { kind: 'con-grpo', step, rng: rng.getState(), seed: o.seed, options: runInfo.options, savedAt: new Date().toISOString() });
+        await saveTrainingCheckpoint(o.outDir, policy, optimizer, { kind: 'con-grpo', step, rng: rng.getState(), seed: o.seed, options: runInfo.options, savedAt: new Date().toISOString() }, ema?.weights);
         await o.sink?.emit({ type: 'checkpoint', runId, step, time: Date.now(), path: checkpointDir(o.outDir) });
       }
       await o.sink?.emit({ type: 'metric', runId, step, time: Date.now(), values: Object.fromEntries(Object.entries(row).filter(([, v]) => typeof v === 'number')) as Record<string, number> });
@@ -266,8 +285,17 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
   progress.stop();
   optimizer.dispose();
   await refOrt?.dispose();
+  await ema?.dispose();
   if (step === o.steps) await o.sink?.emit({ type: 'status', runId, status: RunStatus.Succeeded, time: Date.now() });
   return { policy, steps: step, finalEval, rewardHistory };
+}
+
+/** The EMA reference a run starts from: the saved one when resuming, else (a copy of) the starting policy's weights. */
+function emaStart(outDir: string, resuming: boolean, policy: VlmPolicy, log: Logger): Map<string, Float32Array> {
+  const saved = resuming ? readEmaReference(outDir) : null;
+  if (saved) return saved;
+  if (resuming) log.warn(`${checkpointDir(outDir)} has no EMA reference: it starts again from the checkpoint's weights`);
+  return new Map([...policy.model.weights()].map(([name, w]) => [name, Float32Array.from(w)]));
 }
 
 function groupBy<K, V>(pairs: ReadonlyArray<readonly [K, V]>): Map<K, V[]> {

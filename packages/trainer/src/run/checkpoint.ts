@@ -21,12 +21,16 @@ export function checkpointDir(runDir: string): string {
   return join(runDir, 'checkpoint');
 }
 
+/** The file of a checkpoint that holds the EMA reference's weights (Con-GRPO with a GRPO-CARE reward). */
+export const EMA_REFERENCE_FILE = 'ema-reference.safetensors';
+
 /**
  * Writes policy weights, optimizer moments and trainer state to `<runDir>/checkpoint`
  * atomically (a temp directory renamed over the old one), so a kill at any point leaves
- * either the previous or the new checkpoint, never a torn one.
+ * either the previous or the new checkpoint, never a torn one. `emaReference`, when given, is
+ * written beside them (same names and shapes as the policy's weights).
  */
-export async function saveTrainingCheckpoint(runDir: string, policy: VlmPolicy, optimizer: AdamW, state: TrainerState): Promise<void> {
+export async function saveTrainingCheckpoint(runDir: string, policy: VlmPolicy, optimizer: AdamW, state: TrainerState, emaReference?: ReadonlyMap<string, Float32Array>): Promise<void> {
   const final = checkpointDir(runDir);
   const tmp = `${final}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
@@ -39,6 +43,11 @@ export async function saveTrainingCheckpoint(runDir: string, policy: VlmPolicy, 
     tensors.set(`v.${name}`, { shape: p.shape, data: opt.v[name]! });
   }
   writeFileSync(join(tmp, 'optimizer.safetensors'), encodeSafetensors(tensors, { step: String(opt.step) }));
+  if (emaReference) {
+    const ema = new Map<string, NamedTensor>();
+    for (const [name, p] of policy.model.params) ema.set(name, { shape: p.shape, data: emaReference.get(name)! });
+    writeFileSync(join(tmp, EMA_REFERENCE_FILE), encodeSafetensors(ema, { step: String(state.step) }));
+  }
   writeFileSync(join(tmp, 'trainer-state.json'), JSON.stringify(state, null, 2) + '\n');
   const old = `${final}.old`;
   rmSync(old, { recursive: true, force: true });
@@ -74,4 +83,12 @@ export function readOptimizerState(runDir: string): AdamWState {
     else if (name.startsWith('v.')) v[name.slice(2)] = t.data;
   }
   return { step: Number(metadata.step ?? 0), m, v };
+}
+
+/** The EMA reference saved with a run's checkpoint, or null when the checkpoint has none. */
+export function readEmaReference(runDir: string): Map<string, Float32Array> | null {
+  const file = join(checkpointDir(runDir), EMA_REFERENCE_FILE);
+  if (!existsSync(file)) return null;
+  const { tensors } = decodeSafetensors(readFileSync(file), file);
+  return new Map([...tensors].map(([name, t]) => [name, t.data]));
 }
