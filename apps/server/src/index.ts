@@ -10,3 +10,4 @@ export type { Store } from './store/store.js';
 export { serve, type ServeOptions } from './serve.js';
 export { runWorker } from './worker.js';
 export { startWorker, RedisLauncher, type WorkerOptions, type RunWorker } from './execution/redis.js';
+export { LocalLauncher, forkAttempt, type Launcher, type LaunchSpec, type LaunchHooks, type RunHandle, type ExitInfo } from './execution/launcher.js';

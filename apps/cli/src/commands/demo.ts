@@ -1,13 +1,12 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { consoleLogger, createRootContainer } from '@medad/core';
-import { JsonlDataset } from '@medad/dataset';
-import { aggregateSeeds, evaluate, resultsTable } from '@medad/evaluator';
-import { synthesizeAtomically } from '@medad/plugin-dataset-synthetic';
-import { CON_GRPO_DEFAULTS, DEMO_DEFAULTS, SFT_DEFAULTS, trainConGrpo, trainSft } from '@medad/trainer';
+import { consoleLogger, parseRunSpec } from '@medad/core';
+import { aggregateSeeds, resultsTable } from '@medad/evaluator';
+import { CON_GRPO_DEFAULTS, DEMO_DEFAULTS, SFT_DEFAULTS } from '@medad/trainer';
 import { terminalProgress } from '../progress.js';
-import { discoverAll, int, rewardsAndJudge, DEFAULT_REWARDS } from './shared.js';
+import { int } from './shared.js';
+import { runSpecNow } from './train.js';
 
 /**
  * `medad demo`: the whole pipeline on embedded defaults — build the benchmark, SFT, Con-GRPO,
@@ -27,26 +26,20 @@ export function registerDemoCommand(program: Command): void {
       const log = consoleLogger('info');
       const dir = resolve(o.dir);
       const data = join(dir, 'data');
+      const run = (raw: Record<string, unknown>) => runSpecNow(parseRunSpec(raw, 'demo'));
       if (!existsSync(join(data, 'samples.jsonl'))) {
         log.info(`building the embedded benchmark (${o.samples} samples, seed 42) in ${data}`);
-        synthesizeAtomically(data, { samples: o.samples, seed: 42, progress: terminalProgress() });
+        await runSpecNow(parseRunSpec({ kind: 'dataset', out: data, generator: { plugin: 'synthetic', config: { samples: o.samples, seed: 42 } } }, 'demo'), undefined, true, terminalProgress());
       }
       log.info('stage 1/3: SFT (cognitive injection), small preset');
-      const sft = await trainSft({ dataDir: data, outDir: join(dir, 'runs', 'sft'), preset: 'small', seed: o.seed, steps: o.sftSteps, progress: terminalProgress(), logger: log });
-      sft.policy.dispose();
+      await run({ kind: 'sft', data, out: join(dir, 'runs', 'sft'), seed: o.seed, hyper: { steps: o.sftSteps } });
       log.info('stage 2/3: Con-GRPO from the SFT checkpoint (format + accuracy + consistency, rule judge)');
-      const { rewards, judge } = await rewardsAndJudge(DEFAULT_REWARDS, 'rule');
-      const rl = await trainConGrpo({ dataDir: data, outDir: join(dir, 'runs', 'con-grpo'), from: join(dir, 'runs', 'sft'), rewards, judge, seed: o.seed, steps: o.grpoSteps, progress: terminalProgress(), logger: log });
-      rl.policy.dispose();
+      await run({ kind: 'con-grpo', data, out: join(dir, 'runs', 'con-grpo'), from: join(dir, 'runs', 'sft'), seed: o.seed, hyper: { steps: o.grpoSteps } });
       log.info('stage 3/3: evaluation on the test split');
-      const { registry } = await discoverAll();
-      const dataset = JsonlDataset.open(data);
       const rows = [];
-      for (const [method, run] of [['SFT', 'sft'], ['SFT + Con-GRPO', 'con-grpo']] as const) {
-        const backbone = await registry.create('backbone', 'tfjs-vlm', { checkpoint: join(dir, 'runs', run, 'checkpoint') }, createRootContainer());
-        const result = await evaluate({ backbone, dataset, judge, limit: o.evalLimit || undefined, outDir: join(dir, 'eval', run), progress: terminalProgress() });
-        await backbone.dispose?.();
-        rows.push({ method, result: aggregateSeeds(result.perSeed) });
+      for (const [method, id] of [['SFT', 'sft'], ['SFT + Con-GRPO', 'con-grpo']] as const) {
+        const outcome = await run({ kind: 'eval', data, out: join(dir, 'eval', id), checkpoint: join(dir, 'runs', id), ...(o.evalLimit ? { limit: o.evalLimit } : {}) });
+        if (outcome.kind === 'eval') rows.push({ method, result: aggregateSeeds(outcome.result.perSeed) });
       }
       process.stdout.write('\n' + resultsTable(rows));
       process.stdout.write(`\nruns, checkpoints and predictions are under ${dir}\n`);

@@ -2,13 +2,15 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, arch, platform } from 'node:os';
 import { join, relative } from 'node:path';
-import { doneFile, Executor, finishedJobs, type DoneRecord } from '../reproduce/executor.js';
+import { doneFile, Executor, finishedJobs, logFile, type DoneRecord } from '../reproduce/executor.js';
 import { buildPlan, estimateWall, type Plan } from '../reproduce/plan.js';
 import { PRESET_NAMES, PRESETS, presetRows, type PresetName } from '../reproduce/presets.js';
 import { table1Rows, writeReport, type ReportMeta } from '../reproduce/report.js';
 import { clock, StatusPrinter } from '../reproduce/status.js';
 import { printTable } from '../table.js';
 import { intList } from './shared.js';
+import { ErrorCode, MedadError } from '@medad/core';
+import { RedisLauncher } from '@medad/server';
 
 function positive(raw: string): number {
   const n = Number(raw);
@@ -71,7 +73,8 @@ export function registerReproduceCommand(program: Command): void {
     .option('--concurrency <n>', 'jobs run at the same time (a training job uses one core)', positive, 2)
     .option('--seeds <list>', "training seeds, e.g. 1,2,3 (default: the preset's)", intList)
     .option('--dry-run', 'print the jobs, their commands and the time estimate; run nothing')
-    .action(async (o: { preset: PresetName; out: string; concurrency: number; seeds?: number[]; dryRun?: boolean }) => {
+    .addOption(new Option('--queue <where>', 'where jobs run: local child processes, or `medad worker`s through the Redis queue (REDIS_URL; the workers must see --out at the same path)').choices(['local', 'redis']).default('local'))
+    .action(async (o: { preset: PresetName; out: string; concurrency: number; seeds?: number[]; dryRun?: boolean; queue: 'local' | 'redis' }) => {
       const preset = PRESETS[o.preset];
       const plan = buildPlan({ outDir: o.out, presetName: o.preset, preset, seeds: o.seeds, trainThreads: Math.max(1, Math.floor(availableParallelism() / o.concurrency)) });
       const command = `medad reproduce --preset ${o.preset} --out ${o.out}${o.concurrency !== 2 ? ` --concurrency ${o.concurrency}` : ''}${o.seeds ? ` --seeds ${plan.seeds.join(',')}` : ''}`;
@@ -88,14 +91,20 @@ export function registerReproduceCommand(program: Command): void {
         `medad reproduce: preset ${o.preset}, seeds ${plan.seeds.join(',')}, ${plan.jobs.length} jobs (${done.size} already done), ` +
           `estimated ${clock(estimateWall(plan.jobs, o.concurrency, done))} with --concurrency ${o.concurrency}; logs in ${join(plan.outDir, 'logs')}\n`,
       );
+      let launcher: RedisLauncher | undefined;
+      if (o.queue === 'redis') {
+        if (!process.env.REDIS_URL) throw new MedadError(ErrorCode.BadUserInput, '--queue redis needs REDIS_URL', { fix: 'set REDIS_URL=redis://HOST:6379 (the same as the `medad worker`s use)' });
+        launcher = await RedisLauncher.connect(process.env.REDIS_URL);
+      }
       // The printer reads the executor's status lazily, once both exist.
       const printer: StatusPrinter = new StatusPrinter(() => executor.status());
       const executor = new Executor(plan.jobs, {
         outDir: plan.outDir,
         concurrency: o.concurrency,
+        launcher,
         onEvent: (e) => {
           if (e.type === 'done') printer.note(`done    ${e.id} (${clock(e.seconds ?? NaN)})`);
-          else if (e.type === 'failed') printer.note(`FAILED  ${e.id} after ${clock(e.seconds ?? NaN)}: see ${join(plan.outDir, 'logs', `${e.id}.log`)}`);
+          else if (e.type === 'failed') printer.note(`FAILED  ${e.id} after ${clock(e.seconds ?? NaN)}: see ${logFile(plan.outDir, e.id)}`);
           else if (e.type === 'blocked') printer.note(`skipped ${e.id} (a job it needs failed)`);
         },
       });
@@ -112,6 +121,7 @@ export function registerReproduceCommand(program: Command): void {
       try {
         result = await executor.run();
       } finally {
+        await launcher?.close();
         printer.stop();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

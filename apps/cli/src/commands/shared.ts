@@ -1,9 +1,8 @@
 import { InvalidArgumentError } from 'commander';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join, resolve } from 'node:path';
-import { ErrorCode, JudgeToken, MedadError, consoleLogger, createRootContainer, discoverPlugins, errorMessage, ipcEventSink, type Container, type Judge, type Logger } from '@medad/core';
-import { parseTaskWeights, type TaskWeights, type WeightedReward } from '@medad/trainer';
+import { resolve } from 'node:path';
+import { ErrorCode, MedadError, consoleLogger, discoverPlugins, errorMessage, ipcEventSink, type Logger } from '@medad/core';
+import { parseTaskWeights, type TaskWeights } from '@medad/trainer';
 
 /** Parses a positive integer flag. */
 export function int(value: string): number {
@@ -56,9 +55,6 @@ export function rewardWeights(value: string): Array<{ id: string; weight: number
   });
 }
 
-/** The default composite reward of the paper: format, accuracy and consistency at 1/3 each. */
-export const DEFAULT_REWARDS = 'format=0.3333,accuracy=0.3333,consistency=0.3333';
-
 /** The run's logger and IPC sink (events reach the control plane when it started this process). */
 export function runIo(quiet = false): { logger: Logger; sink: ReturnType<typeof ipcEventSink> } {
   return { logger: consoleLogger(quiet ? 'warn' : 'info'), sink: ipcEventSink() };
@@ -84,31 +80,6 @@ export function parseJudgeSpec(spec: string): { id: string; config: Record<strin
   }
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new MedadError(ErrorCode.BadUserInput, `--judge "${spec}": the config must be a JSON object`, { fix });
   return { id, config: config as Record<string, unknown> };
-}
-
-/** Creates the judge (`judgeSpec` as {@link parseJudgeSpec} reads it) and the weighted rewards through the plugin registry (configs validated there). */
-export async function rewardsAndJudge(spec: string, judgeSpec: string | undefined): Promise<{ rewards: WeightedReward[]; judge?: Judge; container: Container }> {
-  const { registry } = await discoverAll();
-  const container = createRootContainer();
-  let judge: Judge | undefined;
-  if (judgeSpec && judgeSpec !== 'none') {
-    const { id, config } = parseJudgeSpec(judgeSpec);
-    judge = await registry.create('judge', id, config, container);
-    container.register(JudgeToken, judge);
-  }
-  const rewards: WeightedReward[] = [];
-  for (const { id, weight } of rewardWeights(spec)) {
-    if (weight === 0) continue;
-    rewards.push({ reward: await registry.create('reward', id, {}, container), weight });
-  }
-  return { rewards, judge, container };
-}
-
-/** A checkpoint directory from a run directory or a checkpoint directory. */
-export function resolveCheckpoint(path: string): string {
-  const p = resolve(path);
-  if (existsSync(join(p, 'checkpoint', 'config.json'))) return join(p, 'checkpoint');
-  return p;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
-import { conGrpoHyperSchema, parseRunSpec, sftHyperSchema, trainComputeSchema, type ProgressReporter, type RunSpec } from '@medad/core';
+import { DEFAULT_REWARDS, ErrorCode, MedadError, conGrpoHyperSchema, parseRunSpec, sftHyperSchema, trainComputeSchema, type ProgressReporter, type RunSpec } from '@medad/core';
 import { terminalProgress } from '../progress.js';
 import { addSectionFlags, sectionValues } from '../run/flags.js';
 import { executeSpec } from '../run/execute.js';
@@ -114,7 +114,11 @@ export function registerTrainCommands(program: Command): void {
       const eq = entry.indexOf('=');
       configs.set(entry.slice(0, eq).trim(), jsonObject(entry.slice(eq + 1)));
     }
-    const rewards = o.rewards ? rewardWeights(String(o.rewards)).map((r) => ({ plugin: r.id, weight: r.weight, config: configs.get(r.id) ?? {} })) : undefined;
+    const chosen = o.rewards ? rewardWeights(String(o.rewards)).map((r) => ({ plugin: r.id, weight: r.weight })) : configs.size ? DEFAULT_REWARDS : undefined;
+    const rewards = chosen?.map((r) => ({ plugin: r.plugin, weight: r.weight, config: configs.get(r.plugin) ?? {} }));
+    for (const id of configs.keys()) {
+      if (!rewards?.some((r) => r.plugin === id)) throw new MedadError(ErrorCode.BadUserInput, `--reward-config names "${id}", which is not among the rewards`, { fix: `add it to --rewards (e.g. --rewards ${id}=1,...) or drop its --reward-config` });
+    }
     const judge = o.judge === 'none' ? null : parseJudgeSpec(String(o.judge));
     await runFromFlags(
       {

@@ -21,7 +21,7 @@ async function reproduce(): Promise<{ stdout: string; stderr: string; seconds: n
 
 test('medad reproduce --preset smoke trains and evaluates every configuration, writes the tables and the report; a re-run skips everything', { timeout: 15 * 60_000 }, async () => {
   const first = await reproduce();
-  assert.match(first.stdout, /28 jobs run, 0 already done, 0 failed, 0 skipped/);
+  assert.match(first.stdout, /30 jobs run, 0 already done, 0 failed, 0 skipped/);
 
   const md = readFileSync(join(out, 'results.md'), 'utf8');
   const num = '\\d+\\.\\d\\d';
@@ -48,17 +48,30 @@ test('medad reproduce --preset smoke trains and evaluates every configuration, w
     }
   }
   assert.equal(results.baselines!.imageOnly.n, 20);
+  // Every configuration but SFT-only has its paired difference to SFT-only with a 95% interval; consistency under both readings.
+  for (const m of results.methods) {
+    if (m.id === 'sft') assert.equal(m.pairedVsSftOnly, undefined);
+    else {
+      const d = m.pairedVsSftOnly!;
+      assert.ok(d.ci95[0] <= d.mean && d.mean <= d.ci95[1], `${m.id}: ${JSON.stringify(d)}`);
+      assert.deepEqual(d.seeds, m.seeds);
+    }
+    assert.ok(Number.isFinite(m.consistencyKeep.mean), `${m.id} consistencyKeep`);
+  }
+  assert.match(md, /Paired differences to SFT-only/);
+  // Each job ran a run spec, written into its run directory.
+  assert.equal(JSON.parse(readFileSync(join(out, 'runs', 'rl-only-1', 'spec.json'), 'utf8')).from, join(out, 'runs', 'base-1'));
 
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   assert.match(html, /<svg/);
   assert.match(html, /data:image\/png;base64,/);
   assert.ok(!html.includes('<script'));
-  assert.equal(readdirSync(join(out, 'jobs')).length, 28);
-  assert.ok(existsSync(join(out, 'logs', 'sft-1.log')));
+  assert.equal(readdirSync(join(out, 'jobs')).length, 30);
+  assert.ok(existsSync(join(out, 'logs', 'sft-1', 'stderr.log')));
   for (const r of ['sft-1', 'con-grpo-2', 'w-0.2-0.6-0.2-1']) assert.ok(existsSync(join(out, 'runs', r, 'metrics.jsonl')), r);
 
   const second = await reproduce();
-  assert.match(second.stdout, /0 jobs run, 28 already done, 0 failed, 0 skipped/);
+  assert.match(second.stdout, /0 jobs run, 30 already done, 0 failed, 0 skipped/);
   assert.ok(second.seconds < 20, `re-run took ${second.seconds} s`);
   assert.equal(readFileSync(join(out, 'results.md'), 'utf8').split('## Table 1')[1], md.split('## Table 1')[1], 'same tables');
   const state = JSON.parse(readFileSync(join(out, 'reproduce.json'), 'utf8')) as { invocations: unknown[] };

@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ErrorCode, MedadError } from '@medad/core';
-import { dependentsOf, estimateWall, validatePlan, type Job } from './plan.js';
+import { LocalLauncher, type Launcher, type RunHandle } from '@medad/server';
+import { dependentsOf, estimateWall, specFile, validatePlan, type Job } from './plan.js';
 
 /** What `jobs/<id>.done` holds. */
 export interface DoneRecord {
@@ -50,19 +50,35 @@ export interface ExecutorStatus {
 
 /** Options of {@link Executor}. */
 export interface ExecutorOptions {
-  /** Logs go to `<outDir>/logs/<id>.log`, done files to `<outDir>/jobs/<id>.done`. */
+  /** Logs go to `<outDir>/logs/<id>/` (stdout.log, stderr.log), done files to `<outDir>/jobs/<id>.done`. */
   outDir: string;
   concurrency: number;
-  env?: NodeJS.ProcessEnv;
+  /**
+   * Starts each job's process: the control plane's launcher, so `medad reproduce` runs its jobs
+   * exactly as the server runs its runs — here as local child processes (the default), or on
+   * `medad worker`s through the Redis queue (`--queue redis`). Every job runs `node <script> …`.
+   */
+  launcher?: Launcher;
+  env?: Record<string, string>;
   /** Called when a job starts or ends (for progress output). */
   onEvent?: (e: { type: 'start' | 'done' | 'failed' | 'blocked'; id: string; seconds?: number }) => void;
   /** Seconds between SIGTERM and SIGKILL on {@link Executor.stop}. */
   killAfter?: number;
 }
 
-/** The done-file key of a job: its arguments, with `outDir` replaced so a moved directory still matches. */
+/** The done-file key of a job: its run spec (else its arguments), with `outDir` replaced so a moved directory still matches. */
 export function doneKey(job: Job, outDir: string): string {
+  if (job.spec) return JSON.stringify(job.spec).split(outDir).join('$OUT');
   return JSON.stringify(job.cli.map((a) => a.split(outDir).join('$OUT')));
+}
+
+/** Writes a job's spec where its command reads it (atomically). */
+function writeJobSpec(job: Job, outDir: string): void {
+  if (!job.spec) return;
+  const file = specFile(outDir, job.id);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, JSON.stringify(job.spec, null, 2) + '\n');
+  renameSync(`${file}.tmp`, file);
 }
 
 /** The done-file path of a job. */
@@ -70,9 +86,14 @@ export function doneFile(outDir: string, id: string): string {
   return join(outDir, 'jobs', `${id}.done`);
 }
 
-/** The log path of a job. */
+/** The directory a job's process logs into (`stdout.log`, `stderr.log`). */
+export function logDir(outDir: string, id: string): string {
+  return join(outDir, 'logs', id);
+}
+
+/** The log a job's attempts are recorded in (its stderr, with a header and an exit line per attempt). */
 export function logFile(outDir: string, id: string): string {
-  return join(outDir, 'logs', `${id}.log`);
+  return join(logDir(outDir, id), 'stderr.log');
 }
 
 /**
@@ -134,7 +155,8 @@ export function bottomLevels(jobs: readonly Job[]): Map<string, number> {
  * its dependents while independent jobs go on.
  */
 export class Executor {
-  private readonly children = new Map<string, { child: ChildProcess; started: number }>();
+  private readonly children = new Map<string, { child: RunHandle; started: number }>();
+  private readonly launcher: Launcher;
   private stopping = false;
   private started = 0;
   private readonly outcomes: Record<string, JobOutcome> = {};
@@ -146,6 +168,7 @@ export class Executor {
     private readonly o: ExecutorOptions,
   ) {
     validatePlan(jobs);
+    this.launcher = o.launcher ?? new LocalLauncher(Math.max(1, o.concurrency));
   }
 
   /** Stops: no new jobs, SIGTERM to running children (SIGKILL after `killAfter` s). */
@@ -261,35 +284,40 @@ export class Executor {
 
   private launch(j: Job, onExit: (code: number | null, signal: string | null, seconds: number) => void): void {
     const { outDir } = this.o;
+    const dir = logDir(outDir, j.id);
     const log = logFile(outDir, j.id);
     const t0 = Date.now();
-    const logFd = openSync(log, 'a');
-    writeSync(logFd, `\n=== ${new Date(t0).toISOString()} medad ${j.cli.join(' ')}\n`);
-    const partial = j.stdoutFile ? `${j.stdoutFile}.partial` : undefined;
-    const outFd = partial ? openSync(partial, 'w') : logFd;
-    let child: ChildProcess;
-    try {
-      // Own process group: a Ctrl-C reaches only this process, which stops the children itself.
-      child = spawn(j.argv[0]!, j.argv.slice(1), { stdio: ['ignore', outFd, logFd], env: { ...process.env, ...this.o.env }, detached: true });
-    } finally {
-      if (outFd !== logFd) closeSync(outFd);
-      closeSync(logFd);
-    }
-    this.children.set(j.id, { child, started: t0 });
-    this.o.onEvent?.({ type: 'start', id: j.id });
+    writeJobSpec(j, outDir);
+    mkdirSync(dir, { recursive: true });
+    appendFileSync(log, `\n=== ${new Date(t0).toISOString()} medad ${j.cli.join(' ')}\n`);
+    // Standard output of a job that produces a file (the baselines' JSON) is kept per attempt.
+    if (j.stdoutFile) rmSync(join(dir, 'stdout.log'), { force: true });
+    const [node, script, ...args] = j.argv;
+    if (node !== process.execPath || !script) throw new MedadError(ErrorCode.Internal, `job ${j.id} does not run a Node script: ${j.argv.join(' ')}`, { fix: 'plan jobs as [process.execPath, script, ...args]' });
     let settled = false;
-    const finish = (code: number | null, signal: string | null, error?: Error): void => {
-      if (settled) return;
-      settled = true;
-      const seconds = (Date.now() - t0) / 1000;
-      appendFileSync(log, `=== ${error ? `could not start: ${error.message}` : signal ? `killed by ${signal}` : `exit code ${code}`} after ${seconds.toFixed(1)} s\n`);
-      if (partial) {
-        if (code === 0) renameSync(partial, j.stdoutFile!);
-        else rmSync(partial, { force: true });
-      }
-      onExit(error ? -1 : code, signal, seconds);
-    };
-    child.on('error', (err) => finish(null, null, err));
-    child.on('exit', (code, signal) => finish(code, signal));
+    const handle = this.launcher.launch(
+      { runId: j.id, cli: script, argv: args, dir, cwd: process.cwd(), env: this.o.env },
+      {
+        onStart: () => undefined,
+        onEvent: () => undefined,
+        onExit: (info) => {
+          if (settled) return;
+          settled = true;
+          const seconds = (Date.now() - t0) / 1000;
+          appendFileSync(log, `=== ${info.error ? `could not start: ${info.error}` : info.signal ? `killed by ${info.signal}` : `exit code ${info.code}`} after ${seconds.toFixed(1)} s\n`);
+          if (j.stdoutFile) {
+            const out = join(dir, 'stdout.log');
+            if (info.code === 0 && existsSync(out)) {
+              // Atomically: a reader never sees half a file.
+              writeFileSync(`${j.stdoutFile}.partial`, readFileSync(out));
+              renameSync(`${j.stdoutFile}.partial`, j.stdoutFile);
+            }
+          }
+          onExit(info.error ? -1 : info.code, info.signal, seconds);
+        },
+      },
+    );
+    this.children.set(j.id, { child: handle, started: t0 });
+    this.o.onEvent?.({ type: 'start', id: j.id });
   }
 }

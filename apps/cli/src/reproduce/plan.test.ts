@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { doneFile, Executor, finishedJobs, logFile } from './executor.js';
+import { doneFile, doneKey, Executor, finishedJobs, logFile } from './executor.js';
 import { buildPlan, dependentsOf, estimateWall, type Job } from './plan.js';
 import { PRESETS } from './presets.js';
 
@@ -15,62 +15,58 @@ function tmp(): string {
   return d;
 }
 
-const flag = (j: Job, name: string): string | undefined => {
-  const i = j.cli.indexOf(name);
-  return i >= 0 ? j.cli[i + 1] : undefined;
-};
+/** A job's run spec as a plain object (the plan validated it). */
+const specOf = (j: Job): Record<string, any> => j.spec as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-test('the smoke plan has data, baselines, five configurations per seed, Table 3 for the first seed, an eval after each run', () => {
+test('the smoke plan emits run specs: data, baselines, a base stage and five configurations per seed, Table 3 for the first seed, an eval after each run', () => {
   const out = tmp();
   const plan = buildPlan({ outDir: out, presetName: 'smoke', preset: PRESETS.smoke });
   const ids = plan.jobs.map((j) => j.id);
   const perSeed = (s: number) => ['sft', 'rl-only', 'grpo-acc', 'grpo-con', 'con-grpo'].map((m) => `${m}-${s}`);
   const table3 = ['w-0.2-0.6-0.2-1', 'w-0.2-0.2-0.6-1', 'w-0.1-0.45-0.45-1'];
   const trains = [...perSeed(1), ...table3, ...perSeed(2)];
-  assert.deepEqual(new Set(ids), new Set(['data', 'baselines', ...trains, ...trains.map((t) => `eval-${t}`)]));
-  assert.equal(ids.length, 28);
+  assert.deepEqual(new Set(ids), new Set(['data', 'baselines', 'base-1', 'base-2', ...trains, ...trains.map((t) => `eval-${t}`)]));
+  assert.equal(ids.length, 30);
   const job = (id: string): Job => plan.jobs.find((j) => j.id === id)!;
 
   assert.deepEqual(job('baselines').deps, ['data']);
   assert.equal(job('baselines').stdoutFile, join(out, 'baselines.json'));
-  assert.deepEqual(job('data').cli.slice(0, 2), ['data', 'synth']);
-  assert.equal(flag(job('data'), '--samples'), '80');
-  // SFT per seed; each seed's RL configurations start from that seed's SFT run; RL-only from scratch.
+  assert.equal(job('baselines').spec, undefined, 'baselines are a plain command');
+  assert.deepEqual(job('data').cli, ['run', join(out, 'specs', 'data.json')]);
+  assert.deepEqual(specOf(job('data')).generator, { plugin: 'synthetic', config: { samples: 80, seed: 0, build: 'changed' } });
+  // SFT per seed; each seed's RL configurations start from that seed's SFT run; RL-only from the seed's base stage.
   assert.deepEqual(job('sft-2').deps, ['data']);
-  assert.equal(flag(job('sft-2'), '--seed'), '2');
-  assert.equal(flag(job('sft-2'), '--steps'), '20');
-  assert.equal(flag(job('sft-2'), '--preset'), 'tiny');
+  const sft = specOf(job('sft-2'));
+  assert.deepEqual([sft.kind, sft.seed, sft.hyper.steps, sft.hyper.target, sft.backbone.config.preset, sft.data], ['sft', 2, 20, 'cot', 'tiny', join(out, 'data')]);
+  const base = specOf(job('base-2'));
+  assert.deepEqual([base.kind, base.hyper.target, base.hyper.steps], ['sft', 'base', 10]);
   for (const id of ['grpo-acc-2', 'grpo-con-2', 'con-grpo-2']) {
     assert.deepEqual(job(id).deps, ['sft-2']);
-    assert.equal(flag(job(id), '--from'), join(out, 'runs', 'sft-2'));
-    assert.equal(flag(job(id), '--steps'), '2');
-    assert.equal(flag(job(id), '--group-size'), '4');
-    assert.equal(flag(job(id), '--prompts-per-step'), '2');
-    assert.equal(flag(job(id), '--threads'), '1', 'side-by-side jobs get cores ÷ concurrency threads (default 1)');
+    const g = specOf(job(id));
+    assert.equal(g.from, join(out, 'runs', 'sft-2'));
+    assert.deepEqual([g.hyper.steps, g.hyper.groupSize, g.hyper.promptsPerStep], [2, 4, 2]);
+    assert.equal(g.compute.threads, 1, 'side-by-side jobs get cores ÷ concurrency threads (default 1)');
   }
-  assert.deepEqual(job('rl-only-1').deps, ['data']);
-  assert.equal(flag(job('rl-only-1'), '--from'), undefined);
-  assert.equal(flag(job('rl-only-1'), '--preset'), 'tiny');
-  assert.equal(flag(job('grpo-acc-1'), '--rewards'), 'format=0.5,accuracy=0.5');
-  assert.equal(flag(job('grpo-acc-1'), '--judge'), 'none');
-  assert.equal(flag(job('grpo-con-1'), '--rewards'), 'format=0.5,consistency=0.5');
-  assert.equal(flag(job('con-grpo-1'), '--rewards'), 'format=0.3333,accuracy=0.3333,consistency=0.3333');
-  assert.equal(flag(job('w-0.1-0.45-0.45-1'), '--rewards'), 'format=0.1,accuracy=0.45,consistency=0.45');
+  assert.deepEqual(job('rl-only-1').deps, ['base-1']);
+  assert.equal(specOf(job('rl-only-1')).from, join(out, 'runs', 'base-1'));
+  const weights = (id: string) => specOf(job(id)).rewards.map((r: { plugin: string; weight: number }) => `${r.plugin}=${r.weight}`).join(',');
+  assert.equal(weights('grpo-acc-1'), 'format=0.5,accuracy=0.5');
+  assert.equal(specOf(job('grpo-acc-1')).judge, null);
+  assert.equal(weights('grpo-con-1'), 'format=0.5,consistency=0.5');
+  assert.equal(weights('con-grpo-1'), 'format=0.3333,accuracy=0.3333,consistency=0.3333');
+  assert.equal(weights('w-0.1-0.45-0.45-1'), 'format=0.1,accuracy=0.45,consistency=0.45');
   // Evaluations: greedy on the first 20 test questions, rule judge, labelled with the training seed.
   const ev = job('eval-grpo-con-2');
   assert.deepEqual(ev.deps, ['grpo-con-2']);
-  assert.equal(flag(ev, '--checkpoint'), join(out, 'runs', 'grpo-con-2'));
-  assert.equal(flag(ev, '--out'), join(out, 'evals', 'grpo-con-2'));
-  assert.equal(flag(ev, '--seeds'), '2');
-  assert.equal(flag(ev, '--limit'), '20');
-  assert.equal(flag(ev, '--judge'), 'rule');
-  assert.ok(ev.cli.includes('--json'));
-  assert.ok(!ev.cli.includes('--sample'));
+  const e = specOf(ev);
+  assert.deepEqual([e.checkpoint, e.out, e.seeds, e.limit, e.judge.plugin, e.decoding], [join(out, 'runs', 'grpo-con-2'), join(out, 'evals', 'grpo-con-2'), [2], 20, 'rule', 'greedy']);
   // Every job runs the medad launcher with this Node.
   assert.equal(ev.argv[0], process.execPath);
   assert.match(ev.argv[1]!, /apps[/\\]cli[/\\]bin[/\\]medad\.js$/);
   assert.ok(existsSync(ev.argv[1]!));
   assert.deepEqual(dependentsOf(plan.jobs, 'sft-1').sort(), ['con-grpo-1', 'eval-con-grpo-1', 'eval-grpo-acc-1', 'eval-grpo-con-1', 'eval-sft-1', 'eval-w-0.1-0.45-0.45-1', 'eval-w-0.2-0.2-0.6-1', 'eval-w-0.2-0.6-0.2-1', 'grpo-acc-1', 'grpo-con-1', 'w-0.1-0.45-0.45-1', 'w-0.2-0.2-0.6-1', 'w-0.2-0.6-0.2-1']);
+  // The done-file key is the spec (with the output directory abstracted): a changed knob is a changed job.
+  assert.equal(doneKey(job('sft-2'), out), JSON.stringify(job('sft-2').spec).split(out).join('$OUT'));
 });
 
 test('--seeds overrides the preset; full runs Table 3 for every seed; quick is estimated under an hour on 2 workers', () => {
@@ -81,11 +77,11 @@ test('--seeds overrides the preset; full runs Table 3 for every seed; quick is e
   assert.ok(!custom.jobs.some((j) => j.seed === 1));
   const full = buildPlan({ outDir: out, presetName: 'full', preset: PRESETS.full });
   assert.equal(full.jobs.filter((j) => j.id.startsWith('w-')).length, 9);
-  assert.equal(full.jobs.length, 2 + 3 * 8 * 2);
+  assert.equal(full.jobs.length, 2 + 3 * (8 * 2 + 1));
   const quick = buildPlan({ outDir: out, presetName: 'quick', preset: PRESETS.quick });
   assert.equal(quick.jobs.filter((j) => j.id.startsWith('w-')).length, 3);
-  assert.equal(flag(quick.jobs.find((j) => j.id === 'sft-3')!, '--steps'), '1200');
-  assert.equal(quick.jobs.find((j) => j.id === 'eval-sft-3')!.cli.includes('--limit'), false);
+  assert.equal(specOf(quick.jobs.find((j) => j.id === 'sft-3')!).hyper.steps, 1200);
+  assert.equal(specOf(quick.jobs.find((j) => j.id === 'eval-sft-3')!).limit, undefined);
   const wall = estimateWall(quick.jobs, 2);
   assert.ok(wall < 3600, `quick is estimated at ${wall} s`);
   assert.ok(wall > estimateWall(quick.jobs, 8), 'more workers would be faster');
@@ -100,9 +96,13 @@ test('estimateWall schedules ready jobs on the workers', () => {
   assert.equal(estimateWall(jobs, 2, new Set(['a', 'b']), new Map([['c', 2]])), 2);
 });
 
-/** A job running a small Node script. */
+/** A job running a small Node script (written to a file: jobs run `node <script>` through the launcher). */
+const scripts = tmp();
+let scriptCount = 0;
 function nodeJob(id: string, script: string, deps: string[] = [], extra: Partial<Job> = {}): Job {
-  return { id, kind: 'other', deps, cli: ['test', id], argv: [process.execPath, '-e', script], estimate: 1, ...extra };
+  const file = join(scripts, `${id}-${++scriptCount}.cjs`);
+  writeFileSync(file, script);
+  return { id, kind: 'other', deps, cli: ['test', id], argv: [process.execPath, file], estimate: 1, ...extra };
 }
 
 test('the executor runs jobs concurrently, records done files, blocks dependents of a failure and resumes', async () => {

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
+import { parseRunSpec, type RunSpec } from '@medad/core';
 import type { Preset, PresetName } from './presets.js';
 
 /** Reward weights (λfmt, λacc, λcon). */
@@ -16,7 +17,7 @@ export interface MethodSpec {
   /** Row label, e.g. `SFT+GRPO (acc)`. */
   label: string;
   kind: 'sft' | 'rl';
-  /** RL: starts from the same seed's SFT checkpoint (false = RL-only from scratch). */
+  /** RL: starts from the same seed's SFT checkpoint (false = RL-only, from the seed's base-stage checkpoint, or from scratch when the preset has no base stage). */
   fromSft?: boolean;
   weights?: RewardWeights;
   /** `table1` rows appear in Tables 1-2; `table3` ones only in Table 3 (plus curves). */
@@ -55,24 +56,22 @@ export function table3Method(w: RewardWeights): MethodSpec {
   return { id: `w-${w.format}-${w.accuracy}-${w.consistency}`, label: `λ = ${weightsLabel(w)}`, kind: 'rl', fromSft: true, weights: w, table: 'table3' };
 }
 
-/** `--rewards` value: zero weights are left out (the trainer skips them anyway). */
-export function rewardsSpec(w: RewardWeights): string {
-  const parts: string[] = [];
-  for (const id of ['format', 'accuracy', 'consistency'] as const) {
-    if (w[id] > 0) parts.push(`${id}=${Number(w[id].toFixed(4))}`);
-  }
-  return parts.join(',');
+/** The spec's `rewards`: zero weights are left out (the trainer skips them anyway). */
+export function rewardChoices(w: RewardWeights): Array<{ plugin: string; weight: number; config: Record<string, unknown> }> {
+  return (['format', 'accuracy', 'consistency'] as const).filter((id) => w[id] > 0).map((id) => ({ plugin: id, weight: Number(w[id].toFixed(4)), config: {} }));
 }
 
-/** One step of the plan: a `medad` invocation. */
+/** One step of the plan: a `medad` invocation (`run <spec>` for every job that has a run spec). */
 export interface Job {
-  /** Unique id, also the log and done-file name (`logs/<id>.log`, `jobs/<id>.done`). */
+  /** Unique id, also the log directory and done-file name (`logs/<id>/`, `jobs/<id>.done`). */
   id: string;
   kind: 'data' | 'baselines' | 'train' | 'eval' | 'other';
   /** Ids of jobs that must finish first. */
   deps: string[];
   /** Arguments after `medad` (for display and for the done-file check). */
   cli: string[];
+  /** The run spec the job runs (`medad run <outDir>/specs/<id>.json`, written by the executor); the done-file key. */
+  spec?: RunSpec;
   /** Full command line: executable then arguments. */
   argv: string[];
   /** Directory the job writes (run, eval or data directory), if any. */
@@ -103,6 +102,11 @@ export const MEDAD_BIN = fileURLToPath(new URL('../../bin/medad.js', import.meta
 /** The run directory of a method and seed. */
 export function runDir(outDir: string, method: string, seed: number): string {
   return join(outDir, 'runs', `${method}-${seed}`);
+}
+
+/** Where the executor writes a job's spec. */
+export function specFile(outDir: string, id: string): string {
+  return join(outDir, 'specs', `${id}.json`);
 }
 
 /** The eval directory of a method and seed. */
@@ -145,10 +149,20 @@ export function buildPlan(o: PlanOptions): Plan {
   const add = (j: Omit<Job, 'argv'>): void => {
     jobs.push({ ...j, argv: [...command, ...j.cli] });
   };
+  /** A job that runs a spec (validated here, so a preset that breaks a schema fails at planning). */
+  const addSpec = (j: Omit<Job, 'argv' | 'cli' | 'spec'>, raw: Record<string, unknown>): void => {
+    const spec = parseRunSpec(raw, `reproduce job ${j.id}`);
+    add({ ...j, spec, cli: ['run', specFile(outDir, j.id)] });
+  };
   const testQuestions = Math.round(p.samples * 0.3);
   const evalQuestions = p.evalLimit ? Math.min(p.evalLimit, testQuestions) : testQuestions;
+  const compute = { threads: trainThreads };
+  const backbone = { plugin: 'tfjs-vlm', config: { preset: p.model } };
 
-  add({ id: 'data', kind: 'data', deps: [], cli: ['data', 'synth', '--out', dataDir, '--samples', String(p.samples), '--seed', '0'], outDir: dataDir, estimate: 1 + p.samples * t.synthSample });
+  addSpec(
+    { id: 'data', kind: 'data', deps: [], outDir: dataDir, estimate: 1 + p.samples * t.synthSample },
+    { kind: 'dataset', out: dataDir, generator: { plugin: 'synthetic', config: { samples: p.samples, seed: 0, ...p.data, build: 'changed' } } },
+  );
   add({
     id: 'baselines',
     kind: 'baselines',
@@ -165,59 +179,58 @@ export function buildPlan(o: PlanOptions): Plan {
   ];
   const sftHeldOut = (p.sftEvalEvery ? Math.floor(p.sftSteps / p.sftEvalEvery) : 1) * p.sftEvalSamples * t.heldOutSample;
   const grpoHeldOut = p.grpoEvalSamples ? (p.grpoEvalEvery ? Math.ceil(p.grpoSteps / p.grpoEvalEvery) : 1) * p.grpoEvalSamples * t.heldOutSample : 0;
+  const sftHyper = { steps: p.sftSteps, evalEvery: p.sftEvalEvery, evalSamples: p.sftEvalSamples };
+  const sftEstimate = (steps: number): number => t.startup + (steps * t.sftStep) / (trainThreads > 1 ? TWO_THREAD_SPEEDUP : 1) + sftHeldOut;
 
   for (const seed of seeds) {
+    // The base stage (what a pre-trained VLM brings): RL-only starts from it.
+    if (p.baseSteps > 0) {
+      addSpec(
+        { id: `base-${seed}`, kind: 'train', deps: ['data'], outDir: runDir(outDir, 'base', seed), estimate: sftEstimate(p.baseSteps), method: 'base', seed },
+        { kind: 'sft', data: dataDir, out: runDir(outDir, 'base', seed), seed, backbone, hyper: { ...sftHyper, steps: p.baseSteps, target: 'base' }, compute },
+      );
+    }
     for (const m of methods) {
       if (!m.seeds.includes(seed)) continue;
       const run = runDir(outDir, m.id, seed);
       const trainId = `${m.id}-${seed}`;
-      const common = ['--data', dataDir, '--out', run, '--seed', String(seed)];
       if (m.kind === 'sft') {
-        add({
-          id: trainId,
-          kind: 'train',
-          deps: ['data'],
-          cli: ['train', 'sft', ...common, '--preset', p.model, '--steps', String(p.sftSteps), '--eval-every', String(p.sftEvalEvery), '--eval-samples', String(p.sftEvalSamples), '--threads', String(trainThreads)],
-          outDir: run,
-          estimate: t.startup + (p.sftSteps * t.sftStep) / (trainThreads > 1 ? TWO_THREAD_SPEEDUP : 1) + sftHeldOut,
-          method: m.id,
-          seed,
-        });
+        addSpec(
+          { id: trainId, kind: 'train', deps: ['data'], outDir: run, estimate: sftEstimate(p.sftSteps), method: m.id, seed },
+          { kind: 'sft', data: dataDir, out: run, seed, backbone, hyper: sftHyper, compute },
+        );
       } else {
         const w = m.weights!;
-        const from = m.fromSft ? ['--from', runDir(outDir, 'sft', seed)] : ['--preset', p.model];
-        add({
-          id: trainId,
-          kind: 'train',
-          deps: m.fromSft ? [`sft-${seed}`] : ['data'],
-          cli: [
-            'train', 'con-grpo', ...from, ...common,
-            '--rewards', rewardsSpec(w),
-            '--judge', w.consistency > 0 ? 'rule' : 'none',
-            '--steps', String(p.grpoSteps),
-            '--prompts-per-step', String(p.promptsPerStep),
-            '--group-size', String(p.groupSize),
-            '--eval-every', String(p.grpoEvalEvery),
-            '--eval-samples', String(p.grpoEvalSamples),
-            '--threads', String(trainThreads),
-          ],
-          outDir: run,
-          estimate: t.startup + t.grpoWarmup + p.grpoSteps * (m.fromSft ? t.grpoStep : t.rlOnlyStep) + grpoHeldOut,
-          method: m.id,
-          seed,
-        });
+        const start = m.fromSft ? 'sft' : p.baseSteps > 0 ? 'base' : null;
+        addSpec(
+          {
+            id: trainId,
+            kind: 'train',
+            deps: start ? [`${start}-${seed}`] : ['data'],
+            outDir: run,
+            estimate: t.startup + t.grpoWarmup + p.grpoSteps * (m.fromSft ? t.grpoStep : t.rlOnlyStep) + grpoHeldOut,
+            method: m.id,
+            seed,
+          },
+          {
+            kind: 'con-grpo',
+            data: dataDir,
+            out: run,
+            ...(start ? { from: runDir(outDir, start, seed) } : {}),
+            seed,
+            backbone,
+            rewards: rewardChoices(w),
+            judge: w.consistency > 0 ? { plugin: 'rule', config: {} } : null,
+            hyper: { steps: p.grpoSteps, promptsPerStep: p.promptsPerStep, groupSize: p.groupSize, evalEvery: p.grpoEvalEvery, evalSamples: p.grpoEvalSamples },
+            compute,
+          },
+        );
       }
       const ev = evalDir(outDir, m.id, seed);
-      add({
-        id: `eval-${trainId}`,
-        kind: 'eval',
-        deps: [trainId],
-        cli: ['eval', '--checkpoint', run, '--data', dataDir, '--out', ev, '--json', '--judge', 'rule', '--seeds', String(seed), ...(p.evalLimit ? ['--limit', String(p.evalLimit)] : [])],
-        outDir: ev,
-        estimate: t.startup + evalQuestions * t.evalSample,
-        method: m.id,
-        seed,
-      });
+      addSpec(
+        { id: `eval-${trainId}`, kind: 'eval', deps: [trainId], outDir: ev, estimate: t.startup + evalQuestions * t.evalSample, method: m.id, seed },
+        { kind: 'eval', data: dataDir, out: ev, checkpoint: run, judge: { plugin: 'rule', config: {} }, seeds: [seed], ...(p.evalLimit ? { limit: p.evalLimit } : {}) },
+      );
     }
   }
   return { outDir, dataDir, presetName: o.presetName, preset: p, seeds, methods, jobs };

@@ -37,8 +37,12 @@ export interface Preset {
   purpose: string;
   /** Benchmark size (`data synth --samples`). */
   samples: number;
+  /** Settings of the synthetic generator beyond samples and seed (difficulty knobs; default: the generator's own). */
+  data?: Record<string, unknown>;
   /** Model size (`--preset` of `train sft` and RL-only `train con-grpo`). */
   model: 'tiny' | 'small' | 'base';
+  /** Steps of the base stage per seed (`medad train base`; RL-only starts from it); 0 = RL-only from a fresh policy. */
+  baseSteps: number;
   sftSteps: number;
   /** SFT held-out evaluation: every N steps (0 = at the end only) on M test samples. */
   sftEvalEvery: number;
@@ -81,6 +85,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     purpose: 'tests and plumbing checks: a tiny model on 80 samples, numbers are meaningless',
     samples: 80,
     model: 'tiny',
+    baseSteps: 10,
     sftSteps: 20,
     sftEvalEvery: 0,
     sftEvalSamples: 10,
@@ -98,6 +103,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     purpose: 'all Table 1/2 configurations over 3 seeds in under an hour on 2 cores; short Con-GRPO, Table 3 on the first seed',
     samples: 2000,
     model: 'small',
+    baseSteps: 600,
     sftSteps: 1200,
     sftEvalEvery: 0,
     sftEvalSamples: 50,
@@ -115,6 +121,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     purpose: 'the whole protocol at our scale: 100 Con-GRPO steps per configuration, Table 3 over all seeds',
     samples: 2000,
     model: 'small',
+    baseSteps: 600,
     sftSteps: 1200,
     sftEvalEvery: 200,
     sftEvalSamples: 150,
@@ -136,6 +143,7 @@ export function presetRows(presets: Record<string, Preset> = PRESETS, mark?: str
   const rows: Array<[string, (p: Preset) => string]> = [
     ['benchmark samples', (p) => String(p.samples)],
     ['model', (p) => p.model],
+    ['base-stage steps (RL-only starts there)', (p) => (p.baseSteps ? String(p.baseSteps) : 'none')],
     ['SFT steps', (p) => String(p.sftSteps)],
     ['SFT held-out eval', (p) => `${p.sftEvalSamples} q, ${p.sftEvalEvery ? `every ${p.sftEvalEvery}` : 'at end'}`],
     ['Con-GRPO steps', (p) => String(p.grpoSteps)],

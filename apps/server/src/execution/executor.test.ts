@@ -12,7 +12,7 @@ import { FIXTURE_CLI, freshPgliteDir, waitFor } from '../testing/index.js';
 import { EventBus } from './event-bus.js';
 import { Executor } from './executor.js';
 import { LocalLauncher } from './launcher.js';
-import { threadsPerJob } from './run-commands.js';
+import { storedSpec, threadsPerJob } from './run-commands.js';
 import { parseRunSpec, type DatasetSpec, type EvalSpec, type SftSpec } from '@medad/core';
 
 const hyper = (steps: number, saveEvery = 5) => ({ steps, batchSize: 4, lr: 1e-3, warmupSteps: 0, saveEvery });
@@ -173,6 +173,16 @@ describe('Executor (child processes through the fixture CLI)', () => {
     assert.equal(Object.keys(evaluation?.result.perTask as object).length, 5);
     assert.deepEqual((await store.datasets()).map((d) => [d.id, d.runId]), [['chain', ds.id]]);
     assert.ok(existsSync(join(dataDir, 'runs', ev.id, 'run-config.json')));
+  });
+
+  test('a run stored before run specs (its own config shape) is read as the equivalent spec, so it can still be resumed', async () => {
+    const legacy = { dataset: { fromRun: 'ds-old' }, from: { path: '/ckpt' }, rewards: [{ plugin: 'format', weight: 1, config: {} }], judge: { plugin: 'rule', config: {} }, seed: 4, hyper: { steps: 30, promptsPerStep: 2, groupSize: 4, beta: 0.1, clipEpsilon: 0.3, learningRate: 1e-5, temperature: 0.9, checkpointEvery: 5, oversample: 1, gradEngine: 'ort' } };
+    const spec = parseRunSpec(storedSpec({ id: 'grpo-old', kind: RunKind.ConGrpo, config: legacy, dir: '/runs/grpo-old' } as unknown as RunRecord));
+    if (spec.kind !== 'con-grpo') return assert.fail(spec.kind);
+    assert.deepEqual([spec.data, spec.from, spec.out, spec.seed], ['run:ds-old', '/ckpt', '/runs/grpo-old', 4]);
+    assert.deepEqual([spec.hyper.steps, spec.hyper.epsilon, spec.hyper.lr, spec.hyper.saveEvery, spec.compute.gradEngine, spec.hyper.mu], [30, 0.3, 1e-5, 5, 'ort', 1]);
+    const ds = parseRunSpec(storedSpec({ id: 'ds-old', kind: RunKind.BuildDataset, config: { name: 'old', samples: 40, seed: 3, zoom: false, outDir: '/data/old' }, dir: '/runs/ds-old' } as unknown as RunRecord));
+    assert.deepEqual(ds, { kind: 'dataset', out: '/data/old', generator: { plugin: 'synthetic', config: { samples: 40, seed: 3, zoom: false, build: 'changed' } } });
   });
 
   test('a run whose dependency failed fails with the reason; shutdown interrupts, a restart keeps the metrics and resume finishes', async () => {

@@ -37,9 +37,45 @@ export const RUN_CONFIG_FILE = 'run-config.json';
 /** Name of the resolved spec the child runs. */
 export const RUN_SPEC_FILE = 'spec.json';
 
+type Legacy = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A stored `{ path } | { fromRun }` reference (configs stored before run specs) as a spec path. */
+const legacyRef = (ref: Legacy | undefined): string | undefined => (ref ? (ref.path ?? (ref.fromRun ? `run:${ref.fromRun}` : undefined)) : undefined);
+
+/**
+ * A run's stored spec. Runs stored before run specs existed hold a config of their own shape
+ * (`hyper.learningRate`, `dataset: { fromRun }`, …); it is read as the equivalent spec so those
+ * runs can still be resumed.
+ */
+export function storedSpec(run: RunRecord): Record<string, unknown> {
+  const c = run.config as Legacy;
+  if (typeof c.kind === 'string') return c;
+  const h: Legacy = c.hyper ?? {};
+  const judge = c.judge ? { plugin: c.judge.plugin, config: c.judge.config ?? {} } : undefined;
+  switch (run.kind) {
+    case RunKind.BuildDataset:
+      return { kind: 'dataset', out: c.outDir, generator: { plugin: 'synthetic', config: { samples: c.samples, seed: c.seed, zoom: c.zoom, build: 'changed' } } };
+    case RunKind.Sft:
+      return {
+        kind: 'sft', data: legacyRef(c.dataset), out: run.dir, seed: c.seed,
+        backbone: { plugin: c.backbone?.plugin ?? 'tfjs-vlm', config: { ...(c.backbone?.config ?? {}), ...(c.backbone?.preset ? { preset: c.backbone.preset } : {}) } },
+        hyper: { steps: h.steps, batchSize: h.batchSize, lr: h.learningRate, warmupSteps: h.warmupSteps, saveEvery: h.checkpointEvery, grounding: h.grounding },
+        compute: { gradEngine: h.gradEngine },
+      };
+    case RunKind.ConGrpo:
+      return {
+        kind: 'con-grpo', data: legacyRef(c.dataset), out: run.dir, from: legacyRef(c.from), seed: c.seed, rewards: c.rewards, judge,
+        hyper: { steps: h.steps, promptsPerStep: h.promptsPerStep, groupSize: h.groupSize, beta: h.beta, epsilon: h.clipEpsilon, lr: h.learningRate, temperature: h.temperature, saveEvery: h.checkpointEvery, oversample: h.oversample },
+        compute: { gradEngine: h.gradEngine },
+      };
+    case RunKind.Eval:
+      return { kind: 'eval', data: legacyRef(c.dataset), out: run.dir, checkpoint: legacyRef(c.checkpoint), judge, seeds: c.seeds, decoding: c.decoding, split: c.split, limit: c.limit };
+  }
+}
+
 /** The output directory of a dataset-building run. */
 export function datasetRunOut(run: RunRecord): string {
-  return (run.config as unknown as RunSpec).out!;
+  return storedSpec(run).out as string;
 }
 
 async function datasetPath(value: string, store: Store, field: string): Promise<string> {
@@ -85,8 +121,8 @@ export function threadsPerJob(jobs: number, cores = availableParallelism()): num
  * and, for training runs left at `threads: auto`, `threads` gradient threads ({@link threadsPerJob}).
  */
 export async function resolveRunSpec(run: RunRecord, store: Store, options: { threads?: number } = {}): Promise<RunSpec> {
-  const stored = run.config as unknown as RunSpec;
-  const spec = { ...stored } as Record<string, unknown>;
+  // A copy without the keys a legacy config leaves undefined (the spec's defaults fill them).
+  const spec = JSON.parse(JSON.stringify(storedSpec(run))) as Record<string, unknown>;
   if (typeof spec.data === 'string') spec.data = await datasetPath(spec.data, store, 'data');
   if (typeof spec.from === 'string') spec.from = await checkpointPath(spec.from, store, 'from');
   if (typeof spec.checkpoint === 'string') spec.checkpoint = await checkpointPath(spec.checkpoint, store, 'checkpoint');

@@ -3,7 +3,6 @@ import { basename, join } from 'node:path';
 import { ErrorCode, MedadError, errorMessage } from '@medad/core';
 import { RunKind, type MetricRow, type RunRecord } from '../domain.js';
 import type { Store } from '../store/store.js';
-import type { DatasetSpec } from './run-config.js';
 import { datasetRunOut } from './run-commands.js';
 
 /** Output directory of a run (a dataset run writes into its dataset directory). */
@@ -85,7 +84,7 @@ export async function collectOutputs(store: Store, run: RunRecord): Promise<void
     }
     await store.saveEvaluation(run.id, result);
   } else if (run.kind === RunKind.BuildDataset) {
-    const out = (run.config as unknown as DatasetSpec).out;
+    const out = datasetRunOut(run);
     if (!existsSync(join(out, 'samples.jsonl'))) {
       throw new MedadError(ErrorCode.InvalidData, `dataset ${out} has no samples.jsonl`, { fix: 'check the run logs (stderr.log in the run directory)' });
     }
