@@ -1,4 +1,5 @@
 export * from './catalog.js';
+export * from './difficulty.js';
 export * from './plan.js';
 export * from './scene.js';
 export * from './synthesize.js';

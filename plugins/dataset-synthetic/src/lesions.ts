@@ -60,8 +60,28 @@ function irregularRadius(rng: SeededRng, amp: number): (a: number) => number {
   return (a) => 1 + amp * (0.6 * Math.sin(k1 * a + p1) + 0.4 * Math.sin(k2 * a + p2));
 }
 
-/** Paints one lesion of a pathology type into an intensity field (the shapes that make the types tell apart). */
-export function paintLesion(f: Field, pathology: Pathology, cx: number, cy: number, r: number, rng: SeededRng): void {
+/** How hard a lesion is to read: its contrast against the tissue around it and its morph towards its look-alike. */
+export interface LesionLook {
+  /** Fraction (0–1] of the full lesion/background intensity gap kept (default 1). */
+  contrast?: number;
+  /** Fraction [0, 0.5] of the way to the look-alike type's shape (cyst↔abscess, benign↔malignant, infarct→cyst, calcification→benign; default 0). */
+  morph?: number;
+}
+
+const lerp = (a: number, b: number, t: number) => a + (b - a) * t;
+
+/**
+ * Paints one lesion of a pathology type into an intensity field (the shapes that make the types
+ * tell apart), optionally morphed towards its look-alike and faded towards the tissue around it.
+ */
+export function paintLesion(f: Field, pathology: Pathology, cx: number, cy: number, r: number, rng: SeededRng, look: LesionLook = {}): void {
+  const contrast = look.contrast ?? 1;
+  const background = contrast < 1 ? Float32Array.from(f.data) : undefined;
+  drawLesion(f, pathology, cx, cy, r, rng, look.morph ?? 0);
+  if (background) for (let i = 0; i < background.length; i++) f.data[i] = background[i]! + contrast * (f.data[i]! - background[i]!);
+}
+
+function drawLesion(f: Field, pathology: Pathology, cx: number, cy: number, r: number, rng: SeededRng, m: number): void {
   const side = f.side;
   paint(f, (x, y) => ellipseCoverage(x, y, cx, cy, r * 1.3, r * 1.3, 1), HALO);
   const polar = (x: number, y: number) => {
@@ -72,26 +92,36 @@ export function paintLesion(f: Field, pathology: Pathology, cx: number, cy: numb
   const mottle = valueNoise(side, 12, rng);
   switch (pathology) {
     case 'Benign tumor':
-      paint(f, (x, y) => ellipseCoverage(x, y, cx, cy, r, r * rng.uniform(0.999, 1), 0.6), BRIGHT);
+      if (m > 0) {
+        // towards malignant: a wavy margin and uneven content
+        const rad = irregularRadius(rng, 0.28 * m);
+        paint(f, (x, y) => {
+          const { d, a } = polar(x, y);
+          return Math.min(1, Math.max(0, 0.5 - (d - r * lerp(1, 0.85, m) * rad(a)) / 1.2));
+        }, (x, y) => BRIGHT - 0.25 * m * Math.abs(mottle[y * side + x]!));
+      } else paint(f, (x, y) => ellipseCoverage(x, y, cx, cy, r, r * rng.uniform(0.999, 1), 0.6), BRIGHT);
       break;
     case 'Cyst':
       paint(f, (x, y) => ellipseCoverage(x, y, cx, cy, r, r, 0.6), BRIGHT);
-      paint(f, (x, y) => ellipseCoverage(x, y, cx, cy, r - 1.3, r - 1.3, 0.6), DARK);
+      // towards abscess: a thicker rim
+      paint(f, (x, y) => ellipseCoverage(x, y, cx, cy, lerp(r - 1.3, r * 0.55, m), lerp(r - 1.3, r * 0.55, m), 0.6), DARK);
       break;
     case 'Abscess':
       paint(f, (x, y) => ellipseCoverage(x, y, cx, cy, r, r, 0.6), BRIGHT);
-      paint(f, (x, y) => ellipseCoverage(x, y, cx, cy, r * 0.55, r * 0.55, 0.6), DARK);
+      // towards cyst: a thinner ring
+      paint(f, (x, y) => ellipseCoverage(x, y, cx, cy, lerp(r * 0.55, r - 1.3, m), lerp(r * 0.55, r - 1.3, m), 0.6), DARK);
       break;
     case 'Malignant tumor': {
-      const rad = irregularRadius(rng, 0.28);
+      // towards benign: a smoother, rounder, evener mass with shorter spicules
+      const rad = irregularRadius(rng, lerp(0.28, 0, m));
       paint(f, (x, y) => {
         const { d, a } = polar(x, y);
-        return Math.min(1, Math.max(0, 0.5 - (d - r * 0.85 * rad(a)) / 1.2));
-      }, (x, y) => BRIGHT - 0.25 * Math.abs(mottle[y * side + x]!));
+        return Math.min(1, Math.max(0, 0.5 - (d - r * lerp(0.85, 1, m) * rad(a)) / 1.2));
+      }, (x, y) => BRIGHT - lerp(0.25, 0, m) * Math.abs(mottle[y * side + x]!));
       const spikes = 7 + rng.int(4);
       for (let k = 0; k < spikes; k++) {
         const a = (k / spikes) * 2 * Math.PI + rng.uniform(-0.3, 0.3);
-        const len = r * rng.uniform(1.05, 1.3);
+        const len = r * lerp(rng.uniform(1.05, 1.3), 0.6, m);
         for (let t = r * 0.6; t < len; t += 0.5) {
           const x = Math.floor(cx + Math.cos(a) * t);
           const y = Math.floor(cy + Math.sin(a) * t);
@@ -101,16 +131,19 @@ export function paintLesion(f: Field, pathology: Pathology, cx: number, cy: numb
       break;
     }
     case 'Infarct': {
-      const rad = irregularRadius(rng, 0.3);
+      // towards cyst: a rounder dark area with a faint bright rim
+      const rad = irregularRadius(rng, lerp(0.3, 0, m));
+      if (m > 0) paint(f, (x, y) => m * ellipseCoverage(x, y, cx, cy, r * 0.95, r * 0.95, 0.6), BRIGHT);
       paint(f, (x, y) => {
         const { d, a } = polar(x, y);
-        return Math.min(1, Math.max(0, 0.5 - (d - r * 0.95 * rad(a)) / 1.2));
+        return Math.min(1, Math.max(0, 0.5 - (d - r * 0.95 * rad(a) * (m > 0 ? 0.88 : 1)) / 1.2));
       }, (x, y) => DARK + 0.18 * Math.abs(mottle[y * side + x]!));
       break;
     }
     case 'Calcification': {
+      // towards benign tumour: fewer, larger dots that merge into a bright mass
       const dots = 6 + rng.int(3);
-      const dotR = Math.max(1.1, r * 0.2);
+      const dotR = lerp(Math.max(1.1, r * 0.2), r * 0.5, m);
       for (let k = 0; k < dots; k++) {
         const a = rng.uniform(0, 2 * Math.PI);
         const t = Math.sqrt(rng.next()) * (r - dotR);

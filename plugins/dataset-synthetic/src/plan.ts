@@ -1,4 +1,4 @@
-import { OPTION_LETTERS, REGIONS, TASKS, type OptionLetter, type Region, type SeededRng, type Split, type Task } from '@medad/core';
+import { OPTION_LETTERS, REGIONS, SeededRng, TASKS, type OptionLetter, type Region, type Split, type Task } from '@medad/core';
 import {
   MODALITIES,
   OPTION_SETS,
@@ -11,6 +11,7 @@ import {
   type Pathology,
 } from '@medad/dataset';
 import { MODALITY_ANATOMIES, modalitiesOf } from './catalog.js';
+import { KNOBS_OFF, closeTo, targetClause, type DifficultyKnobs } from './difficulty.js';
 import type { SceneSpec } from './scene.js';
 
 /** Fraction of each (task, source) stratum that goes to the train split. */
@@ -33,6 +34,8 @@ export interface PlannedItem {
   split: Split;
   /** Items of one counterbalanced block share question and options and differ in answer. */
   block: string;
+  /** Multi-lesion item (`multiLesion`): the image holds other lesions besides the first, which the question names. */
+  multi?: boolean;
 }
 
 /** The `source` of a synthetic item: one pseudo source dataset per modality, as MedAD-38K pools many. */
@@ -56,11 +59,22 @@ function lesionScene(finding: AnomalyFinding, rng: SeededRng, pathology: Patholo
   }
 }
 
-/** Chunks a balanced stream of values into groups of four distinct values (one option list each). */
-function optionLists(values: readonly string[], blocks: number, rng: SeededRng): Array<[string, string, string, string]> {
+/**
+ * Chunks a balanced stream of values into groups of four distinct values (one option list each).
+ * A block marked close takes instead a value from its own balanced stream and three of its
+ * look-alikes ({@link closeTo}), in a seeded order; the relation is regular, so answer contents
+ * stay uniform.
+ */
+function optionLists(task: Task, values: readonly string[], blocks: number, rng: SeededRng, close: readonly boolean[] = [], closeRng?: SeededRng): Array<[string, string, string, string]> {
   const stream = balancedValues(values, blocks * 4 + values.length, rng);
+  const firsts = closeRng && close.some(Boolean) ? balancedValues(values, blocks, closeRng) : [];
   const lists: Array<[string, string, string, string]> = [];
   for (let b = 0; b < blocks; b++) {
+    if (close[b]) {
+      const v = firsts[b]!;
+      lists.push(closeRng!.shuffle([v, ...closeRng!.shuffle(closeTo(task, v)).slice(0, 3)]) as [string, string, string, string]);
+      continue;
+    }
     const list: string[] = [];
     for (let i = 0; list.length < 4; i++) {
       const v = stream[i]!;
@@ -75,11 +89,37 @@ function optionLists(values: readonly string[], blocks: number, rng: SeededRng):
   return lists;
 }
 
+/** Per-lesion look (contrast, size, morph) drawn from the knob stream; only the knobs that are on set a field. */
+function lesionLook(k: DifficultyKnobs, rng: SeededRng): { contrast?: number; morph?: number; size?: number } {
+  const out: { contrast?: number; morph?: number; size?: number } = {};
+  if (k.lesionContrast !== KNOBS_OFF.lesionContrast) out.contrast = rng.uniform(k.lesionContrast, 1);
+  if (k.lesionSize !== KNOBS_OFF.lesionSize) out.size = rng.uniform(k.lesionSize, 1);
+  if (k.lookAlike !== KNOBS_OFF.lookAlike) out.morph = rng.uniform(0, k.lookAlike / 2);
+  return out;
+}
+
+function withLook(l: SceneSpec['lesions'][number], k: DifficultyKnobs, rng: SeededRng): SceneSpec['lesions'][number] {
+  const { size, ...look } = lesionLook(k, rng);
+  return { ...l, ...(size === undefined ? {} : { scale: (l.scale ?? 1) * size }), ...look };
+}
+
+/** The other lesions of a multi-lesion image: 1–2 of other types in other regions. */
+function extraLesions(pathology: Pathology, region: Region, rng: SeededRng): SceneSpec['lesions'] {
+  const types = rng.shuffle(PATHOLOGIES.filter((p) => p !== pathology));
+  const places = rng.shuffle(REGIONS.filter((r) => r !== region));
+  return Array.from({ length: 1 + rng.int(2) }, (_, i) => ({ pathology: types[i]!, region: places[i]! }));
+}
+
 type Draft = Omit<PlannedItem, 'index' | 'split'>;
 
-function planTask(task: Task, count: number, rng: SeededRng): Draft[][] {
+function planTask(task: Task, count: number, rng: SeededRng, knobs: DifficultyKnobs, krng: SeededRng): Draft[][] {
   const nb = Math.ceil(count / 4);
-  const lists = optionLists(OPTION_SETS[task], nb, rng.fork('options'));
+  const closeRng = krng.fork('close');
+  const close = Array.from({ length: nb }, () => knobs.closeOptions > 0 && closeTo(task, OPTION_SETS[task][0]!).length > 0 && closeRng.bernoulli(knobs.closeOptions));
+  const lists = optionLists(task, OPTION_SETS[task], nb, rng.fork('options'), close, closeRng);
+  const multiRng = krng.fork('multi');
+  const lookRng = krng.fork('look');
+  const multiTask = task === 'pathology_characterization' || task === 'lesion_localization';
   const templates = balancedValues(QUESTION_TEMPLATES[task], nb, rng.fork('templates'));
   const blockModality = balancedValues(MODALITIES, nb, rng.fork('modality'));
   const pathologies = balancedValues(PATHOLOGIES, count, rng.fork('pathology'));
@@ -90,6 +130,8 @@ function planTask(task: Task, count: number, rng: SeededRng): Draft[][] {
   for (let b = 0; b < nb; b++) {
     const options = lists[b]!;
     const block: Draft[] = [];
+    // a multi-lesion block names one target for all its items: a type (localization) or a region (pathology)
+    const named = multiTask && knobs.multiLesion > 0 && multiRng.bernoulli(knobs.multiLesion) ? (task === 'lesion_localization' ? multiRng.pick(PATHOLOGIES) : multiRng.pick(REGIONS)) : undefined;
     for (let slot = 0; slot < 4 && k < count; slot++, k++) {
       const answerText = options[slot]!;
       let modality = blockModality[b]!;
@@ -107,20 +149,30 @@ function planTask(task: Task, count: number, rng: SeededRng): Draft[][] {
           : task === 'pathology_characterization' || task === 'lesion_localization' || pick.bernoulli(0.5)
             ? 'A single focal lesion'
             : 'No abnormality';
-      const pathology = task === 'pathology_characterization' ? (answerText as Pathology) : pathologies[k]!;
-      const region = task === 'lesion_localization' ? (answerText as Region) : regions[k]!;
+      let pathology = task === 'pathology_characterization' ? (answerText as Pathology) : pathologies[k]!;
+      let region = task === 'lesion_localization' ? (answerText as Region) : regions[k]!;
+      if (named !== undefined) {
+        if (task === 'lesion_localization') pathology = named as Pathology;
+        else region = named as Region;
+      }
+      const lesions = lesionScene(finding, pick, pathology, region, task);
+      if (named !== undefined) lesions.lesions.push(...extraLesions(pathology, region, multiRng));
+      if (knobs.lesionContrast !== KNOBS_OFF.lesionContrast || knobs.lesionSize !== KNOBS_OFF.lesionSize || knobs.lookAlike !== KNOBS_OFF.lookAlike) {
+        lesions.lesions = lesions.lesions.map((l) => withLook(l, knobs, lookRng));
+      }
       block.push({
         task,
         modality,
         anatomy,
         source: sourceOf(modality),
-        scene: { modality, anatomy, ...lesionScene(finding, pick, pathology, region, task) },
-        question: templates[b]!,
+        scene: { modality, anatomy, ...lesions },
+        question: named === undefined ? templates[b]! : templates[b]! + targetClause(task, named),
         options,
         answerText,
         letter: OPTION_LETTERS[slot]!,
         finding,
         block: `${task}/${b}`,
+        ...(named === undefined ? {} : { multi: true }),
       });
     }
     blocks.push(block);
@@ -168,13 +220,14 @@ function splitBlocks(blocks: Draft[][], rng: SeededRng): Split[] {
  * and one option list (in one order) and take each of its four options as the answer once, so no
  * function of the text can score above chance. Tasks are balanced, answer contents uniform,
  * modality–anatomy pairs plausible, answer letters balanced, and whole blocks go 70/30 to
- * train/test, stratified by task and source.
+ * train/test, stratified by task and source. Difficulty knobs (off by default) draw only from
+ * `knobRng`, so with every knob off the plan is generator 1.1.0's.
  */
-export function planBenchmark(n: number, rng: SeededRng): PlannedItem[] {
+export function planBenchmark(n: number, rng: SeededRng, knobs: DifficultyKnobs = KNOBS_OFF, knobRng: SeededRng = new SeededRng('synthetic/knobs')): PlannedItem[] {
   const items: Array<Omit<PlannedItem, 'index'>> = [];
   TASKS.forEach((task, t) => {
     const count = Math.floor(n / TASKS.length) + (t < n % TASKS.length ? 1 : 0);
-    const blocks = planTask(task, count, rng.fork(`task/${task}`));
+    const blocks = planTask(task, count, rng.fork(`task/${task}`), knobs, knobRng.fork(`task/${task}`));
     const splits = splitBlocks(blocks, rng.fork(`split/${task}`));
     blocks.forEach((block, b) => block.forEach((it) => items.push({ ...it, split: splits[b]! })));
   });

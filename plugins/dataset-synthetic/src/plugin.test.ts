@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PluginRegistry, createTestContainer, isPluginDefinition } from '@medad/core';
 import { describeDatasetContract } from '@medad/core/testing';
+import { readDescriptor } from '@medad/dataset';
 import { syntheticDatasetPlugin } from './plugin.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'medad-synth-plugin-'));
@@ -29,6 +30,21 @@ describe('synthetic dataset plugin', () => {
     const again = await registry.create('dataset', 'synthetic', config, createTestContainer());
     assert.equal((await again.describe()).root, info.root);
     assert.equal(statSync(join(info.root, 'samples.jsonl')).mtimeMs, stamp);
+  });
+
+  it('takes the difficulty knobs as config: in the cache id, and `build: changed` regenerates a directory when a knob changes', async () => {
+    const cached = await registry.create('dataset', 'synthetic', { cacheDir: join(tmp, 'cache'), samples: 20, seed: 2, lesionContrast: 0.5, cotNoise: 0.2 }, createTestContainer());
+    assert.equal((await cached.describe()).id, 'synthetic-s2-n20-lc0.5-cn0.2');
+    const dir = join(tmp, 'knobbed');
+    const first = await registry.create('dataset', 'synthetic', { dir, samples: 20, seed: 2, lookAlike: 0.4, build: 'changed' }, createTestContainer());
+    assert.equal((await first.describe()).id, 'synthetic-s2-n20-la0.4');
+    const stamp = statSync(join(dir, 'samples.jsonl')).mtimeMs;
+    await registry.create('dataset', 'synthetic', { dir, samples: 20, seed: 2, lookAlike: 0.4, build: 'changed' }, createTestContainer());
+    assert.equal(statSync(join(dir, 'samples.jsonl')).mtimeMs, stamp);
+    const changed = await registry.create('dataset', 'synthetic', { dir, samples: 20, seed: 2, lookAlike: 0.8, build: 'changed' }, createTestContainer());
+    assert.equal((await changed.describe()).id, 'synthetic-s2-n20-la0.8');
+    assert.equal(readDescriptor(dir).provenance?.lookAlike, 0.8);
+    await assert.rejects(async () => registry.create('dataset', 'synthetic', { lesionSize: 0.1 }, createTestContainer()), /field "lesionSize"/);
   });
 
   it('rejects a bad config naming the field', async () => {

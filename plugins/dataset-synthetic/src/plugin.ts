@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ProgressToken, definePlugin, findProjectRoot, z, type ProgressReporter } from '@medad/core';
 import { DESCRIPTOR_FILE, JsonlDataset, SAMPLES_FILE, readDescriptor } from '@medad/dataset';
+import { KNOBS_OFF, KNOB_NAMES, KNOB_RANGES, type DifficultyKnobs } from './difficulty.js';
 import { DEFAULT_COT_FORMAT, DEFAULT_IMAGE_SIZE, DEFAULT_SAMPLES, GENERATOR_VERSION, synthesizeAtomically, syntheticId } from './synthesize.js';
 
 /** Config of the `synthetic` dataset plugin. */
@@ -15,6 +16,43 @@ export const syntheticDatasetConfig = z.object({
   zoom: z.boolean().default(false),
   /** How each chain of thought names its answer: `letter-first` "(C) CT" or `text-first` "CT (C)" (pairs with the policy's optionMatch). */
   cotFormat: z.enum(['letter-first', 'text-first']).default(DEFAULT_COT_FORMAT),
+  // Difficulty knobs and CoT-annotation noise (difficulty.ts); measured in docs/results/benchmark-knobs.md.
+  lesionContrast: z
+    .number()
+    .min(KNOB_RANGES.lesionContrast[0])
+    .max(KNOB_RANGES.lesionContrast[1])
+    .default(KNOBS_OFF.lesionContrast)
+    .describe('lowest lesion contrast: each lesion keeps a fraction drawn from [this, 1] of its intensity gap to the tissue around it (1 = full contrast)'),
+  lesionSize: z
+    .number()
+    .min(KNOB_RANGES.lesionSize[0])
+    .max(KNOB_RANGES.lesionSize[1])
+    .default(KNOBS_OFF.lesionSize)
+    .describe('smallest lesion size: each lesion radius is scaled by a factor drawn from [this, 1] (1 = full size)'),
+  lookAlike: z
+    .number()
+    .min(KNOB_RANGES.lookAlike[0])
+    .max(KNOB_RANGES.lookAlike[1])
+    .default(KNOBS_OFF.lookAlike)
+    .describe('look-alike pathologies: each lesion shape is morphed towards its look-alike type (cyst/abscess, benign/malignant, infarct→cyst, calcification→benign) by a fraction drawn from [0, this/2] (0 = off)'),
+  multiLesion: z
+    .number()
+    .min(KNOB_RANGES.multiLesion[0])
+    .max(KNOB_RANGES.multiLesion[1])
+    .default(KNOBS_OFF.multiLesion)
+    .describe('fraction of pathology and localization blocks whose images hold 1-2 other lesions, the question naming the target by its region or type (0 = off)'),
+  closeOptions: z
+    .number()
+    .min(KNOB_RANGES.closeOptions[0])
+    .max(KNOB_RANGES.closeOptions[1])
+    .default(KNOBS_OFF.closeOptions)
+    .describe('fraction of modality, anatomy and pathology blocks whose four options look alike (0 = off)'),
+  cotNoise: z
+    .number()
+    .min(KNOB_RANGES.cotNoise[0])
+    .max(KNOB_RANGES.cotNoise[1])
+    .default(KNOBS_OFF.cotNoise)
+    .describe('fraction of train CoTs whose findings are incomplete (half) or point to another option (half), as LLM-drafted annotations are; test CoTs stay clean (0 = off)'),
   /**
    * With `dir`: `missing` generates only when the directory has no samples (reading an existing
    * benchmark as it is); `changed` also regenerates when its recorded settings differ from these.
@@ -43,22 +81,29 @@ function upToDate(dir: string, config: SyntheticDatasetConfig): boolean {
       p.samples === config.samples &&
       p.imageSize === config.imageSize &&
       p.zoom === config.zoom &&
-      (p.cotFormat ?? 'letter-first') === config.cotFormat
+      (p.cotFormat ?? 'letter-first') === config.cotFormat &&
+      KNOB_NAMES.every((k) => (p[k] ?? KNOBS_OFF[k]) === config[k])
     );
   } catch {
     return false;
   }
 }
 
+/** The difficulty knobs of a config. */
+export function knobsOf(config: SyntheticDatasetConfig): DifficultyKnobs {
+  return Object.fromEntries(KNOB_NAMES.map((k) => [k, config[k]])) as unknown as DifficultyKnobs;
+}
+
 /** Opens (generating first if needed) the synthetic benchmark a config describes. */
 export function openSyntheticDataset(config: SyntheticDatasetConfig, progress?: ProgressReporter): JsonlDataset {
-  const settings = { seed: config.seed, samples: config.samples, imageSize: config.imageSize, zoom: config.zoom, cotFormat: config.cotFormat, progress };
+  const knobs = knobsOf(config);
+  const settings = { seed: config.seed, samples: config.samples, imageSize: config.imageSize, zoom: config.zoom, cotFormat: config.cotFormat, knobs, progress };
   if (config.dir) {
     const dir = resolve(config.dir);
     if (!existsSync(join(dir, SAMPLES_FILE)) || (config.build === 'changed' && !upToDate(dir, config))) synthesizeAtomically(dir, settings);
     return JsonlDataset.open(dir);
   }
-  const dir = join(config.cacheDir ? resolve(config.cacheDir) : defaultCacheDir(), syntheticId(config.seed, config.samples, config.imageSize, config.zoom, config.cotFormat));
+  const dir = join(config.cacheDir ? resolve(config.cacheDir) : defaultCacheDir(), syntheticId(config.seed, config.samples, config.imageSize, config.zoom, config.cotFormat, knobs));
   if (!upToDate(dir, config)) synthesizeAtomically(dir, settings);
   return JsonlDataset.open(dir);
 }

@@ -7,7 +7,8 @@ import { drawBase, finishModality } from './render.js';
 export interface SceneSpec {
   modality: Modality;
   anatomy: Anatomy;
-  lesions: Array<{ pathology: Pathology; region: Region; scale?: number }>;
+  /** The lesions; with several, the first is the one a question names (multi-lesion items). */
+  lesions: Array<{ pathology: Pathology; region: Region; scale?: number; contrast?: number; morph?: number }>;
   diffuse: boolean;
 }
 
@@ -27,7 +28,7 @@ export function renderScene(spec: SceneSpec, side: number, rng: SeededRng): Rend
   for (const l of spec.lesions) {
     const radius = lesionRng.uniform(LESION_RADIUS[0], LESION_RADIUS[1]) * side * (l.scale ?? 1);
     const [cx, cy] = sampleCenter(l.region, side, radius, base.placeable, lesionRng, placed);
-    paintLesion(base.intensity, l.pathology, cx, cy, radius, lesionRng);
+    paintLesion(base.intensity, l.pathology, cx, cy, radius, lesionRng, { contrast: l.contrast, morph: l.morph });
     const bbox = lesionBox(cx, cy, radius, side);
     placed.push({ pathology: l.pathology, cx, cy, radius, bbox, region: regionOfBBox(bbox, side, side) });
   }

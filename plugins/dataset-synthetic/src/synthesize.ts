@@ -19,6 +19,7 @@ import {
 } from '@medad/dataset';
 import type { Region } from '@medad/core';
 import { MODALITY_VIEW, VIEW_ANATOMY_EVIDENCE } from './catalog.js';
+import { INCOMPLETE_EVIDENCE, KNOBS_OFF, KNOB_NAMES, REGION_PLACE, knobsIdSuffix, resolveKnobs, type DifficultyKnobs } from './difficulty.js';
 import { planBenchmark, type PlannedItem } from './plan.js';
 import { renderScene, type RenderedScene } from './scene.js';
 
@@ -46,6 +47,8 @@ export interface SynthesizeOptions {
    * docs/results) or `letter-first` "… (C) CT." (generator 1.0.0's only format).
    */
   cotFormat?: CotFormat;
+  /** Difficulty knobs and CoT-annotation noise (see {@link DifficultyKnobs}); missing knobs are off. */
+  knobs?: Partial<DifficultyKnobs>;
   progress?: ProgressReporter;
 }
 
@@ -59,27 +62,46 @@ export interface SynthesizeResult {
 }
 
 /** The dataset id of a synthetic benchmark (also its cache directory name). */
-export function syntheticId(seed: number, samples: number, imageSize: number, zoom: boolean, cotFormat: CotFormat = DEFAULT_COT_FORMAT): string {
-  return `synthetic-s${seed}-n${samples}${imageSize === DEFAULT_IMAGE_SIZE ? '' : `-px${imageSize}`}${zoom ? '-zoom' : ''}${cotFormat === DEFAULT_COT_FORMAT ? '' : `-cot-${cotFormat}`}`;
+export function syntheticId(seed: number, samples: number, imageSize: number, zoom: boolean, cotFormat: CotFormat = DEFAULT_COT_FORMAT, knobs: Partial<DifficultyKnobs> = {}): string {
+  return `synthetic-s${seed}-n${samples}${imageSize === DEFAULT_IMAGE_SIZE ? '' : `-px${imageSize}`}${zoom ? '-zoom' : ''}${cotFormat === DEFAULT_COT_FORMAT ? '' : `-cot-${cotFormat}`}${knobsIdSuffix(resolveKnobs(knobs))}`;
 }
 
-function evidenceFor(item: PlannedItem, scene: RenderedScene): string {
+/** The findings a correct CoT states for `option` (the answer, or a distractor in a wrong CoT). */
+function evidenceFor(item: PlannedItem, scene: RenderedScene, option: string = item.answerText): string {
   const lesion = scene.lesions[0];
   switch (item.task as Task) {
     case 'modality_classification':
-      return MODALITY_EVIDENCE[item.modality];
+      return MODALITY_EVIDENCE[option as typeof item.modality];
     case 'anatomy_identification':
-      return VIEW_ANATOMY_EVIDENCE[MODALITY_VIEW[item.modality]]?.[item.anatomy] ?? ANATOMY_EVIDENCE[item.anatomy];
+      return VIEW_ANATOMY_EVIDENCE[MODALITY_VIEW[item.modality]]?.[option as typeof item.anatomy] ?? ANATOMY_EVIDENCE[option as typeof item.anatomy];
     case 'anomaly_detection':
-      return ANOMALY_EVIDENCE[item.finding];
+      return ANOMALY_EVIDENCE[option as typeof item.finding];
     case 'pathology_characterization':
-      return PATHOLOGY_EVIDENCE[item.answerText as Pathology];
-    case 'lesion_localization':
-      return REGION_EVIDENCE[(lesion?.region ?? item.answerText) as Region];
+      return item.multi ? `several lesions; the one ${REGION_PLACE[lesion!.region]} shows ${PATHOLOGY_EVIDENCE[option as Pathology]}` : PATHOLOGY_EVIDENCE[option as Pathology];
+    case 'lesion_localization': {
+      const region = (option === item.answerText ? (lesion?.region ?? option) : option) as Region;
+      return item.multi ? `several lesions; the ${lesion!.pathology.toLowerCase()} is ${REGION_EVIDENCE[region]}` : REGION_EVIDENCE[region];
+    }
   }
 }
 
-function checkOptions(o: SynthesizeOptions): Required<Omit<SynthesizeOptions, 'progress'>> {
+/** How a noisy train CoT's findings were altered (`cotNoise`). */
+export type CotNoise = 'incomplete' | 'wrong';
+
+/**
+ * The findings of an item's CoT: correct, or for a `cotNoise` fraction of train items (drawn from
+ * the item's own stream) incomplete or pointing to another of its options.
+ */
+function findingsFor(item: PlannedItem, scene: RenderedScene, seed: number, cotNoise: number): { evidence: string; noise?: CotNoise; noiseOption?: string } {
+  if (cotNoise === 0 || item.split !== 'train') return { evidence: evidenceFor(item, scene) };
+  const rng = new SeededRng(`synthetic/${seed}/${item.index}/cot-noise`);
+  if (!rng.bernoulli(cotNoise)) return { evidence: evidenceFor(item, scene) };
+  if (rng.bernoulli(0.5)) return { evidence: INCOMPLETE_EVIDENCE[item.task], noise: 'incomplete' };
+  const other = rng.pick(item.options.filter((o) => o !== item.answerText));
+  return { evidence: evidenceFor(item, scene, other), noise: 'wrong', noiseOption: other };
+}
+
+function checkOptions(o: SynthesizeOptions): Required<Omit<SynthesizeOptions, 'progress' | 'knobs'>> & { knobs: DifficultyKnobs } {
   const samples = o.samples ?? DEFAULT_SAMPLES;
   const seed = o.seed ?? 0;
   const imageSize = o.imageSize ?? DEFAULT_IMAGE_SIZE;
@@ -96,25 +118,35 @@ function checkOptions(o: SynthesizeOptions): Required<Omit<SynthesizeOptions, 'p
   if (!COT_FORMATS.includes(cotFormat)) {
     throw new MedadError(ErrorCode.BadUserInput, `cotFormat must be one of ${COT_FORMATS.join(', ')}, got ${JSON.stringify(cotFormat)}`, { fix: 'pass e.g. --cot-format text-first' });
   }
-  return { out: resolve(o.out), samples, seed, imageSize, zoom: o.zoom ?? false, cotFormat };
+  return { out: resolve(o.out), samples, seed, imageSize, zoom: o.zoom ?? false, cotFormat, knobs: resolveKnobs(o.knobs) };
 }
 
-/** Builds one sample (and its image) from a planned item; deterministic in (seed, index). */
-export function synthesizeItem(item: PlannedItem, seed: number, imageSize: number, zoom: boolean, cotFormat: CotFormat = DEFAULT_COT_FORMAT): { sample: MedAdSample; image: RenderedScene['image'] } {
+/**
+ * Builds one sample (and its image) from a planned item; deterministic in (seed, index).
+ * `cotNoise` is the fraction of train CoTs whose findings are altered ({@link findingsFor}).
+ */
+export function synthesizeItem(item: PlannedItem, seed: number, imageSize: number, zoom: boolean, cotFormat: CotFormat = DEFAULT_COT_FORMAT, cotNoise = 0): { sample: MedAdSample; image: RenderedScene['image'] } {
   const rng = new SeededRng(`synthetic/${seed}/${item.index}`);
   const scene = renderScene(item.scene, imageSize, rng.fork('scene'));
   const id = `syn-${String(item.index).padStart(6, '0')}`;
   const text = rng.fork('text');
   const { question, options, letter: answer } = item;
-  const cot = composeCot(evidenceFor(item, scene), answer, item.answerText, text, cotFormat);
+  const findings = findingsFor(item, scene, seed, cotNoise);
+  const cot = composeCot(findings.evidence, answer, item.answerText, text, cotFormat);
   let image = scene.image;
-  const single = scene.lesions.length === 1 ? scene.lesions[0] : undefined;
+  // a multi-lesion item's region and box are its named target's (the first lesion)
+  const single = scene.lesions.length === 1 || item.multi ? scene.lesions[0] : undefined;
   const meta: Record<string, unknown> = {
     finding: item.finding,
     pathologies: scene.lesions.map((l) => l.pathology),
-    lesions: scene.lesions.map((l) => ({ pathology: l.pathology, region: l.region, bbox: l.bbox })),
+    lesions: scene.lesions.map((l, i) => {
+      const { contrast, morph } = item.scene.lesions[i] ?? {};
+      return { pathology: l.pathology, region: l.region, bbox: l.bbox, ...(contrast === undefined ? {} : { contrast }), ...(morph === undefined ? {} : { morph }) };
+    }),
     view: MODALITY_VIEW[item.modality],
     block: item.block,
+    ...(item.multi ? { target: 0 } : {}),
+    ...(findings.noise ? { cotNoise: findings.noise, ...(findings.noiseOption ? { cotNoiseOption: findings.noiseOption } : {}) } : {}),
   };
   if (zoom) {
     const roi = scene.lesions[0]?.bbox ?? (scene.diffuse ? box(scene.diffuse, imageSize) : null);
@@ -154,25 +186,26 @@ export function synthesize(options: SynthesizeOptions): SynthesizeResult {
   const started = Date.now();
   const o = checkOptions(options);
   const progress = options.progress ?? silentProgress;
-  const plan = planBenchmark(o.samples, new SeededRng(`synthetic/${o.seed}/plan`));
+  const plan = planBenchmark(o.samples, new SeededRng(`synthetic/${o.seed}/plan`), o.knobs, new SeededRng(`synthetic/${o.seed}/knobs`));
   const samples: MedAdSample[] = [];
   progress.start(plan.length, 'synthesizing');
   for (const item of plan) {
-    const { sample, image } = synthesizeItem(item, o.seed, o.imageSize, o.zoom, o.cotFormat);
+    const { sample, image } = synthesizeItem(item, o.seed, o.imageSize, o.zoom, o.cotFormat, o.knobs.cotNoise);
     writePngFile(join(o.out, sample.image), image);
     samples.push(sample);
     if ((item.index + 1) % 50 === 0 || item.index + 1 === plan.length) progress.update(item.index + 1);
   }
   progress.stop();
   writeSamplesJsonl(join(o.out, SAMPLES_FILE), samples);
-  const id = syntheticId(o.seed, o.samples, o.imageSize, o.zoom, o.cotFormat);
+  const id = syntheticId(o.seed, o.samples, o.imageSize, o.zoom, o.cotFormat, o.knobs);
+  const harder = KNOB_NAMES.filter((k) => o.knobs[k] !== KNOBS_OFF[k]).map((k) => `${k} ${o.knobs[k]}`);
   writeDescriptor(o.out, {
     format: 'medad-jsonl',
     version: 1,
     id,
-    name: `MedAD synthetic benchmark (seed ${o.seed}, ${o.samples} samples${o.zoom ? ', local zoom' : ''}${o.cotFormat === DEFAULT_COT_FORMAT ? '' : `, ${o.cotFormat} CoT`})`,
+    name: `MedAD synthetic benchmark (seed ${o.seed}, ${o.samples} samples${o.zoom ? ', local zoom' : ''}${o.cotFormat === DEFAULT_COT_FORMAT ? '' : `, ${o.cotFormat} CoT`}${harder.length ? `, ${harder.join(', ')}` : ''})`,
     samplesFile: SAMPLES_FILE,
-    provenance: { generator: '@medad/plugin-dataset-synthetic', generatorVersion: GENERATOR_VERSION, seed: o.seed, samples: o.samples, imageSize: o.imageSize, zoom: o.zoom, cotFormat: o.cotFormat },
+    provenance: { generator: '@medad/plugin-dataset-synthetic', generatorVersion: GENERATOR_VERSION, seed: o.seed, samples: o.samples, imageSize: o.imageSize, zoom: o.zoom, cotFormat: o.cotFormat, ...o.knobs },
   });
   const train = samples.filter((s) => s.split === 'train').length;
   return { dir: o.out, id, samples: samples.length, counts: { train, test: samples.length - train }, seconds: (Date.now() - started) / 1000 };
