@@ -14,7 +14,8 @@ import {
   type ImportReport,
   type CotFormat,
 } from '@medad/dataset';
-import { DEFAULT_COT_FORMAT, DEFAULT_IMAGE_SIZE, DEFAULT_SAMPLES } from '@medad/plugin-dataset-synthetic';
+import { DEFAULT_COT_FORMAT, DEFAULT_IMAGE_SIZE, DEFAULT_SAMPLES, syntheticDatasetConfig } from '@medad/plugin-dataset-synthetic';
+import { addSectionFlags, sectionValues } from '../run/flags.js';
 import { runSpecNow } from './train.js';
 import { terminalProgress } from '../progress.js';
 import { printTable } from '../table.js';
@@ -143,20 +144,26 @@ function registerImport(data: Command): void {
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('build, inspect, validate and import MedAD benchmarks');
 
-  data
+  // The generator's knobs (difficulty, CoT noise, …) become flags from the plugin's config schema;
+  // the fields below have hand-written flags (or are set by the command).
+  const handWritten = ['dir', 'build', 'cacheDir', 'samples', 'seed', 'imageSize', 'zoom', 'cotFormat'];
+  const synth = data
     .command('synth')
-    .description('write the embedded benchmark: <out>/images/*.png, samples.jsonl, dataset.json (same seed ⇒ same bytes)')
+    .description('write the embedded benchmark: <out>/images/*.png, samples.jsonl, dataset.json (same seed and knobs ⇒ same bytes)')
     .requiredOption('--out <dir>', 'output directory')
     .option('--samples <n>', 'number of samples', integer('--samples', 10, 1_000_000), DEFAULT_SAMPLES)
     .option('--seed <n>', 'generator seed', integer('--seed', 0, 0xffffffff), 0)
     .option('--image-size <px>', 'stored image side in pixels', integer('--image-size', 24, 512), DEFAULT_IMAGE_SIZE)
     .option('--zoom', 'embed the local-zoom inset (MedReason-R1) of the lesion in every image')
-    .option('--cot-format <f>', 'how each CoT names its answer: letter-first "(C) CT" or text-first "CT (C)" (text-first pairs with the policy\'s option-match features)', DEFAULT_COT_FORMAT)
+    .option('--cot-format <f>', 'how each CoT names its answer: letter-first "(C) CT" or text-first "CT (C)" (text-first pairs with the policy\'s option-match features)', DEFAULT_COT_FORMAT);
+  addSectionFlags(synth, syntheticDatasetConfig, handWritten)
     .option('--print-spec', 'print the resolved run spec (JSON, for `medad run`) instead of running it')
-    .action(async (o: { out: string; samples: number; seed: number; imageSize: number; zoom?: boolean; cotFormat: CotFormat; printSpec?: boolean }) => {
+    .action(async (o: { out: string; samples: number; seed: number; imageSize: number; zoom?: boolean; cotFormat: CotFormat; printSpec?: boolean } & Record<string, unknown>) => {
       // Regenerates when the directory holds a benchmark made with other settings (build: changed).
-      const generator = { plugin: 'synthetic', config: { samples: o.samples, seed: o.seed, imageSize: o.imageSize, zoom: Boolean(o.zoom), cotFormat: o.cotFormat, build: 'changed' } };
-      const spec = parseRunSpec({ kind: 'dataset', out: resolve(o.out), generator }, 'flags');
+      const knobs = sectionValues(o, syntheticDatasetConfig);
+      for (const field of handWritten) delete knobs[field];
+      const config = { ...knobs, samples: o.samples, seed: o.seed, imageSize: o.imageSize, zoom: Boolean(o.zoom), cotFormat: o.cotFormat, build: 'changed' };
+      const spec = parseRunSpec({ kind: 'dataset', out: resolve(o.out), generator: { plugin: 'synthetic', config } }, 'flags');
       if (o.printSpec) {
         process.stdout.write(JSON.stringify(spec, null, 2) + '\n');
         return;
