@@ -21,14 +21,14 @@ async function reproduce(): Promise<{ stdout: string; stderr: string; seconds: n
 
 test('medad reproduce --preset smoke trains and evaluates every configuration, writes the tables and the report; a re-run skips everything', { timeout: 15 * 60_000 }, async () => {
   const first = await reproduce();
-  assert.match(first.stdout, /30 jobs run, 0 already done, 0 failed, 0 skipped/);
+  assert.match(first.stdout, /34 jobs run, 0 already done, 0 failed, 0 skipped/);
 
   const md = readFileSync(join(out, 'results.md'), 'utf8');
   const num = '\\d+\\.\\d\\d';
   for (const row of ['Text-only baseline', 'Image-only baseline']) {
     assert.match(md, new RegExp(`\\| ${row.replace(/[()+]/g, '\\$&')} (\\| ${num} ){6}\\| deterministic \\|`), row);
   }
-  for (const row of ['SFT-only', 'RL-only', 'SFT+GRPO (acc)', 'SFT+GRPO (con)', 'SFT+Con-GRPO']) {
+  for (const row of ['SFT-only', 'RL-only', 'SFT+GRPO (acc)', 'SFT+GRPO (con)', 'SFT+Con-GRPO', 'SFT+GRPO-CARE']) {
     assert.match(md, new RegExp(`\\| ${row.replace(/[()+]/g, '\\$&')} (\\| ${num} ± ${num} ){6}\\| 1,2 \\|`), row);
   }
   assert.match(md, /## Table 2/);
@@ -66,12 +66,12 @@ test('medad reproduce --preset smoke trains and evaluates every configuration, w
   assert.match(html, /<svg/);
   assert.match(html, /data:image\/png;base64,/);
   assert.ok(!html.includes('<script'));
-  assert.equal(readdirSync(join(out, 'jobs')).length, 30);
+  assert.equal(readdirSync(join(out, 'jobs')).length, 34);
   assert.ok(existsSync(join(out, 'logs', 'sft-1', 'stderr.log')));
   for (const r of ['sft-1', 'con-grpo-2', 'w-0.2-0.6-0.2-1']) assert.ok(existsSync(join(out, 'runs', r, 'metrics.jsonl')), r);
 
   const second = await reproduce();
-  assert.match(second.stdout, /0 jobs run, 30 already done, 0 failed, 0 skipped/);
+  assert.match(second.stdout, /0 jobs run, 34 already done, 0 failed, 0 skipped/);
   assert.ok(second.seconds < 20, `re-run took ${second.seconds} s`);
   assert.equal(readFileSync(join(out, 'results.md'), 'utf8').split('## Table 1')[1], md.split('## Table 1')[1], 'same tables');
   const state = JSON.parse(readFileSync(join(out, 'reproduce.json'), 'utf8')) as { invocations: unknown[] };

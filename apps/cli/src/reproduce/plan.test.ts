@@ -22,11 +22,11 @@ test('the smoke plan emits run specs: data, baselines, a base stage and five con
   const out = tmp();
   const plan = buildPlan({ outDir: out, presetName: 'smoke', preset: PRESETS.smoke });
   const ids = plan.jobs.map((j) => j.id);
-  const perSeed = (s: number) => ['sft', 'rl-only', 'grpo-acc', 'grpo-con', 'con-grpo'].map((m) => `${m}-${s}`);
+  const perSeed = (s: number) => ['sft', 'rl-only', 'grpo-acc', 'grpo-con', 'con-grpo', 'grpo-care'].map((m) => `${m}-${s}`);
   const table3 = ['w-0.2-0.6-0.2-1', 'w-0.2-0.2-0.6-1', 'w-0.1-0.45-0.45-1'];
   const trains = [...perSeed(1), ...table3, ...perSeed(2)];
   assert.deepEqual(new Set(ids), new Set(['data', 'baselines', 'base-1', 'base-2', ...trains, ...trains.map((t) => `eval-${t}`)]));
-  assert.equal(ids.length, 30);
+  assert.equal(ids.length, 34);
   const job = (id: string): Job => plan.jobs.find((j) => j.id === id)!;
 
   assert.deepEqual(job('baselines').deps, ['data']);
@@ -55,6 +55,9 @@ test('the smoke plan emits run specs: data, baselines, a base stage and five con
   assert.equal(weights('grpo-con-1'), 'format=0.5,consistency=0.5');
   assert.equal(weights('con-grpo-1'), 'format=0.3333,accuracy=0.3333,consistency=0.3333');
   assert.equal(weights('w-0.1-0.45-0.45-1'), 'format=0.1,accuracy=0.45,consistency=0.45');
+  // GRPO-CARE: accuracy + format + 0.5 × the EMA-likelihood bonus, no judge, no KL (the authors' settings).
+  assert.equal(weights('grpo-care-1'), 'format=1,accuracy=1,care=0.5');
+  assert.deepEqual([specOf(job('grpo-care-1')).judge, specOf(job('grpo-care-1')).hyper.beta, specOf(job('grpo-care-1')).from], [null, 0, join(out, 'runs', 'sft-1')]);
   // Evaluations: greedy on the first 20 test questions, rule judge, labelled with the training seed.
   const ev = job('eval-grpo-con-2');
   assert.deepEqual(ev.deps, ['grpo-con-2']);
@@ -64,7 +67,7 @@ test('the smoke plan emits run specs: data, baselines, a base stage and five con
   assert.equal(ev.argv[0], process.execPath);
   assert.match(ev.argv[1]!, /apps[/\\]cli[/\\]bin[/\\]medad\.js$/);
   assert.ok(existsSync(ev.argv[1]!));
-  assert.deepEqual(dependentsOf(plan.jobs, 'sft-1').sort(), ['con-grpo-1', 'eval-con-grpo-1', 'eval-grpo-acc-1', 'eval-grpo-con-1', 'eval-sft-1', 'eval-w-0.1-0.45-0.45-1', 'eval-w-0.2-0.2-0.6-1', 'eval-w-0.2-0.6-0.2-1', 'grpo-acc-1', 'grpo-con-1', 'w-0.1-0.45-0.45-1', 'w-0.2-0.2-0.6-1', 'w-0.2-0.6-0.2-1']);
+  assert.deepEqual(dependentsOf(plan.jobs, 'sft-1').sort(), ['con-grpo-1', 'eval-con-grpo-1', 'eval-grpo-acc-1', 'eval-grpo-care-1', 'eval-grpo-con-1', 'eval-sft-1', 'eval-w-0.1-0.45-0.45-1', 'eval-w-0.2-0.2-0.6-1', 'eval-w-0.2-0.6-0.2-1', 'grpo-acc-1', 'grpo-care-1', 'grpo-con-1', 'w-0.1-0.45-0.45-1', 'w-0.2-0.2-0.6-1', 'w-0.2-0.6-0.2-1']);
   // The done-file key is the spec (with the output directory abstracted): a changed knob is a changed job.
   assert.equal(doneKey(job('sft-2'), out), JSON.stringify(job('sft-2').spec).split(out).join('$OUT'));
 });
@@ -77,7 +80,7 @@ test('--seeds overrides the preset; full runs Table 3 for every seed; quick is e
   assert.ok(!custom.jobs.some((j) => j.seed === 1));
   const full = buildPlan({ outDir: out, presetName: 'full', preset: PRESETS.full });
   assert.equal(full.jobs.filter((j) => j.id.startsWith('w-')).length, 9);
-  assert.equal(full.jobs.length, 2 + 3 * (8 * 2 + 1));
+  assert.equal(full.jobs.length, 2 + 3 * (9 * 2 + 1));
   const quick = buildPlan({ outDir: out, presetName: 'quick', preset: PRESETS.quick });
   assert.equal(quick.jobs.filter((j) => j.id.startsWith('w-')).length, 3);
   assert.equal(specOf(quick.jobs.find((j) => j.id === 'sft-3')!).hyper.steps, 1200);

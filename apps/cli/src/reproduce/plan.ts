@@ -20,6 +20,12 @@ export interface MethodSpec {
   /** RL: starts from the same seed's SFT checkpoint (false = RL-only, from the seed's base-stage checkpoint, or from scratch when the preset has no base stage). */
   fromSft?: boolean;
   weights?: RewardWeights;
+  /**
+   * The reward instead of `weights`: GRPO-CARE (Chen et al., 2025) — accuracy + format + 0.5 × the
+   * `care` consistency bonus (answer likelihood under an EMA reference, relative to the group), no
+   * judge and no KL penalty (the authors' settings; plugins/reward-care).
+   */
+  care?: boolean;
   /** `table1` rows appear in Tables 1-2; `table3` ones only in Table 3 (plus curves). */
   table: 'table1' | 'table3';
 }
@@ -33,6 +39,15 @@ export const TABLE1_METHODS: MethodSpec[] = [
   { id: 'grpo-acc', label: 'SFT+GRPO (acc)', kind: 'rl', fromSft: true, weights: { format: 0.5, accuracy: 0.5, consistency: 0 }, table: 'table1' },
   { id: 'grpo-con', label: 'SFT+GRPO (con)', kind: 'rl', fromSft: true, weights: { format: 0.5, accuracy: 0, consistency: 0.5 }, table: 'table1' },
   { id: 'con-grpo', label: 'SFT+Con-GRPO', kind: 'rl', fromSft: true, weights: THIRD, table: 'table1' },
+  // The likelihood-based consistency reward, on the same testbed as the judge-based one (issue 19).
+  { id: 'grpo-care', label: 'SFT+GRPO-CARE', kind: 'rl', fromSft: true, care: true, table: 'table1' },
+];
+
+/** GRPO-CARE's reward (the authors' weights: accuracy + format + 0.5 × bonus; margin 0.01). */
+const CARE_REWARDS = [
+  { plugin: 'format', weight: 1, config: {} },
+  { plugin: 'accuracy', weight: 1, config: {} },
+  { plugin: 'care', weight: 0.5, config: { margin: 0.01 } },
 ];
 
 /**
@@ -200,8 +215,8 @@ export function buildPlan(o: PlanOptions): Plan {
           { kind: 'sft', data: dataDir, out: run, seed, backbone, hyper: sftHyper, compute },
         );
       } else {
-        const w = m.weights!;
         const start = m.fromSft ? 'sft' : p.baseSteps > 0 ? 'base' : null;
+        const judged = !m.care && m.weights!.consistency > 0;
         addSpec(
           {
             id: trainId,
@@ -219,9 +234,9 @@ export function buildPlan(o: PlanOptions): Plan {
             ...(start ? { from: runDir(outDir, start, seed) } : {}),
             seed,
             backbone,
-            rewards: rewardChoices(w),
-            judge: w.consistency > 0 ? { plugin: 'rule', config: {} } : null,
-            hyper: { steps: p.grpoSteps, promptsPerStep: p.promptsPerStep, groupSize: p.groupSize, evalEvery: p.grpoEvalEvery, evalSamples: p.grpoEvalSamples },
+            rewards: m.care ? CARE_REWARDS : rewardChoices(m.weights!),
+            judge: judged ? { plugin: 'rule', config: {} } : null,
+            hyper: { steps: p.grpoSteps, promptsPerStep: p.promptsPerStep, groupSize: p.groupSize, evalEvery: p.grpoEvalEvery, evalSamples: p.grpoEvalSamples, ...(m.care ? { beta: 0 } : {}) },
             compute,
           },
         );

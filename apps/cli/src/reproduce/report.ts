@@ -329,7 +329,7 @@ export function table1Rows(r: Results): string[][] {
 /** Table 2 rows: the ablation (accuracy, consistency, think-correctness, format, invalid). */
 export function table2Rows(r: Results): string[][] {
   const rows = [['Method', 'Accuracy', 'Consistency (findings)', 'Consistency (whole think)', 'Think-correct', 'Format', 'Invalid']];
-  for (const id of ['sft', 'grpo-acc', 'grpo-con', 'con-grpo']) {
+  for (const id of ['sft', 'grpo-acc', 'grpo-con', 'con-grpo', 'grpo-care']) {
     const m = r.methods.find((x) => x.id === id);
     if (m) rows.push([m.label, cell(m.overall), cell(m.consistency), cell(m.consistencyKeep), cell(m.thinkCorrectness), cell(m.formatRate), cell(m.invalidRate)]);
   }
