@@ -11,6 +11,7 @@ export * from './completion.js';
 export * from './runspec.js';
 export type * from './contracts/dataset.js';
 export type * from './contracts/backbone.js';
+export { isTrainableBackbone } from './contracts/backbone.js';
 export type * from './contracts/reward.js';
 export type * from './contracts/judge.js';
 export { z } from 'zod';

@@ -19,6 +19,7 @@ import {
   type ConGrpoHyper,
   type Dataset,
   type TrainCompute,
+  type TrainablePolicyRequest,
 } from '@medad/core';
 import { OrtPolicy, VlmPolicy, buildOnnxModels, generateTokens, type ComputeBackend, type GeneratedSequence, type VlmConfig, type VlmPreset } from '@medad/policy';
 import { groupRelativeAdvantage, selectGroups, zeroVarianceFraction } from './grpo/advantage.js';
@@ -27,7 +28,7 @@ import { engineThreads, gradEngineMessage, resolveGradEngine, startGradientEngin
 import { grpoTotals, type GrpoShardRow } from './parallel/shard-loss.js';
 import { compositeReward, meanOf, type WeightedReward } from './grpo/rewards.js';
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
-import { assertFitsModel, encodeSamples, openTrainingData, splitSamples, trainTokenizer, type EncodedSample } from './run/data.js';
+import { assertFitsModel, encodeSamples, openTrainingData, splitSamples, tokenizerCorpus, trainablePolicy, trainTokenizer, type EncodedSample } from './run/data.js';
 import { checkpointDir, readEmaReference, readOptimizerState, readTrainerState, saveTrainingCheckpoint } from './run/checkpoint.js';
 import { EmaReference } from './grpo/ema.js';
 import { batchPixels, heldOutEval, ortCopy, summaryMetrics } from './run/heldout.js';
@@ -49,6 +50,8 @@ export interface ConGrpoOptions extends Partial<ConGrpoHyper>, Partial<TrainComp
   preset?: VlmPreset;
   /** Overrides of the preset's model config for a fresh (RL-only) policy. */
   modelConfig?: Partial<VlmConfig>;
+  /** Creates the fresh (RL-only) policy: a trainable backbone's `createTrainable`, composed from the spec. */
+  createPolicy?: (request: TrainablePolicyRequest) => Promise<unknown>;
   rewards: WeightedReward[];
   /** The judge consistency rewards consult (run once per step, shared by all rewards). */
   judge?: Judge;
@@ -117,7 +120,9 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
     ? await VlmPolicy.load(checkpointDir(o.outDir), { backend: o.backend })
     : fromDir
       ? await VlmPolicy.load(fromDir, { backend: o.backend })
-      : await VlmPolicy.create({ preset: o.preset ?? 'small', tokenizer: trainTokenizer(train), seed: o.seed, backend: o.backend, config: o.modelConfig });
+      : o.createPolicy
+        ? await trainablePolicy(o.createPolicy, { corpus: tokenizerCorpus(train), seed: o.seed, groundingHead: false })
+        : await VlmPolicy.create({ preset: o.preset ?? 'small', tokenizer: trainTokenizer(train), seed: o.seed, backend: o.backend, config: o.modelConfig });
   // The frozen reference: the starting policy (SFT checkpoint, or the fresh init for RL-only).
   const reference = fromDir ? await VlmPolicy.load(fromDir, { backend: o.backend }) : state ? await VlmPolicy.load(checkpointDir(o.outDir), { backend: o.backend }) : null;
   const refModels = buildOnnxModels(policy.model.config, (reference ?? policy).model.weights());

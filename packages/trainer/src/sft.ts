@@ -14,15 +14,16 @@ import {
   type EventSink,
   type SftHyper,
   type TrainCompute,
+  type TrainablePolicyRequest,
   type Logger,
   type ProgressReporter,
 } from '@medad/core';
-import { VlmPolicy, type ComputeBackend, type VlmConfig, type VlmPreset } from '@medad/policy';
+import { VlmPolicy, WordTokenizer, type ComputeBackend, type VlmConfig, type VlmPreset } from '@medad/policy';
 import { answerLetterPositions, targetWeights } from './answer-weights.js';
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
 import { warmupCosine } from './optim/schedule.js';
 import { baseSamples } from './run/base-targets.js';
-import { assertFitsModel, encodeSamples, groundingTargetsOf, openTrainingData, splitSamples, trainTokenizer } from './run/data.js';
+import { assertFitsModel, encodeSamples, groundingTargetsOf, openTrainingData, splitSamples, tokenizerCorpus, trainablePolicy } from './run/data.js';
 import { heldOutEval, summaryMetrics } from './run/heldout.js';
 import { readOptimizerState, readTrainerState, saveTrainingCheckpoint, checkpointDir } from './run/checkpoint.js';
 import { MetricsLog, type MetricRow } from './run/metrics-log.js';
@@ -53,6 +54,8 @@ export interface SftOptions extends Partial<SftHyper>, Partial<TrainCompute> {
   stopAfter?: number;
   /** A checkpoint (or run directory) whose weights and tokenizer a fresh run starts from, e.g. the base stage's. */
   from?: string;
+  /** Creates the fresh policy (a trainable backbone's `createTrainable`, composed from the spec); default: `preset` + `modelConfig`. */
+  createPolicy?: (request: TrainablePolicyRequest) => Promise<unknown>;
   /** Overrides of the preset's model config for a fresh policy (e.g. `{ dModel: 64 }`). */
   modelConfig?: Partial<VlmConfig>;
   /**
@@ -136,10 +139,14 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
     policy = await VlmPolicy.load(fromDir, { backend: o.backend });
     log.info(`starting from the weights and tokenizer of ${fromDir}`);
   } else {
-    const config = head ? { groundingHead: true, ...o.modelConfig } : o.modelConfig;
     // The tokenizer knows the CoT words and the base descriptions, so SFT can start from a base checkpoint.
-    const tokenizer = trainTokenizer(base ? [...labelled, ...base] : labelled);
-    policy = await VlmPolicy.create({ preset: o.preset, tokenizer, seed: o.seed, backend: o.backend, config, optionMatch: o.optionMatch });
+    const corpus = tokenizerCorpus(base ? [...labelled, ...base] : labelled);
+    if (o.createPolicy) {
+      policy = await trainablePolicy(o.createPolicy, { corpus, seed: o.seed, groundingHead: head });
+    } else {
+      const config = head ? { groundingHead: true, ...o.modelConfig } : o.modelConfig;
+      policy = await VlmPolicy.create({ preset: o.preset, tokenizer: WordTokenizer.train(corpus), seed: o.seed, backend: o.backend, config, optionMatch: o.optionMatch });
+    }
   }
   if (grounding > 0 && !policy.model.config.groundingHead) {
     log.warn(`grounding off: the model in ${o.outDir} has no grounding head (the run started without grounding)`);

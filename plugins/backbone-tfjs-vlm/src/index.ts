@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { ErrorCode, MedadError, REGIONS, definePlugin, z, type Backbone } from '@medad/core';
-import { VlmPolicy, WordTokenizer, exportOnnx, renderCompletion, renderPrompt, type VlmConfig, type VlmPreset } from '@medad/policy';
+import { ErrorCode, MedadError, REGIONS, definePlugin, z, type TrainableBackbone } from '@medad/core';
+import { VlmPolicy, WordTokenizer, exportOnnx, renderCompletion, renderPrompt } from '@medad/policy';
 
 const dim = (max: number) => z.number().int('must be an integer').min(1, 'must be ≥ 1').max(max, `must be ≤ ${max}`);
 
@@ -45,13 +45,8 @@ export const tfjsVlmConfig = z.object({
 /** The tfjs-vlm backbone's settings. */
 export type TfjsVlmConfig = z.output<typeof tfjsVlmConfig>;
 
-/** What a trainer needs to create this backbone's policy fresh: preset, shape overrides, option features, backend. */
-export function trainablePolicyOptions(config: TfjsVlmConfig): { preset: VlmPreset; modelConfig: Partial<VlmConfig>; optionMatch: boolean; backend: TfjsVlmConfig['backend'] } {
-  return { preset: config.preset, modelConfig: config.model, optionMatch: config.optionMatch, backend: config.backend };
-}
-
-/** The backbone plus the policy itself, for trainers that need differentiable log-probs. */
-export interface TfjsVlmBackbone extends Backbone {
+/** The backbone plus the policy itself, for trainers that need differentiable log-probs; trainable from scratch. */
+export interface TfjsVlmBackbone extends TrainableBackbone<VlmPolicy> {
   readonly policy: VlmPolicy;
 }
 
@@ -117,6 +112,16 @@ export const tfjsVlmBackbonePlugin = definePlugin({
         }
         return policy.scoreTokens(prompts, completions.map((c) => policy.encodeCompletion(c)));
       },
+      // A fresh policy of this config for a training run: its tokenizer covers the run's texts.
+      createTrainable: (request) =>
+        VlmPolicy.create({
+          ...modelOptions,
+          preset: config.preset,
+          seed: request.seed,
+          config: request.groundingHead ? { groundingHead: true, ...config.model } : config.model,
+          optionMatch: config.optionMatch,
+          tokenizer: WordTokenizer.train(request.corpus),
+        }),
       save: (dir) => policy.save(dir),
       async exportOnnx(dir) {
         const out = await exportOnnx(policy.model.config, policy.model.weights(), dir, { tokenizer: policy.tokenizer.toJSON() });

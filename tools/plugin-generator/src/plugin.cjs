@@ -3,7 +3,9 @@
 const path = require('node:path');
 const { generateFiles, names, readJson, updateJson } = require('@nx/devkit');
 
-const KINDS = ['reward', 'judge'];
+const KINDS = ['reward', 'judge', 'backbone'];
+/** What each kind's scaffold imports besides @medad/core (backbones build on the trainable VlmPolicy). */
+const EXTRA_DEPS = { backbone: ['policy'] };
 const ID = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 function validate(options) {
@@ -38,6 +40,8 @@ async function pluginGenerator(tree, options) {
     descriptionJson: JSON.stringify(options.description || `A ${options.kind} plugin: ${options.name}`),
     descriptionTs: JSON.stringify(options.description || `A ${options.kind} plugin: ${options.name}`).slice(1, -1).replace(/'/g, "\\'"),
     coreVersion: rootPkg.version || '0.1.0',
+    dependenciesJson: JSON.stringify(Object.fromEntries(['core', ...(EXTRA_DEPS[options.kind] || [])].map((p) => [`@medad/${p}`, '*']))),
+    referencesJson: JSON.stringify(['core', ...(EXTRA_DEPS[options.kind] || [])].map((p) => ({ path: `../../packages/${p}` }))),
   };
   generateFiles(tree, path.join(__dirname, '..', 'files', 'common'), projectRoot, substitutions);
   generateFiles(tree, path.join(__dirname, '..', 'files', options.kind), projectRoot, substitutions);

@@ -32,9 +32,20 @@ test('scaffolds a judge plugin', async () => {
   assert.match(tree.read('plugins/judge-last-letter/src/index.test.ts', 'utf8'), /describeJudgeContract/);
 });
 
+test('scaffolds a trainable backbone plugin: createTrainable, the backbone conformance suite, @medad/policy wired in', async () => {
+  const tree = workspace();
+  await generator(tree, { kind: 'backbone', name: 'wide' });
+  const src = tree.read('plugins/backbone-wide/src/index.ts', 'utf8');
+  assert.match(src, /kind: 'backbone'/);
+  assert.match(src, /createTrainable: \(request\) =>/);
+  assert.match(tree.read('plugins/backbone-wide/src/index.test.ts', 'utf8'), /describeBackboneContract\('wide'/);
+  assert.deepEqual(readJson(tree, 'plugins/backbone-wide/package.json').dependencies, { '@medad/core': '*', '@medad/policy': '*' });
+  assert.deepEqual(readJson(tree, 'plugins/backbone-wide/tsconfig.json').references, [{ path: '../../packages/core' }, { path: '../../packages/policy' }]);
+});
+
 test('rejects bad kinds, bad names and existing folders with a fix', async () => {
   const tree = workspace();
-  await assert.rejects(generator(tree, { kind: 'widget', name: 'x' }), /--kind "widget" is not supported\. Fix: use one of: reward, judge/);
+  await assert.rejects(generator(tree, { kind: 'widget', name: 'x' }), /--kind "widget" is not supported\. Fix: use one of: reward, judge, backbone/);
   await assert.rejects(generator(tree, { kind: 'reward', name: 'Bad Name' }), /not kebab-case/);
   await generator(tree, { kind: 'reward', name: 'twice' });
   await assert.rejects(generator(tree, { kind: 'reward', name: 'twice' }), /already exists/);

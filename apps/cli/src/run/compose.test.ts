@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DatasetToken, JudgeToken, PluginRegistry, RewardsToken, RngToken, RunSpecToken, SeededRng, definePlugin, parseRunSpec, silentLogger, z, type Dataset, type Judge, type Reward } from '@medad/core';
+import { createRootContainer, DatasetToken, JudgeToken, PluginRegistry, RewardsToken, RngToken, RunSpecToken, SeededRng, definePlugin, parseRunSpec, silentLogger, z, type Backbone, type Dataset, type Judge, type Reward, type TrainableBackbone } from '@medad/core';
 import { assertResolved, composeRun, trainableBackbone } from './compose.js';
 
 /** A registry whose plugins record the config they were created with. */
@@ -15,7 +15,9 @@ function recordingRegistry(created: Array<{ id: string; config: unknown }>): Plu
   r.register(definePlugin({ kind: 'reward', id: 'length', version: '0.1.0', configSchema: z.object({ maxChars: z.number().int().default(100) }).strict(), create: record('length', { name: 'length', score: () => [] } as Reward) }));
   r.register(definePlugin({ kind: 'reward', id: 'format', version: '0.1.0', configSchema: z.object({}), create: record('format', { name: 'format', score: () => [] } as Reward) }));
   r.register(definePlugin({ kind: 'judge', id: 'rule', version: '0.1.0', configSchema: z.object({ conclusion: z.enum(['strip', 'keep']).default('strip') }), create: record('rule', { id: 'rule', deduce: async () => [] } as unknown as Judge) }));
-  r.register(definePlugin({ kind: 'backbone', id: 'tfjs-vlm', version: '0.1.0', configSchema: z.object({}), create: () => assert.fail('not created') }));
+  const plain = { describe: () => ({ id: 'plain', backend: 'none' }), generate: async () => [], logProbs: async () => [] } as Backbone;
+  r.register(definePlugin({ kind: 'backbone', id: 'plain', version: '0.1.0', configSchema: z.object({}), create: () => plain }));
+  r.register(definePlugin({ kind: 'backbone', id: 'trainable', version: '0.1.0', configSchema: z.object({ width: z.number() }), create: (_d, config) => ({ ...plain, createTrainable: async () => config }) as TrainableBackbone }));
   return r;
 }
 
@@ -48,8 +50,10 @@ test('a bad reward config fails composition naming the plugin and the field', as
   await assert.rejects(composeRun(spec, recordingRegistry([]), { logger: silentLogger }), /reward plugin "length": field "maxChars"/);
 });
 
-test('only trainable backbones train; run references are refused outside the control plane', () => {
+test('only trainable backbones train (any plugin implementing createTrainable); run references are refused outside the control plane', async () => {
   const registry = recordingRegistry([]);
-  assert.throws(() => trainableBackbone(registry, { plugin: 'onnx', config: {} }, 'backbone'), /backbone\.plugin: backbone "onnx" cannot be trained here.*use one of: tfjs-vlm/);
+  await assert.rejects(trainableBackbone(registry, { plugin: 'plain', config: {} }, 'backbone', createRootContainer()), /backbone\.plugin: backbone "plain" cannot be trained: it does not implement TrainableBackbone \(createTrainable\)/);
+  const b = await trainableBackbone(registry, { plugin: 'trainable', config: { width: 48 } }, 'backbone', createRootContainer());
+  assert.deepEqual(await b.createTrainable({ corpus: [], seed: 0, groundingHead: false }), { width: 48 }, 'created with its config');
   assert.throws(() => assertResolved(parseRunSpec({ kind: 'sft', data: 'run:ds-1', out: '/o' }), 'spec.json'), /spec\.json: field "data" is the run reference "run:ds-1".*give a directory/);
 });

@@ -14,7 +14,6 @@ import {
   RunInfoToken,
   RunSpecToken,
   SeededRng,
-  parsePluginConfig,
   runRefId,
   silentProgress,
   type Backbone,
@@ -28,8 +27,9 @@ import {
   type ProgressReporter,
   type RunSpec,
   createRootContainer,
+  isTrainableBackbone,
+  type TrainableBackbone,
 } from '@medad/core';
-import { tfjsVlmConfig, trainablePolicyOptions } from '@medad/plugin-backbone-tfjs-vlm';
 
 /** What a run reports through (the CLI's terminal, or the control plane's IPC channel). */
 export interface RunIo {
@@ -71,21 +71,21 @@ export function writeResolvedSpec(spec: RunSpec, dir: string): string {
   return file;
 }
 
-/** The trainable backbones: a plugin id and how its config becomes a trainer's policy options. */
-const TRAINABLE: Record<string, (config: unknown) => ReturnType<typeof trainablePolicyOptions>> = {
-  'tfjs-vlm': (config) => trainablePolicyOptions(tfjsVlmConfig.parse(config)),
-};
-
-/** The policy options of a spec's trainable backbone (its config validated by the plugin's schema). */
-export function trainableBackbone(registry: PluginRegistry, choice: PluginChoice, field: string): ReturnType<typeof trainablePolicyOptions> {
-  const options = TRAINABLE[choice.plugin];
-  if (!options) {
-    throw new MedadError(ErrorCode.BadUserInput, `${field}.plugin: backbone "${choice.plugin}" cannot be trained here`, {
-      fix: `use one of: ${Object.keys(TRAINABLE).join(', ')}`,
+/**
+ * A spec's trainable backbone, created through the registry with its config: it must implement
+ * `TrainableBackbone` (`createTrainable`), whatever package it comes from.
+ */
+export async function trainableBackbone(registry: PluginRegistry, choice: PluginChoice, field: string, c: Container): Promise<TrainableBackbone> {
+  const backbone: Backbone = await registry.create('backbone', choice.plugin, choice.config, c);
+  if (!isTrainableBackbone(backbone)) {
+    await backbone.dispose?.();
+    const trainable = registry.list('backbone').map((p) => p.id);
+    throw new MedadError(ErrorCode.BadUserInput, `${field}.plugin: backbone "${choice.plugin}" cannot be trained: it does not implement TrainableBackbone (createTrainable)`, {
+      fix: `train a backbone that does (e.g. tfjs-vlm; installed: ${trainable.join(', ')}), or add createTrainable to the plugin (see \`npm run new-plugin -- --kind backbone\`)`,
       details: { field: `${field}.plugin` },
     });
   }
-  return options(parsePluginConfig(registry.get('backbone', choice.plugin), choice.config));
+  return backbone;
 }
 
 /**
@@ -126,14 +126,17 @@ export async function composeRun(spec: RunSpec, registry: PluginRegistry, io: Ru
 export async function evalBackbone(registry: PluginRegistry, choice: PluginChoice, checkpoint: string | undefined, c: Container): Promise<Backbone> {
   let id = choice.plugin;
   let config: Record<string, unknown> = { ...choice.config };
-  if (id === 'auto' || id === 'onnx' || id === 'tfjs-vlm') {
-    if (!checkpoint) {
-      throw new MedadError(ErrorCode.BadUserInput, 'field "checkpoint" is required for local backbones', { fix: 'pass a run directory from `medad train ...`', details: { field: 'checkpoint' } });
-    }
+  const local = id === 'auto' || id === 'onnx' || id === 'tfjs-vlm';
+  if (local && !checkpoint) {
+    throw new MedadError(ErrorCode.BadUserInput, 'field "checkpoint" is required for local backbones', { fix: 'pass a run directory from `medad train ...`', details: { field: 'checkpoint' } });
+  }
+  if (checkpoint) {
     const dir = checkpointDirOf(checkpoint);
     if (!existsSync(dir)) throw new MedadError(ErrorCode.NotFound, `Checkpoint ${dir} does not exist`, { fix: 'pass a run directory or checkpoint directory', details: { field: 'checkpoint' } });
     if (id === 'auto') id = existsSync(join(dir, 'decoder_model.onnx')) ? 'onnx' : 'tfjs-vlm';
-    config = id === 'onnx' ? { ...config, dir } : { ...config, checkpoint: dir };
+    if (id === 'onnx') config = { ...config, dir };
+    // tfjs-vlm, and any other backbone whose config takes a checkpoint directory (e.g. a scaffolded one).
+    else if (id === 'tfjs-vlm' || (registry.has('backbone', id) && registry.get('backbone', id).configSchema.safeParse({ ...config, checkpoint: dir }).success)) config = { ...config, checkpoint: dir };
   }
   return registry.create('backbone', id, config, c);
 }

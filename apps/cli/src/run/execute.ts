@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { DatasetToken, JudgeToken, RewardsToken, type Container, type DatasetInfo, type Judge, type PluginChoice, type PluginRegistry, type RunSpec } from '@medad/core';
+import { DatasetToken, JudgeToken, RewardsToken, type Container, type DatasetInfo, type Judge, type PluginChoice, type PluginRegistry, type RunSpec, type TrainablePolicyRequest } from '@medad/core';
 import { evaluate, type EvaluationResult } from '@medad/evaluator';
 import { trainLearnedJudge } from '@medad/plugin-judge-learned';
 import { trainConGrpo, trainSft, type ConGrpoResult, type SftResult } from '@medad/trainer';
@@ -42,19 +42,25 @@ export async function executeSpec(spec: RunSpec, registry: PluginRegistry, io: R
       return { kind: 'dataset', info: await dataset.describe(), dir: out };
     }
     case 'sft': {
-      const policy = trainableBackbone(registry, spec.backbone, 'backbone');
-      const dataset = c.resolve(DatasetToken);
-      const { policy: trained, ...result } = await trainSft({ ...spec.hyper, ...spec.compute, ...policy, backend: spec.compute.backend, seed: spec.seed, dataDir: resolve(spec.data), dataset, outDir: resolve(spec.out), from: spec.from ? resolve(spec.from) : undefined, ...common });
-      trained.dispose();
-      return { kind: 'sft', result };
+      // A run that resumes or starts from a checkpoint reads the model from there; a fresh one asks the backbone.
+      const backbone = spec.from ? undefined : await trainableBackbone(registry, spec.backbone, 'backbone', c);
+      try {
+        const dataset = c.resolve(DatasetToken);
+        const createPolicy = backbone ? (request: TrainablePolicyRequest) => backbone.createTrainable(request) : undefined;
+        const { policy: trained, ...result } = await trainSft({ ...spec.hyper, ...spec.compute, createPolicy, seed: spec.seed, dataDir: resolve(spec.data), dataset, outDir: resolve(spec.out), from: spec.from ? resolve(spec.from) : undefined, ...common });
+        trained.dispose();
+        return { kind: 'sft', result };
+      } finally {
+        await backbone?.dispose?.();
+      }
     }
     case 'con-grpo': {
-      const policy = spec.from ? undefined : trainableBackbone(registry, spec.backbone, 'backbone');
+      const backbone = spec.from ? undefined : await trainableBackbone(registry, spec.backbone, 'backbone', c);
       const dataset = c.resolve(DatasetToken);
       const { policy: trained, ...result } = await trainConGrpo({
         ...spec.hyper,
         ...spec.compute,
-        ...(policy ? { preset: policy.preset, modelConfig: policy.modelConfig } : {}),
+        ...(backbone ? { createPolicy: (request: TrainablePolicyRequest) => backbone.createTrainable(request) } : {}),
         seed: spec.seed,
         dataDir: resolve(spec.data),
         dataset,
@@ -65,6 +71,7 @@ export async function executeSpec(spec: RunSpec, registry: PluginRegistry, io: R
         ...common,
       });
       trained.dispose();
+      await backbone?.dispose?.();
       return { kind: 'con-grpo', result };
     }
     case 'eval': {

@@ -52,3 +52,28 @@ export interface Backbone {
   exportOnnx?(dir: string): Promise<string>;
   dispose?(): void | Promise<void>;
 }
+
+/** What the trainers ask a trainable backbone for when a run starts from scratch. */
+export interface TrainablePolicyRequest {
+  /** The texts its tokenizer must cover (the train split's prompts and target completions). */
+  corpus: readonly string[];
+  /** Seed of the fresh weights. */
+  seed: number;
+  /** A grounding head for the lesion grounding loss (SFT `hyper.grounding`). */
+  groundingHead: boolean;
+}
+
+/**
+ * A backbone the trainers can optimise (DESIGN.md §3): besides the inference contract, it creates
+ * a fresh trainable policy for a run from its own config. The trainers of `@medad/trainer` train
+ * `VlmPolicy` models (`@medad/policy`), so a third-party backbone returns one built with its own
+ * shape, initialisation and tokenizer, and SFT and Con-GRPO train it without changes to `packages/`.
+ */
+export interface TrainableBackbone<P = unknown> extends Backbone {
+  createTrainable(request: TrainablePolicyRequest): Promise<P>;
+}
+
+/** True when a backbone can be trained (implements {@link TrainableBackbone}). */
+export function isTrainableBackbone(b: Backbone): b is TrainableBackbone {
+  return typeof (b as Partial<TrainableBackbone>).createTrainable === 'function';
+}

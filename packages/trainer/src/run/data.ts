@@ -1,6 +1,6 @@
 import { JsonlDataset, readImageFile } from '@medad/dataset';
-import { ErrorCode, MedadError, type Dataset, type MedAdSample, type RawImage, type Split } from '@medad/core';
-import { groundingTargets, imageToPixels, pixelsToNCHW, renderCompletion, renderPrompt, type EncodedPrompt, type VlmConfig, type VlmPolicy, WordTokenizer } from '@medad/policy';
+import { ErrorCode, MedadError, type Dataset, type MedAdSample, type RawImage, type Split, type TrainablePolicyRequest } from '@medad/core';
+import { groundingTargets, imageToPixels, pixelsToNCHW, renderCompletion, renderPrompt, type EncodedPrompt, type VlmConfig, VlmPolicy, WordTokenizer } from '@medad/policy';
 import { join } from 'node:path';
 
 /** A sample ready for the model: its encoded prompt and SFT target ids. */
@@ -67,9 +67,29 @@ export function loadSplit(dataDir: string, split: Split): { dataset: JsonlDatase
   return { dataset, samples: splitSamples(directoryData(dataset), split) };
 }
 
+/** The texts a tokenizer for these samples must cover: each prompt and target completion. */
+export function tokenizerCorpus(samples: readonly MedAdSample[]): string[] {
+  return samples.flatMap((s) => [renderPrompt(s), renderCompletion(s)]);
+}
+
 /** Trains the tokenizer on the train split's prompts and target completions. */
 export function trainTokenizer(samples: readonly MedAdSample[]): WordTokenizer {
-  return WordTokenizer.train(samples.flatMap((s) => [renderPrompt(s), renderCompletion(s)]));
+  return WordTokenizer.train(tokenizerCorpus(samples));
+}
+
+/**
+ * A fresh policy from a trainable backbone (`TrainableBackbone.createTrainable`, composed from the
+ * run's spec): the trainers optimise `VlmPolicy` models, so anything else is refused by name.
+ */
+export async function trainablePolicy(create: (request: TrainablePolicyRequest) => Promise<unknown>, request: TrainablePolicyRequest): Promise<VlmPolicy> {
+  const policy = await create(request);
+  if (!(policy instanceof VlmPolicy)) {
+    throw new MedadError(ErrorCode.BadUserInput, `the backbone's createTrainable returned ${policy === null ? 'null' : typeof policy === 'object' ? (policy.constructor?.name ?? 'an object') : typeof policy}, not a VlmPolicy`, {
+      fix: 'return VlmPolicy.create({ ... }) from @medad/policy (the trainers optimise VlmPolicy models)',
+      details: { field: 'backbone.plugin' },
+    });
+  }
+  return policy;
 }
 
 /** Decodes images and encodes prompts and targets for a policy (done once, before training). */
