@@ -1,10 +1,9 @@
 import { definePlugin, readingOf, z, type Judge, type JudgeInput, type OptionLetter } from '@medad/core';
 import { JudgeCache, judgeCacheKey } from './cache.js';
-import { ChatEndpoint } from './endpoint.js';
+import { OpenAiChatClient } from '@medad/policy';
 import { buildJudgeMessages, parseJudgeReply } from './prompt.js';
 
 export { JudgeCache, judgeCacheKey } from './cache.js';
-export { ChatEndpoint, MAX_BACKOFF_MS, type ChatEndpointOptions, type ChatEndpointCounters, type ChatOutcome } from './endpoint.js';
 export {
   FINDINGS_PROMPT_VERSION,
   FINDINGS_SYSTEM_PROMPT,
@@ -65,13 +64,13 @@ export interface OpenAiJudge extends Judge {
 
 /** Creates the judge from a parsed config (the plugin's `create`, usable without a registry). */
 export function createOpenAiJudge(config: z.output<typeof openAiJudgeConfig>, env: NodeJS.ProcessEnv = process.env): OpenAiJudge {
-  const endpoint = new ChatEndpoint({ ...config, apiKey: env[config.apiKeyEnv] || undefined });
+  const endpoint = new OpenAiChatClient({ baseUrl: config.baseUrl, model: config.model, concurrency: config.concurrency, timeoutMs: config.timeoutMs, maxRetries: config.maxRetries, backoffMs: config.backoffMs, apiKey: env[config.apiKeyEnv] || undefined });
   const cache = new JudgeCache(config.cacheFile);
   const inFlight = new Map<string, Promise<OptionLetter | null>>();
   const counts = { cacheHits: 0, unparseable: 0, abstained: 0 };
 
   async function ask(key: string, input: JudgeInput): Promise<OptionLetter | null> {
-    const outcome = await endpoint.complete(buildJudgeMessages(input, config.conclusion));
+    const outcome = await endpoint.tryComplete({ messages: buildJudgeMessages(input, config.conclusion), temperature: config.temperature, maxTokens: config.maxTokens });
     if (!outcome.ok) return null;
     const reply = parseJudgeReply(outcome.content, input.options.length);
     if (reply.kind === 'unparseable') {
