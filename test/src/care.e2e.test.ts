@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,29 +15,12 @@ import { createRootContainer, discoverPlugins } from '@medad/core';
 import { synthesize } from '@medad/plugin-dataset-synthetic';
 import { VlmPolicy, decodeSafetensors } from '@medad/policy';
 import { trainConGrpo, trainSft, type WeightedReward } from '@medad/trainer';
-import { MEDAD, ROOT } from './harness.js';
+import { MEDAD, ROOT, readRows } from './harness.js';
 
 let work = '';
 let data = '';
 let sft = '';
 
-interface Row {
-  step: number;
-  [k: string]: number;
-}
-const readRows = (dir: string): Row[] =>
-  existsSync(join(dir, 'metrics.jsonl'))
-    ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
-        .split('\n')
-        .filter((l) => l.trim())
-        .flatMap((l) => {
-          try {
-            return [JSON.parse(l) as Row];
-          } catch {
-            return []; // a line torn by the kill
-          }
-        })
-    : [];
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'medad-care-'));

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -65,4 +65,25 @@ export function startServerProcess(dataDir: string, env: Record<string, string> 
     };
     proc.stdout!.on('data', onData);
   });
+}
+
+/** One row of a run's `metrics.jsonl`. */
+export interface MetricsRow {
+  step: number;
+  [k: string]: number;
+}
+
+/** The rows of a run directory's `metrics.jsonl` (a line torn by a kill is skipped). */
+export function readRows(dir: string): MetricsRow[] {
+  if (!existsSync(join(dir, 'metrics.jsonl'))) return [];
+  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as MetricsRow];
+      } catch {
+        return [];
+      }
+    });
 }

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,7 +20,7 @@ import { consistencyRewardPlugin } from '@medad/plugin-reward-consistency';
 import { formatRewardPlugin } from '@medad/plugin-reward-format';
 import { ruleJudgePlugin } from '@medad/plugin-judge-rule';
 import { encodeSamples, loadSplit, trainConGrpo, trainSft, trainTokenizer, type EncodedSample, type WeightedReward } from '@medad/trainer';
-import { MEDAD } from './harness.js';
+import { MEDAD, readRows, type MetricsRow } from './harness.js';
 
 let work = '';
 let data = '';
@@ -43,23 +43,7 @@ function heldOutNll(policy: VlmPolicy, items: readonly EncodedSample[]): number 
   });
 }
 
-interface Row {
-  step: number;
-  [k: string]: number;
-}
-const readRows = (dir: string): Row[] =>
-  existsSync(join(dir, 'metrics.jsonl'))
-    ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
-        .split('\n')
-        .filter((l) => l.trim())
-        .flatMap((l) => {
-          try {
-            return [JSON.parse(l) as Row];
-          } catch {
-            return []; // a line torn by the kill
-          }
-        })
-    : [];
+type Row = MetricsRow;
 
 /** Runs `medad <args>` to completion; asserts exit 0. */
 function medad(args: string[]): void {
