@@ -121,6 +121,20 @@ describe('control plane over HTTP and graphql-ws (fixture CLI, PGlite)', () => {
     e = await bad('{ name: "demo" }', 'buildDataset');
     assert.equal(e?.extensions?.code, 'CONFLICT');
 
+    // Plugin configs are confined too: paths to the data roots, URLs to allowed hosts, key variables to allowed names.
+    e = await bad(`{ dataset: { id: "demo" }, from: { fromRun: "${sft}" }, judge: { plugin: "learned", config: { checkpoint: "/etc/passwd" } } }`, 'startConGrpoRun');
+    assert.equal(e?.extensions?.code, 'FORBIDDEN');
+    assert.match(e!.message, /input\.judge\.config\.checkpoint "\/etc\/passwd" is outside the allowed data roots/);
+    e = await bad(`{ dataset: { id: "demo" }, from: { fromRun: "${sft}" }, judge: { plugin: "openai", config: { baseUrl: "http://collector.example:8000/v1" } } }`, 'startConGrpoRun');
+    assert.equal(e?.extensions?.code, 'FORBIDDEN');
+    assert.match(e!.message, /input\.judge\.config\.baseUrl: host "collector\.example:8000" is not an allowed outbound host/);
+    e = await bad(`{ dataset: { id: "demo" }, from: { fromRun: "${sft}" }, judge: { plugin: "openai", config: { baseUrl: "http://127.0.0.1:9/v1", apiKeyEnv: "MEDAD_API_TOKENS" } } }`, 'startConGrpoRun');
+    assert.equal(e?.extensions?.code, 'FORBIDDEN');
+    assert.match(e!.message, /input\.judge\.config\.apiKeyEnv: "MEDAD_API_TOKENS" is not an allowed API-key variable/);
+    const allowed = await gql(cp.url, `mutation { startEvaluation(input: { dataset: { id: "demo" }, checkpoint: { fromRun: "${sft}" }, judge: { plugin: "openai", config: { baseUrl: "http://127.0.0.1:9/v1" } } }) { id config } }`);
+    assert.equal(allowed.errors, undefined, 'a loopback endpoint with the default key variable is allowed');
+    await gql(cp.url, `mutation { cancelRun(id: "${allowed.data!.startEvaluation.id}") { id } }`);
+
     // A path outside the roots is refused before anything is read: a secret file there is never opened.
     writeFileSync(join(outside, 'samples.jsonl'), '{"secret": true}\n');
     e = await bad(`{ dataset: { path: "${outside}" } }`);

@@ -33,6 +33,13 @@ export interface ServerConfig {
   /** Checkpoint paths given in inputs must be inside one of these. */
   checkpointRoots: string[];
   /**
+   * Hosts (`host` or `host:port`) that URLs in plugin configs may point at (the openai judge and
+   * backbone); `MEDAD_ALLOWED_HOSTS`, comma-separated. Default: loopback only.
+   */
+  allowedHosts: string[];
+  /** Environment variables that plugin configs may name as their API key (`apiKeyEnv`); `MEDAD_ALLOWED_KEY_ENVS`. Default: OPENAI_API_KEY. */
+  allowedKeyEnvs: string[];
+  /**
    * Models the OpenAI-compatible endpoint (`/v1/chat/completions`) serves by name: name → checkpoint
    * or run directory, confined to {@link checkpointRoots} (relative paths are under the first root).
    * Training runs with a checkpoint are served by run id as well. `MEDAD_SERVE_MODELS=name=path,name2=path2`.
@@ -117,6 +124,8 @@ export function resolveConfig(input: ServerConfigInput = {}, env: NodeJS.Process
     tokens: input.tokens ?? tokensFromEnv(env),
     datasetRoots: input.datasetRoots ?? [join(dataDir, 'datasets'), ...list(env.MEDAD_DATASET_ROOTS)],
     checkpointRoots: input.checkpointRoots ?? [join(dataDir, 'runs'), ...list(env.MEDAD_CHECKPOINT_ROOTS)],
+    allowedHosts: input.allowedHosts ?? (env.MEDAD_ALLOWED_HOSTS ? env.MEDAD_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean) : ['127.0.0.1', 'localhost', '[::1]']),
+    allowedKeyEnvs: input.allowedKeyEnvs ?? (env.MEDAD_ALLOWED_KEY_ENVS ? env.MEDAD_ALLOWED_KEY_ENVS.split(',').map((h) => h.trim()).filter(Boolean) : ['OPENAI_API_KEY']),
     serveModels: input.serveModels ?? parseServeModels(env.MEDAD_SERVE_MODELS),
     runCli: resolve(input.runCli ?? env.MEDAD_RUN_CLI ?? join(projectRoot, 'apps', 'cli', 'bin', 'medad.js')),
     projectRoot,

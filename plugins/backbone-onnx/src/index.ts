@@ -1,4 +1,4 @@
-import { definePlugin, z, type Backbone } from '@medad/core';
+import { definePlugin, z, type Backbone, pathField } from '@medad/core';
 import { OnnxBackbone } from './onnx-backbone.js';
 
 export { OnnxBackbone, type OnnxBackboneOptions } from './onnx-backbone.js';
@@ -6,7 +6,7 @@ export { OnnxBackbone, type OnnxBackboneOptions } from './onnx-backbone.js';
 /** Config of the `onnx` backbone. */
 export const onnxBackboneConfig = z.object({
   /** Directory written by `exportOnnx`: image_encoder.onnx, decoder_model.onnx, config.json, tokenizer.json. */
-  dir: z.string().min(1),
+  dir: pathField(z.string().min(1)),
   /** ORT threads inside one op (default 2). */
   intraOpNumThreads: z.number().int().positive().default(2),
   /** `auto` uses CUDA when onnxruntime-node can load it, else CPU. */

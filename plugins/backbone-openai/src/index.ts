@@ -1,4 +1,4 @@
-import { ErrorCode, MedadError, definePlugin, z, type Backbone, type Completion } from '@medad/core';
+import { ErrorCode, MedadError, definePlugin, z, type Backbone, type Completion, urlField, envNameField } from '@medad/core';
 import { OpenAiChatClient } from '@medad/policy';
 import { SYSTEM_PROMPT, imageDataUrl, questionText } from './prompt.js';
 
@@ -7,10 +7,10 @@ export { SYSTEM_PROMPT, imageDataUrl, questionText } from './prompt.js';
 /** Config of the `openai` backbone. */
 export const openAiBackboneConfig = z.object({
   /** Endpoint up to `/v1`, e.g. `http://127.0.0.1:8000/v1` (vLLM), `http://127.0.0.1:11434/v1` (Ollama). */
-  baseUrl: z.string().url(),
+  baseUrl: urlField(z.string().url()),
   model: z.string().min(1),
   /** Name of the environment variable holding the API key (not needed by most local servers). */
-  apiKeyEnv: z.string().default('OPENAI_API_KEY'),
+  apiKeyEnv: envNameField(z.string().default('OPENAI_API_KEY')),
   concurrency: z.number().int().positive().default(4),
   timeoutMs: z.number().int().positive().default(120_000),
   maxRetries: z.number().int().min(0).default(3),

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ErrorCode, MedadError, REGIONS, definePlugin, z, type TrainableBackbone } from '@medad/core';
+import { ErrorCode, MedadError, REGIONS, definePlugin, z, type TrainableBackbone, pathField } from '@medad/core';
 import { VlmPolicy, WordTokenizer, exportOnnx, renderCompletion, renderPrompt } from '@medad/policy';
 
 const dim = (max: number) => z.number().int('must be an integer').min(1, 'must be ≥ 1').max(max, `must be ≤ ${max}`);
@@ -26,9 +26,9 @@ export const tfjsVlmConfig = z.object({
   /** Model size for a fresh model (ignored when `checkpoint` is set). */
   preset: z.enum(['tiny', 'small', 'base']).default('small'),
   /** Checkpoint directory (`model.safetensors`, `config.json`, `tokenizer.json`) to load. */
-  checkpoint: z.string().min(1).optional(),
+  checkpoint: pathField(z.string().min(1)).optional(),
   /** `tokenizer.json` for a fresh model (e.g. trained on the dataset's text); else a built-in one. */
-  tokenizer: z.string().min(1).optional(),
+  tokenizer: pathField(z.string().min(1)).optional(),
   /** tfjs backend; `auto` = tensorflow → wasm → cpu (env `MEDAD_TF_BACKEND` also overrides). */
   backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
   /** Seed of a fresh model's weights. */

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ErrorCode, LoggerToken, MedadError, definePlugin, z } from '@medad/core';
+import { ErrorCode, LoggerToken, MedadError, definePlugin, z, pathField } from '@medad/core';
 import { JsonlDataset, formatIssue, loadDatasetDir, readDescriptor, readSamplesJsonl, SAMPLES_FILE } from '@medad/dataset';
 
 /** Config of the `medad` dataset plugin. */
 export const medadDatasetConfig = z.object({
   /** Directory holding the JSONL file and the images it references. */
-  dir: z.string().min(1),
+  dir: pathField(z.string().min(1)),
   /** JSONL file inside `dir` (default: the one dataset.json names, else samples.jsonl). */
   file: z.string().min(1).optional(),
   /** Fail when any line is invalid instead of skipping (and reporting) it. */

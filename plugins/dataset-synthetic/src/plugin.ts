@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ProgressToken, definePlugin, findProjectRoot, z, type ProgressReporter } from '@medad/core';
+import { ProgressToken, definePlugin, findProjectRoot, z, type ProgressReporter, pathField } from '@medad/core';
 import { DESCRIPTOR_FILE, JsonlDataset, SAMPLES_FILE, readDescriptor } from '@medad/dataset';
 import { KNOBS_OFF, KNOB_NAMES, KNOB_RANGES, type DifficultyKnobs } from './difficulty.js';
 import { DEFAULT_COT_FORMAT, DEFAULT_IMAGE_SIZE, DEFAULT_SAMPLES, GENERATOR_VERSION, synthesizeAtomically, syntheticId } from './synthesize.js';
@@ -8,7 +8,7 @@ import { DEFAULT_COT_FORMAT, DEFAULT_IMAGE_SIZE, DEFAULT_SAMPLES, GENERATOR_VERS
 /** Config of the `synthetic` dataset plugin. */
 export const syntheticDatasetConfig = z.object({
   /** A directory made by `medad data synth`; generated there from the settings below when missing. */
-  dir: z.string().min(1).optional(),
+  dir: pathField(z.string().min(1)).optional(),
   seed: z.number().int().min(0).max(0xffffffff).default(0),
   samples: z.number().int().min(10).max(1_000_000).default(DEFAULT_SAMPLES),
   imageSize: z.number().int().min(24).max(512).default(DEFAULT_IMAGE_SIZE),
@@ -59,7 +59,7 @@ export const syntheticDatasetConfig = z.object({
    */
   build: z.enum(['missing', 'changed']).default('missing'),
   /** Where generated benchmarks are cached when `dir` is not given (default: $MEDAD_DATA_DIR/datasets, else <project>/data/datasets). */
-  cacheDir: z.string().min(1).optional(),
+  cacheDir: pathField(z.string().min(1)).optional(),
 });
 
 /** The synthetic dataset plugin's settings. */

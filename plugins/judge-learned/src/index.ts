@@ -1,4 +1,4 @@
-import { definePlugin, readingOf, z, type ConclusionReading, type Judge } from '@medad/core';
+import { definePlugin, readingOf, z, type ConclusionReading, type Judge, pathField } from '@medad/core';
 import { readCheckpoint, modelOf } from './checkpoint.js';
 import { DEFAULT_MIN_CONFIDENCE, type LearnedJudgeModel } from './judge-model.js';
 
@@ -26,9 +26,11 @@ export { synthesizeJudgeCorpus, type JudgeCorpusOptions } from './corpus.js';
 /** Config of the `learned` judge. */
 export const learnedJudgeConfig = z.object({
   /** Checkpoint directory written by `medad train judge` (or its judge.json). */
-  checkpoint: z
-    .string({ error: 'required: the checkpoint directory written by `medad train judge --out DIR` (on the CLI: --judge learned:DIR)' })
-    .min(1, 'empty: give the checkpoint directory written by `medad train judge --out DIR`'),
+  checkpoint: pathField(
+    z
+      .string({ error: 'required: the checkpoint directory written by `medad train judge --out DIR` (on the CLI: --judge learned:DIR)' })
+      .min(1, 'empty: give the checkpoint directory written by `medad train judge --out DIR`'),
+  ),
   /** Below this top probability the judge deduces nothing (null). */
   minConfidence: z.number().min(0).max(1).default(DEFAULT_MIN_CONFIDENCE),
   /**

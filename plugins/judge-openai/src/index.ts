@@ -1,4 +1,4 @@
-import { definePlugin, readingOf, z, type Judge, type JudgeInput, type OptionLetter } from '@medad/core';
+import { definePlugin, readingOf, z, type Judge, type JudgeInput, type OptionLetter, pathField, urlField, envNameField } from '@medad/core';
 import { JudgeCache, judgeCacheKey } from './cache.js';
 import { OpenAiChatClient } from '@medad/policy';
 import { buildJudgeMessages, parseJudgeReply } from './prompt.js';
@@ -19,10 +19,10 @@ export {
 /** Config of the `openai` judge. */
 export const openAiJudgeConfig = z.object({
   /** Endpoint up to `/v1`, e.g. `https://api.openai.com/v1`, `http://127.0.0.1:8000/v1` (vLLM), `http://127.0.0.1:11434/v1` (Ollama). */
-  baseUrl: z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http(s) URL such as http://127.0.0.1:8000/v1'),
+  baseUrl: urlField(z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http(s) URL such as http://127.0.0.1:8000/v1')),
   model: z.string().min(1),
   /** Name of the environment variable holding the API key; unset is fine for local servers. */
-  apiKeyEnv: z.string().min(1).default('OPENAI_API_KEY'),
+  apiKeyEnv: envNameField(z.string().min(1).default('OPENAI_API_KEY')),
   concurrency: z.number().int().positive().default(4),
   timeoutMs: z.number().int().positive().default(30_000),
   maxRetries: z.number().int().min(0).default(3),
@@ -32,7 +32,7 @@ export const openAiJudgeConfig = z.object({
   /** Room for "Answer: B"; raise it for models that think aloud before answering. */
   maxTokens: z.number().int().positive().default(16),
   /** JSON file to keep definite deductions in across runs (created when missing). */
-  cacheFile: z.string().min(1).optional(),
+  cacheFile: pathField(z.string().min(1)).optional(),
   /**
    * `strip` (default): send only the findings (`stripConclusion` in @medad/core: the concluding
    * clause removed) and ask which option they support, ignoring any concluding statement; a think

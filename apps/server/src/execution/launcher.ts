@@ -50,6 +50,28 @@ export interface Launcher {
 
 const TAIL_LINES = 12;
 
+/** Variables a run process inherits by name: what Node, the compute libraries and locale need. */
+const INHERITED = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'TEMP', 'TMP', 'SystemRoot', 'ComSpec', 'PATHEXT', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'LD_LIBRARY_PATH', 'OMP_NUM_THREADS', 'CI', 'NO_COLOR', 'FORCE_COLOR']);
+/** Prefixes a run process inherits (compute libraries, locale, the project's own settings). */
+const INHERITED_PREFIXES = ['LC_', 'OPENBLAS_', 'MKL_', 'ORT_', 'ONNXRUNTIME_', 'TF_', 'CUDA_', 'NVIDIA_', 'MEDAD_'];
+/** Never inherited, whatever the prefix: the control plane's secrets and connection strings. */
+const SECRET = /TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|_KEY$|^DATABASE_URL$|^REDIS_URL$/i;
+
+/**
+ * The environment a run process gets (DESIGN.md §6): an allow-list of the parent's variables —
+ * never the server's API tokens, database or Redis URLs, or other secrets — plus `keyEnvs`, the
+ * API-key variables plugin configs may name (`MEDAD_ALLOWED_KEY_ENVS`, default OPENAI_API_KEY).
+ */
+export function childEnv(parent: NodeJS.ProcessEnv, keyEnvs: readonly string[] = (parent.MEDAD_ALLOWED_KEY_ENVS ?? 'OPENAI_API_KEY').split(',').map((s) => s.trim())): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parent)) {
+    if (v === undefined) continue;
+    const allowed = INHERITED.has(k) || INHERITED_PREFIXES.some((p) => k.startsWith(p));
+    if ((allowed && !SECRET.test(k)) || keyEnvs.includes(k)) out[k] = v;
+  }
+  return out;
+}
+
 /** Keeps the last lines of a stream, for error reasons. */
 export class LineTail {
   private partial = '';
@@ -88,7 +110,7 @@ export function forkAttempt(spec: LaunchSpec, hooks: Omit<LaunchHooks, 'onStart'
   };
   const child = fork(spec.cli, spec.argv, {
     cwd: spec.cwd,
-    env: { ...process.env, ...spec.env, MEDAD_RUN_ID: spec.runId, MEDAD_RUN_DIR: spec.dir },
+    env: { ...childEnv(process.env), ...spec.env, MEDAD_RUN_ID: spec.runId, MEDAD_RUN_DIR: spec.dir },
     execArgv: [],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'json',

@@ -9,13 +9,15 @@ import { confinePath } from '../http/paths.js';
 import type { Store } from '../store/store.js';
 import type { BuildDatasetInput, CheckpointInput, ConGrpoRunInput, DatasetInput, EvaluationInput, RunFilter, SftRunInput } from './run.input.js';
 import { EVAL_INPUT_DEFAULTS } from './run.input.js';
-import { DATASET_NAME, badInput, parseInput, pluginConfig } from './run.validation.js';
+import { DATASET_NAME, badInput, parseInput, pluginConfig, type ConfigGuard } from './run.validation.js';
 
 /** Roots and directories the run service needs. */
 export interface RunServiceOptions {
   dataDir: string;
   datasetRoots: string[];
   checkpointRoots: string[];
+  allowedHosts: string[];
+  allowedKeyEnvs: string[];
 }
 
 const SLUG: Record<RunKind, string> = { [RunKind.BuildDataset]: 'dataset', [RunKind.Sft]: 'sft', [RunKind.ConGrpo]: 'grpo', [RunKind.Eval]: 'eval' };
@@ -62,6 +64,11 @@ export class RunService {
     private readonly datasets: DatasetService,
     private readonly o: RunServiceOptions,
   ) {}
+
+  /** What plugin configs may point at: paths under the dataset and checkpoint roots, allowed hosts and key variables. */
+  private get guard(): ConfigGuard {
+    return { roots: [...this.o.datasetRoots, ...this.o.checkpointRoots], allowedHosts: this.o.allowedHosts, allowedKeyEnvs: this.o.allowedKeyEnvs };
+  }
 
   /** A new run's id and directory (the spec's `out` for runs that write into their own directory). */
   private allocate(kind: RunKind): { id: string; dir: string } {
@@ -150,12 +157,12 @@ export class RunService {
 
   private backbone(input: { plugin?: string; config?: Record<string, unknown> } | undefined): { plugin: string; config: Record<string, unknown> } {
     const plugin = input?.plugin ?? 'tfjs-vlm';
-    return { plugin, config: pluginConfig(this.registry, 'backbone', plugin, input?.config, 'input.backbone') };
+    return { plugin, config: pluginConfig(this.registry, 'backbone', plugin, input?.config, 'input.backbone', this.guard) };
   }
 
   private judge(input: { plugin?: string; config?: Record<string, unknown> } | undefined): { plugin: string; config: Record<string, unknown> } {
     const plugin = input?.plugin ?? 'rule';
-    return { plugin, config: pluginConfig(this.registry, 'judge', plugin, input?.config, 'input.judge') };
+    return { plugin, config: pluginConfig(this.registry, 'judge', plugin, input?.config, 'input.judge', this.guard) };
   }
 
   /** `startConGrpoRun`: R = Σ λ·R over the given rewards (each with its config), with the judge for consistency. */
@@ -165,7 +172,7 @@ export class RunService {
     const rewards = input.rewards?.map((r, i) => {
       const field = `input.rewards[${i}]`;
       if (!Number.isFinite(r.weight) || r.weight < 0) throw badInput(`${field}.weight`, `${r.weight} is not a finite number ≥ 0`, 'weights are λ in R = Σ λ·R, e.g. 1/3 each');
-      return { plugin: r.plugin, weight: r.weight, config: pluginConfig(this.registry, 'reward', r.plugin, r.config, field) };
+      return { plugin: r.plugin, weight: r.weight, config: pluginConfig(this.registry, 'reward', r.plugin, r.config, field, this.guard) };
     });
     const at = this.allocate(RunKind.ConGrpo);
     const spec = parseInput(

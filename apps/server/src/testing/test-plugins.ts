@@ -1,4 +1,4 @@
-import { definePlugin, PluginRegistry, z, type Backbone, type Dataset, type Judge, type Reward } from '@medad/core';
+import { definePlugin, envNameField, pathField, PluginRegistry, urlField, z, type Backbone, type Dataset, type Judge, type Reward } from '@medad/core';
 
 /**
  * TEST DOUBLES: plugin definitions with real config schemas, for validating GraphQL inputs in
@@ -29,6 +29,17 @@ export function testRegistry(): PluginRegistry {
   }
   const synthetic = z.object({ dir: z.string().optional(), samples: z.number().int().min(10).default(2000), seed: z.number().int().min(0).default(0), zoom: z.boolean().default(false) }).strict();
   r.register(definePlugin({ kind: 'dataset', id: 'synthetic', version: '0.0.0', configSchema: synthetic, create: never('synthetic') as () => Dataset }));
+  // Judges whose configs point outside the process (a checkpoint path; an endpoint and a key variable), as the real ones.
+  r.register(definePlugin({ kind: 'judge', id: 'learned', version: '0.0.0', configSchema: z.object({ checkpoint: pathField(z.string().min(1)) }), create: never('learned') as () => Judge }));
+  r.register(
+    definePlugin({
+      kind: 'judge',
+      id: 'openai',
+      version: '0.0.0',
+      configSchema: z.object({ baseUrl: urlField(z.string().url()), model: z.string().default('m'), apiKeyEnv: envNameField(z.string().default('OPENAI_API_KEY')) }),
+      create: never('openai') as () => Judge,
+    }),
+  );
   r.register(definePlugin({ kind: 'judge', id: 'rule', version: '0.0.0', configSchema: z.object({}).strict(), create: never('rule') as () => Judge }));
   return r;
 }
