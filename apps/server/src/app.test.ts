@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -142,6 +142,12 @@ describe('control plane over HTTP and graphql-ws (fixture CLI, PGlite)', () => {
     assert.match(e!.message, /input\.dataset\.path ".*" is outside the allowed dataset roots/);
     e = await bad(`{ dataset: { path: "../../${outside}/x" } }`);
     assert.equal(e?.extensions?.code, 'FORBIDDEN');
+    // A symlink under the dataset root that leads outside is neither listed nor accepted as a dataset id.
+    symlinkSync(outside, join(dataDir, 'datasets', 'linked'), 'dir');
+    const listed = (await gql(cp.url, '{ datasets { id } }')).data?.datasets.map((d: { id: string }) => d.id);
+    assert.ok(!listed.includes('linked'), `listed: ${listed}`);
+    e = await bad('{ dataset: { id: "linked" } }');
+    assert.match(e!.message, /input\.dataset\.id: no dataset "linked"/);
     e = await bad(`{ dataset: { id: "demo" }, checkpoint: { path: "/etc/passwd" } }`, 'startEvaluation');
     assert.equal(e?.extensions?.code, 'FORBIDDEN');
     assert.match(e!.message, /input\.checkpoint\.path "\/etc\/passwd" is outside the allowed checkpoint roots/);

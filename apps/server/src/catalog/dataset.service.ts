@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetRecord } from '../domain.js';
+import { confinePath } from '../http/paths.js';
 import type { Store } from '../store/store.js';
 
 function readInfo(dir: string): Record<string, unknown> | null {
@@ -28,6 +29,8 @@ export class DatasetService {
       for (const name of readdirSync(root)) {
         const dir = join(root, name);
         if (known.has(dir) || !existsSync(join(dir, 'samples.jsonl'))) continue;
+        // A symlink (or a link inside) leading out of the roots is not a dataset of this server.
+        if (!this.confined(dir)) continue;
         const id = (await this.store.datasets()).some((d) => d.id === name) ? `${name}-${added + 1}` : name;
         await this.store.upsertDataset({ id, name, path: dir, runId: null, info: readInfo(dir), createdAt: statSync(dir).mtime });
         added++;
@@ -42,8 +45,19 @@ export class DatasetService {
     return this.store.datasets();
   }
 
-  /** A dataset by id, or undefined. */
+  /** A dataset by id, or undefined; one whose directory now resolves outside the roots (a symlink swapped in) is not handed out. */
   async get(id: string): Promise<DatasetRecord | undefined> {
-    return (await this.list()).find((d) => d.id === id);
+    const found = (await this.list()).find((d) => d.id === id);
+    return found && this.confined(found.path) ? found : undefined;
+  }
+
+  /** True when `dir`, symlinks resolved, lies inside a dataset root. */
+  private confined(dir: string): boolean {
+    try {
+      confinePath(dir, this.roots, 'dataset', 'dataset');
+      return true;
+    } catch {
+      return false;
+    }
   }
 }
