@@ -94,6 +94,10 @@ describe('control plane over HTTP and graphql-ws (fixture CLI, PGlite)', () => {
     const bad = async (input: string, mutation = 'startSftRun') => (await gql(cp.url, `mutation { ${mutation}(input: ${input}) { id } }`)).errors?.[0];
     let e = await bad('{ dataset: { id: "demo" }, hyper: { lr: -1, steps: 0 } }');
     assert.equal(e?.extensions?.code, 'BAD_USER_INPUT');
+    assert.equal(e?.extensions?.stacktrace, undefined, 'no stack trace leaves the server');
+    const invalid = (await gql(cp.url, '{ runs(first: 1) { edges { node { nosuchfield } } } }')).errors?.[0];
+    assert.equal(invalid?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
+    assert.equal(invalid?.extensions?.stacktrace, undefined, 'validation errors carry no stack trace either');
     assert.match(e!.message, /input\.hyper\.steps: must be ≥ 1; input\.hyper\.lr: must be > 0/);
     e = await bad('{ dataset: { id: "demo" }, compute: { gradEngine: "gpu" } }');
     assert.match(e!.message, /input\.compute\.gradEngine: must be auto, ort or tfjs/);

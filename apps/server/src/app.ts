@@ -102,6 +102,7 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError: formatError(logger),
+    includeStacktraceInErrorResponses: Boolean(process.env.MEDAD_DEBUG),
     validationRules: [queryLimitsRule(config.limits.maxDepth, config.limits.maxCost)],
     introspection: true,
     // Shutdown is ours (drain, interrupt runs, flush metrics); Apollo's handler would re-raise the signal mid-way.

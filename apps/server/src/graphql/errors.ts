@@ -44,6 +44,11 @@ export function formatError(logger: Logger = silentLogger) {
       logger.error('unexpected error in a GraphQL request', { message: formatted.message, path: formatted.path });
       return { message: 'Internal server error (see the server log)', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
     }
+    // Stack traces (with file paths) stay in the server unless MEDAD_DEBUG is set.
+    if (formatted.extensions && 'stacktrace' in formatted.extensions && !process.env.MEDAD_DEBUG) {
+      const { stacktrace: _stack, ...extensions } = formatted.extensions;
+      return { ...formatted, extensions };
+    }
     return formatted;
   };
 }
