@@ -203,6 +203,15 @@ describe('control plane over HTTP and graphql-ws (fixture CLI, PGlite)', () => {
     const costly = await gql(cp.url, '{ runs(first: 100) { edges { node { metrics(downsample: 100000) { step values } } } } }');
     assert.equal(costly.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
     assert.equal(costly.errors?.[0]?.extensions?.limit, 'cost');
+    // The same numbers given as variables are costed the same.
+    const viaVariables = await gql(cp.url, 'query($n: Int, $d: Int) { runs(first: $n) { edges { node { metrics(downsample: $d) { step values } } } } }', { n: 100, d: 100000 });
+    assert.equal(viaVariables.status, 400);
+    assert.equal(viaVariables.errors?.[0]?.extensions?.limit, 'cost');
+    // Introspection is costed: many aliased __schema selections are refused, one passes.
+    const one = await gql(cp.url, '{ __schema { types { name fields { name } } } }');
+    assert.equal(one.errors, undefined);
+    const aliased = await gql(cp.url, `{ ${Array.from({ length: 200 }, (_, i) => `s${i}: __schema { types { name fields { name } } }`).join(' ')} }`);
+    assert.equal(aliased.errors?.[0]?.extensions?.limit, 'cost');
     const nested = 'query { runs { edges { node { evaluation { overall { mean } } } } } }';
     const tightDir = await freshDataDir();
     const tight = await startControlPlane({ port: 0, dataDir: tightDir, runCli: FIXTURE_CLI, logLevel: 'silent', limits: { maxDepth: 4, maxBodyBytes: 2048 } }, { registry: testRegistry() });

@@ -16,6 +16,7 @@ import { RedisLauncher } from './execution/redis.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { formatError, toGraphQLError } from './graphql/errors.js';
 import { queryLimitsRule } from './graphql/limits.js';
+import { validate } from 'graphql';
 import { buildControlPlaneSchema } from './graphql/schema.js';
 import { StoreToken } from './graphql/tokens.js';
 import { TokenAuth, assertOperationAllowed, type Principal } from './http/auth.js';
@@ -112,8 +113,11 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
       {
         async requestDidStart() {
           return {
-            async didResolveOperation({ operation, contextValue, operationName }) {
+            async didResolveOperation({ operation, contextValue, operationName, document, request }) {
               if (!operation) return;
+              // The depth and cost limits again, now that the variables are known (validation ran without them).
+              const over = validate(schema, document, [queryLimitsRule(config.limits.maxDepth, config.limits.maxCost, request.variables ?? {})]);
+              if (over.length) throw withStatus(over[0]!, 400);
               try {
                 assertOperationAllowed(contextValue.principal, operation.operation);
               } catch (err) {

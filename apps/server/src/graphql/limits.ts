@@ -14,7 +14,12 @@ import {
   type ValidationRule,
   isObjectType,
   isInterfaceType,
+  __Schema,
+  __Type,
 } from 'graphql';
+
+/** Introspection's root fields, costed like any other field (their lists multiply like lists). */
+const INTROSPECTION_ROOTS: Record<string, GraphQLOutputType> = { __schema: __Schema, __type: __Type };
 
 /** Multiplier of a list field when no size argument bounds it. */
 const DEFAULT_LIST_SIZE = 20;
@@ -54,10 +59,11 @@ export function measure(
   let cost = 0;
   for (const sel of selectionSet.selections) {
     if (sel.kind === Kind.FIELD) {
-      if (sel.name.value.startsWith('__')) continue;
-      const field = schemaField(parentType, sel.name.value);
+      const root = INTROSPECTION_ROOTS[sel.name.value];
+      const field = root ? undefined : schemaField(parentType, sel.name.value);
+      const subType = root ?? (field ? (getNamedType(field.type) as GraphQLOutputType) : undefined);
       let sub: Walk = { depth: 0, cost: 0 };
-      if (sel.selectionSet && field) sub = measure(sel.selectionSet, getNamedType(field.type) as GraphQLOutputType, fragments, schemaField, variables, seen);
+      if (sel.selectionSet && subType) sub = measure(sel.selectionSet, subType, fragments, schemaField, variables, seen);
       const list = field ? isListType(getNullableType(field.type)) : false;
       const size = SIZE_ARGS.map((a) => argValue(sel, a, variables)).find((v) => v !== undefined);
       const connection = !list && field && /Connection$/.test(getNamedType(field.type).name);
