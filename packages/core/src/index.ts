@@ -10,6 +10,7 @@ export * from './registry.js';
 export * from './completion.js';
 export * from './runspec.js';
 export * from './config-fields.js';
+export * from './judge-prompt.js';
 export type * from './contracts/dataset.js';
 export type * from './contracts/backbone.js';
 export { isTrainableBackbone } from './contracts/backbone.js';
