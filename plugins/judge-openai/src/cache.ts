@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ErrorCode, MedadError, isOptionLetter, type ConclusionReading, type JudgeInput, type OptionLetter } from '@medad/core';
-import { promptVersion } from './prompt.js';
+import { promptVersion } from '@medad/core';
 
 const FILE_VERSION = 1;
 

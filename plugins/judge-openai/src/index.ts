@@ -1,7 +1,7 @@
 import { definePlugin, readingOf, z, type Judge, type JudgeInput, type OptionLetter, pathField, urlField, envNameField } from '@medad/core';
 import { JudgeCache, judgeCacheKey } from './cache.js';
 import { OpenAiChatClient } from '@medad/policy';
-import { buildJudgeMessages, parseJudgeReply } from './prompt.js';
+import { buildJudgeMessages, parseJudgeReply } from '@medad/core';
 
 export { JudgeCache, judgeCacheKey } from './cache.js';
 export {
@@ -14,7 +14,7 @@ export {
   promptVersion,
   type JudgeReply,
   type JudgeMessage,
-} from './prompt.js';
+} from '@medad/core';
 
 /** Config of the `openai` judge. */
 export const openAiJudgeConfig = z.object({

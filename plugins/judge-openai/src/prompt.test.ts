@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { ErrorCode, isMedadError } from '@medad/core';
 import { FIXTURE_SAMPLE } from '@medad/core/testing';
 import { JudgeCache, judgeCacheKey } from './cache.js';
-import { FINDINGS_SYSTEM_PROMPT, buildJudgeMessages, parseJudgeReply } from './prompt.js';
+import { FINDINGS_SYSTEM_PROMPT, buildJudgeMessages, parseJudgeReply } from '@medad/core';
 
 describe('parseJudgeReply', () => {
   const table: Array<[string, ReturnType<typeof parseJudgeReply>]> = [
