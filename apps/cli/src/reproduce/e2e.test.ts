@@ -21,7 +21,7 @@ async function reproduce(): Promise<{ stdout: string; stderr: string; seconds: n
 
 test('medad reproduce --preset smoke trains and evaluates every configuration, writes the tables and the report; a re-run skips everything', { timeout: 15 * 60_000 }, async () => {
   const first = await reproduce();
-  assert.match(first.stdout, /34 jobs run, 0 already done, 0 failed, 0 skipped/);
+  assert.match(first.stdout, /49 jobs run, 0 already done, 0 failed, 0 skipped/);
 
   const md = readFileSync(join(out, 'results.md'), 'utf8');
   const num = '\\d+\\.\\d\\d';
@@ -57,6 +57,7 @@ test('medad reproduce --preset smoke trains and evaluates every configuration, w
       assert.deepEqual(d.seeds, m.seeds);
     }
     assert.ok(Number.isFinite(m.consistencyKeep.mean), `${m.id} consistencyKeep`);
+    assert.deepEqual(m.sampledOverall?.n, m.seeds.length, `${m.id}: sampled accuracy over every seed`);
   }
   assert.match(md, /Paired differences to SFT-only/);
   // Each job ran a run spec, written into its run directory.
@@ -66,12 +67,12 @@ test('medad reproduce --preset smoke trains and evaluates every configuration, w
   assert.match(html, /<svg/);
   assert.match(html, /data:image\/png;base64,/);
   assert.ok(!html.includes('<script'));
-  assert.equal(readdirSync(join(out, 'jobs')).length, 34);
+  assert.equal(readdirSync(join(out, 'jobs')).length, 49);
   assert.ok(existsSync(join(out, 'logs', 'sft-1', 'stderr.log')));
   for (const r of ['sft-1', 'con-grpo-2', 'w-0.2-0.6-0.2-1']) assert.ok(existsSync(join(out, 'runs', r, 'metrics.jsonl')), r);
 
   const second = await reproduce();
-  assert.match(second.stdout, /0 jobs run, 34 already done, 0 failed, 0 skipped/);
+  assert.match(second.stdout, /0 jobs run, 49 already done, 0 failed, 0 skipped/);
   assert.ok(second.seconds < 20, `re-run took ${second.seconds} s`);
   assert.equal(readFileSync(join(out, 'results.md'), 'utf8').split('## Table 1')[1], md.split('## Table 1')[1], 'same tables');
   const state = JSON.parse(readFileSync(join(out, 'reproduce.json'), 'utf8')) as { invocations: unknown[] };

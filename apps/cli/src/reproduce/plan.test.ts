@@ -25,8 +25,8 @@ test('the smoke plan emits run specs: data, baselines, a base stage and five con
   const perSeed = (s: number) => ['sft', 'rl-only', 'grpo-acc', 'grpo-con', 'con-grpo', 'grpo-care'].map((m) => `${m}-${s}`);
   const table3 = ['w-0.2-0.6-0.2-1', 'w-0.2-0.2-0.6-1', 'w-0.1-0.45-0.45-1'];
   const trains = [...perSeed(1), ...table3, ...perSeed(2)];
-  assert.deepEqual(new Set(ids), new Set(['data', 'baselines', 'base-1', 'base-2', ...trains, ...trains.map((t) => `eval-${t}`)]));
-  assert.equal(ids.length, 34);
+  assert.deepEqual(new Set(ids), new Set(['data', 'baselines', 'base-1', 'base-2', ...trains, ...trains.map((t) => `eval-${t}`), ...trains.map((t) => `eval-sampled-${t}`)]));
+  assert.equal(ids.length, 49);
   const job = (id: string): Job => plan.jobs.find((j) => j.id === id)!;
 
   assert.deepEqual(job('baselines').deps, ['data']);
@@ -63,11 +63,14 @@ test('the smoke plan emits run specs: data, baselines, a base stage and five con
   assert.deepEqual(ev.deps, ['grpo-con-2']);
   const e = specOf(ev);
   assert.deepEqual([e.checkpoint, e.out, e.seeds, e.limit, e.judge.plugin, e.decoding], [join(out, 'runs', 'grpo-con-2'), join(out, 'evals', 'grpo-con-2'), [2], 20, 'rule', 'greedy']);
+  // Sampled accuracy next to greedy: the same questions at T = 1, seeded by the training seed.
+  const sampled = specOf(job('eval-sampled-grpo-con-2'));
+  assert.deepEqual([sampled.decoding, sampled.temperature, sampled.seeds, sampled.checkpoint, sampled.out], ['sample', 1, [2], e.checkpoint, join(out, 'evals', 'grpo-con.sampled-2')]);
   // Every job runs the medad launcher with this Node.
   assert.equal(ev.argv[0], process.execPath);
   assert.match(ev.argv[1]!, /apps[/\\]cli[/\\]bin[/\\]medad\.js$/);
   assert.ok(existsSync(ev.argv[1]!));
-  assert.deepEqual(dependentsOf(plan.jobs, 'sft-1').sort(), ['con-grpo-1', 'eval-con-grpo-1', 'eval-grpo-acc-1', 'eval-grpo-care-1', 'eval-grpo-con-1', 'eval-sft-1', 'eval-w-0.1-0.45-0.45-1', 'eval-w-0.2-0.2-0.6-1', 'eval-w-0.2-0.6-0.2-1', 'grpo-acc-1', 'grpo-care-1', 'grpo-con-1', 'w-0.1-0.45-0.45-1', 'w-0.2-0.2-0.6-1', 'w-0.2-0.6-0.2-1']);
+  assert.deepEqual(dependentsOf(plan.jobs, 'sft-1').sort(), ['con-grpo-1', 'eval-con-grpo-1', 'eval-grpo-acc-1', 'eval-grpo-care-1', 'eval-grpo-con-1', 'eval-sampled-con-grpo-1', 'eval-sampled-grpo-acc-1', 'eval-sampled-grpo-care-1', 'eval-sampled-grpo-con-1', 'eval-sampled-sft-1', 'eval-sampled-w-0.1-0.45-0.45-1', 'eval-sampled-w-0.2-0.2-0.6-1', 'eval-sampled-w-0.2-0.6-0.2-1', 'eval-sft-1', 'eval-w-0.1-0.45-0.45-1', 'eval-w-0.2-0.2-0.6-1', 'eval-w-0.2-0.6-0.2-1', 'grpo-acc-1', 'grpo-care-1', 'grpo-con-1', 'w-0.1-0.45-0.45-1', 'w-0.2-0.2-0.6-1', 'w-0.2-0.6-0.2-1']);
   // The done-file key is the spec (with the output directory abstracted): a changed knob is a changed job.
   assert.equal(doneKey(job('sft-2'), out), JSON.stringify(job('sft-2').spec).split(out).join('$OUT'));
 });
@@ -80,7 +83,7 @@ test('--seeds overrides the preset; full runs Table 3 for every seed; quick is e
   assert.ok(!custom.jobs.some((j) => j.seed === 1));
   const full = buildPlan({ outDir: out, presetName: 'full', preset: PRESETS.full });
   assert.equal(full.jobs.filter((j) => j.id.startsWith('w-')).length, 9);
-  assert.equal(full.jobs.length, 2 + 3 * (9 * 2 + 1));
+  assert.equal(full.jobs.length, 2 + 3 * (9 * 3 + 1));
   const quick = buildPlan({ outDir: out, presetName: 'quick', preset: PRESETS.quick });
   assert.equal(quick.jobs.filter((j) => j.id.startsWith('w-')).length, 3);
   assert.equal(specOf(quick.jobs.find((j) => j.id === 'sft-3')!).hyper.steps, 1200);

@@ -124,6 +124,9 @@ export function specFile(outDir: string, id: string): string {
   return join(outDir, 'specs', `${id}.json`);
 }
 
+/** Suffix of a method's sampled-decoding eval directories (`evals/<method>.sampled-<seed>`). */
+export const SAMPLED = '.sampled';
+
 /** The eval directory of a method and seed. */
 export function evalDir(outDir: string, method: string, seed: number): string {
   return join(outDir, 'evals', `${method}-${seed}`);
@@ -242,10 +245,16 @@ export function buildPlan(o: PlanOptions): Plan {
         );
       }
       const ev = evalDir(outDir, m.id, seed);
-      addSpec(
-        { id: `eval-${trainId}`, kind: 'eval', deps: [trainId], outDir: ev, estimate: t.startup + evalQuestions * t.evalSample, method: m.id, seed },
-        { kind: 'eval', data: dataDir, out: ev, checkpoint: run, judge: { plugin: 'rule', config: {} }, seeds: [seed], ...(p.evalLimit ? { limit: p.evalLimit } : {}) },
-      );
+      const evalSpec = { kind: 'eval', data: dataDir, checkpoint: run, judge: { plugin: 'rule', config: {} }, seeds: [seed], ...(p.evalLimit ? { limit: p.evalLimit } : {}) };
+      addSpec({ id: `eval-${trainId}`, kind: 'eval', deps: [trainId], outDir: ev, estimate: t.startup + evalQuestions * t.evalSample, method: m.id, seed }, { ...evalSpec, out: ev });
+      if (p.sampledEval) {
+        // Sampled accuracy next to greedy: one pass at temperature 1, seeded by the training seed.
+        const sampled = evalDir(outDir, `${m.id}${SAMPLED}`, seed);
+        addSpec(
+          { id: `eval-sampled-${trainId}`, kind: 'eval', deps: [trainId], outDir: sampled, estimate: t.startup + evalQuestions * t.evalSample * 1.3, method: m.id, seed },
+          { ...evalSpec, out: sampled, decoding: 'sample', temperature: 1 },
+        );
+      }
     }
   }
   return { outDir, dataDir, presetName: o.presetName, preset: p, seeds, methods, jobs };

@@ -55,6 +55,8 @@ export interface Preset {
   grpoEvalSamples: number;
   /** Test questions per eval job (0 = the whole test split). */
   evalLimit: number;
+  /** Also evaluate each run with sampled decoding (temperature 1, one pass seeded by the training seed). */
+  sampledEval: boolean;
   /** Training seeds (mean ± sample std is over these). */
   seeds: number[];
   /** Table 3 reward-weight runs for the first seed only, or for every seed. */
@@ -95,6 +97,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     grpoEvalEvery: 0,
     grpoEvalSamples: 0,
     evalLimit: 20,
+    sampledEval: true,
     seeds: [1, 2],
     table3Seeds: 'first',
     timing: { startup: 2.5, sftStep: 0.22, grpoStep: 0.7, rlOnlyStep: 0.7, grpoWarmup: 0.5, evalSample: 0.05, heldOutSample: 0.05, synthSample: 0.01, baselinesSample: 0.03 },
@@ -113,6 +116,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     grpoEvalEvery: 0,
     grpoEvalSamples: 0,
     evalLimit: 0,
+    sampledEval: false,
     seeds: [1, 2, 3],
     table3Seeds: 'first',
     timing: SMALL_TIMING,
@@ -131,6 +135,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     grpoEvalEvery: 25,
     grpoEvalSamples: 150,
     evalLimit: 0,
+    sampledEval: true,
     seeds: [1, 2, 3],
     table3Seeds: 'all',
     timing: SMALL_TIMING,
@@ -150,6 +155,7 @@ export function presetRows(presets: Record<string, Preset> = PRESETS, mark?: str
     ['prompts/step × G', (p) => `${p.promptsPerStep} × ${p.groupSize}`],
     ['Con-GRPO held-out eval', (p) => (p.grpoEvalSamples ? `${p.grpoEvalSamples} q every ${p.grpoEvalEvery}` : 'none')],
     ['eval questions', (p) => (p.evalLimit ? `first ${p.evalLimit} of test` : 'whole test split')],
+    ['decoding', (p) => (p.sampledEval ? 'greedy and sampled (T = 1)' : 'greedy')],
     ['seeds', (p) => p.seeds.join(',')],
     ['Table 3 seeds', (p) => (p.table3Seeds === 'first' ? 'first seed' : 'all seeds')],
   ];

@@ -7,8 +7,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPTION_LETTERS, TASKS, type MedAdSample, type Task } from '@medad/core';
 import { loadDatasetDir, type BaselineReport } from '@medad/dataset';
-import { aggregateSeeds, barChart, confusionCounts, confusionMatrix, formatPaired, lineChart, pairedDifference, readPredictions, summarize, TASK_LABELS, type MeanStd, type PairedDifference, type Prediction } from '@medad/evaluator';
-import { evalDir, runDir, TABLE1_METHODS, weightsLabel, type MethodSpec, type RewardWeights } from './plan.js';
+import { aggregateSeeds, barChart, confusionCounts, confusionMatrix, formatPaired, lineChart, meanStd, pairedDifference, readPredictions, summarize, TASK_LABELS, type MeanStd, type PairedDifference, type Prediction } from '@medad/evaluator';
+import { evalDir, runDir, SAMPLED, TABLE1_METHODS, weightsLabel, type MethodSpec, type RewardWeights } from './plan.js';
 import { markdownTable } from './presets.js';
 
 /** Where the report reads from: the output directory and the configurations with their seeds. */
@@ -70,6 +70,8 @@ export interface MethodResult {
   formatRate: MeanStd;
   thinkCorrectness: MeanStd;
   invalidRate: MeanStd;
+  /** Overall accuracy with sampled decoding (T = 1) over the seeds, when the preset evaluates it. */
+  sampledOverall?: MeanStd;
   /**
    * Paired difference to SFT-only in accuracy points (same seeds, same questions), with its 95%
    * interval from the hierarchical bootstrap over seeds and questions; absent for SFT-only itself.
@@ -170,7 +172,18 @@ export function collectMethod(outDir: string, m: MethodSpec & { seeds: number[] 
     const preds = readEvalPredictions(outDir, m.id, seed);
     if (preds && preds.length) perSeed.push(seedMetrics(preds, seed));
   }
-  return { id: m.id, label: m.label, table: m.table, weights: m.weights, seedsPlanned: m.seeds, seeds: perSeed.map((s) => s.seed), perSeed, ...aggregate(perSeed) };
+  const sampled = m.seeds.map((seed) => readEvalPredictions(outDir, `${m.id}${SAMPLED}`, seed)).filter((p): p is Prediction[] => !!p?.length);
+  return {
+    id: m.id,
+    label: m.label,
+    table: m.table,
+    weights: m.weights,
+    seedsPlanned: m.seeds,
+    seeds: perSeed.map((s) => s.seed),
+    perSeed,
+    ...aggregate(perSeed),
+    ...(sampled.length ? { sampledOverall: meanStd(sampled.map((p) => summarize(p).overall)) } : {}),
+  };
 }
 
 /**
@@ -317,12 +330,12 @@ export function collectResults(layout: ReportLayout, meta: ReportMeta): Results 
 
 /** Table 1 rows (header first): baselines and the five configurations, per task and overall. */
 export function table1Rows(r: Results): string[][] {
-  const head = ['Method', ...r.tasks.map((t) => TASK_LABELS[t]), 'Overall', 'Seeds', 'Δ vs SFT-only [95% CI]'];
+  const head = ['Method', ...r.tasks.map((t) => TASK_LABELS[t]), 'Overall', 'Seeds', 'Δ vs SFT-only [95% CI]', 'Sampled overall'];
   const rows: string[][] = [head];
   const one = (x: number | undefined): string => (x === undefined ? '—' : fmt2(x));
-  for (const b of r.baselines ? [r.baselines.textOnly, r.baselines.imageOnly] : []) rows.push([b.label, ...r.tasks.map((t) => one(b.perTask[t])), one(b.overall), 'deterministic', '—']);
-  if (!r.baselines) for (const label of ['Text-only baseline', 'Image-only baseline']) rows.push([label, ...r.tasks.map(() => '—'), '—', 'not run', '—']);
-  for (const m of r.methods.filter((x) => x.table === 'table1')) rows.push([m.label, ...r.tasks.map((t) => cell(m.perTask[t])), cell(m.overall), m.seeds.join(',') || 'none', m.pairedVsSftOnly ? formatPaired(m.pairedVsSftOnly) : '—']);
+  for (const b of r.baselines ? [r.baselines.textOnly, r.baselines.imageOnly] : []) rows.push([b.label, ...r.tasks.map((t) => one(b.perTask[t])), one(b.overall), 'deterministic', '—', '—']);
+  if (!r.baselines) for (const label of ['Text-only baseline', 'Image-only baseline']) rows.push([label, ...r.tasks.map(() => '—'), '—', 'not run', '—', '—']);
+  for (const m of r.methods.filter((x) => x.table === 'table1')) rows.push([m.label, ...r.tasks.map((t) => cell(m.perTask[t])), cell(m.overall), m.seeds.join(',') || 'none', m.pairedVsSftOnly ? formatPaired(m.pairedVsSftOnly) : '—', cell(m.sampledOverall)]);
   return rows;
 }
 
@@ -368,7 +381,7 @@ export function renderMarkdown(r: Results): string {
     '',
     `Machine: ${machineLine(r.meta)}. Time: ${wallLine(r.meta)}. Generated ${r.meta.generatedAt}.`,
     '',
-    `Accuracy in percent, greedy decoding, ${q}; overall = total correct / total questions. Cells are mean ± sample std over the training seeds (each seed trains SFT and its RL configurations); a cell without ± is a single run. Consistency = the rule judge, reading only the think text, deduces the option that was answered.`,
+    `Accuracy in percent, greedy decoding (the last column: sampled at T = 1, where the preset evaluates it), ${q}; overall = total correct / total questions. Cells are mean ± sample std over the training seeds (each seed trains one base-stage and one SFT checkpoint that its RL configurations share); a cell without ± is a single run. Δ vs SFT-only is the paired difference on the same seeds and questions with its 95% interval (hierarchical bootstrap over seeds and questions); an interval containing 0 is a tie. Consistency (findings) = the rule judge, reading only the findings of the think (its concluding sentence removed), deduces the option that was answered; (whole think) = the same judge reading the conclusion too.`,
     '',
     '## Table 1 — accuracy per task',
     '',
