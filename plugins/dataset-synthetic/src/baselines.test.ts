@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { runBaselines, type BaselineTaskRow } from '@medad/dataset';
 import { DEFAULT_SAMPLES, synthesize } from './synthesize.js';
 
-/** The learnability / no-leakage thresholds of the issue, on the default benchmark (seed 0, 2000 samples). */
+/** The learnability / no-leakage thresholds of the issue, on the knobs-off benchmark (synthesize()'s default; seed 0, 2000 samples). */
 const MIN_IMAGE_ONLY: Record<BaselineTaskRow['task'], number> = {
   modality_classification: 90,
   anatomy_identification: 90,
@@ -15,7 +15,7 @@ const MIN_IMAGE_ONLY: Record<BaselineTaskRow['task'], number> = {
   pathology_characterization: 50,
 };
 
-describe('default benchmark baselines', () => {
+describe('knobs-off benchmark baselines', () => {
   it('image-only reaches the thresholds and text-only stays at chance on the test split', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'medad-default-')), 'bench');
     synthesize({ out: dir, samples: DEFAULT_SAMPLES, seed: 0 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SeededRng, TASKS, letterIndex, type MedAdSample, type Task } from '@medad/core';
 import { ANOMALY_EVIDENCE, MODALITY_EVIDENCE, OPTION_SETS, PATHOLOGIES, PATHOLOGY_EVIDENCE, REGION_EVIDENCE, readDescriptor, regionOfBBox, type Pathology } from '@medad/dataset';
-import { INCOMPLETE_EVIDENCE, KNOBS_OFF, KNOB_NAMES, REGION_PLACE, closeTo, resolveKnobs, type DifficultyKnobs } from './difficulty.js';
+import { DEFAULT_KNOBS, INCOMPLETE_EVIDENCE, KNOBS_OFF, KNOB_NAMES, REGION_PLACE, closeTo, resolveKnobs, type DifficultyKnobs } from './difficulty.js';
 import { planBenchmark, type PlannedItem } from './plan.js';
 import { renderScene, type SceneSpec } from './scene.js';
 import { synthesize, syntheticId } from './synthesize.js';
@@ -63,6 +63,24 @@ describe('difficulty knobs off', () => {
   it('refuse values outside their range, naming the knob and the range', () => {
     assert.throws(() => resolveKnobs({ lesionContrast: 0 }), /lesionContrast must be a number from 0.1 to 1, got 0/);
     assert.throws(() => resolveKnobs({ cotNoise: 1.5 }), /cotNoise must be a number from 0 to 1, got 1.5/);
+  });
+});
+
+describe('the default regime (DEFAULT_KNOBS)', () => {
+  it('never names an option in the question; four distinct options, one correct; letters balanced in every task and split', () => {
+    const items = plan(2000, DEFAULT_KNOBS);
+    for (const p of items) {
+      assert.equal(new Set(p.options).size, 4);
+      assert.equal(p.options.filter((o) => o === p.answerText).length, 1);
+      for (const o of p.options) assert.equal(wordIn(p.question, o), false, `${p.question} / ${o}`);
+    }
+    for (const task of TASKS)
+      for (const split of ['train', 'test'] as const) {
+        const part = items.filter((p) => p.task === task && p.split === split);
+        const counts = ['A', 'B', 'C', 'D'].map((l) => part.filter((p) => p.letter === l).length);
+        assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `${task}/${split}: ${counts}`);
+      }
+    assert.ok(items.some((p) => p.multi) && items.some((p) => p.scene.lesions.some((l) => l.contrast !== undefined && l.morph !== undefined)));
   });
 });
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ProgressToken, definePlugin, findProjectRoot, z, type ProgressReporter, pathField } from '@medad/core';
 import { DESCRIPTOR_FILE, JsonlDataset, SAMPLES_FILE, readDescriptor } from '@medad/dataset';
-import { KNOBS_OFF, KNOB_NAMES, KNOB_RANGES, type DifficultyKnobs } from './difficulty.js';
+import { DEFAULT_KNOBS, KNOBS_OFF, KNOB_NAMES, KNOB_RANGES, type DifficultyKnobs } from './difficulty.js';
 import { DEFAULT_COT_FORMAT, DEFAULT_IMAGE_SIZE, DEFAULT_SAMPLES, GENERATOR_VERSION, synthesizeAtomically, syntheticId } from './synthesize.js';
 
 /** Config of the `synthetic` dataset plugin. */
@@ -16,42 +16,43 @@ export const syntheticDatasetConfig = z.object({
   zoom: z.boolean().default(false),
   /** How each chain of thought names its answer: `letter-first` "(C) CT" or `text-first` "CT (C)" (pairs with the policy's optionMatch). */
   cotFormat: z.enum(['letter-first', 'text-first']).default(DEFAULT_COT_FORMAT),
-  // Difficulty knobs and CoT-annotation noise (difficulty.ts); measured in docs/results/benchmark-knobs.md.
+  // Difficulty knobs and CoT-annotation noise (difficulty.ts); the defaults are the measured regime
+  // DEFAULT_KNOBS (docs/results/benchmark-knobs.md), the off values reproduce generator 1.1.0.
   lesionContrast: z
     .number()
     .min(KNOB_RANGES.lesionContrast[0])
     .max(KNOB_RANGES.lesionContrast[1])
-    .default(KNOBS_OFF.lesionContrast)
-    .describe('lowest lesion contrast: each lesion keeps a fraction drawn from [this, 1] of its intensity gap to the tissue around it (1 = full contrast)'),
+    .default(DEFAULT_KNOBS.lesionContrast)
+    .describe('lowest lesion contrast: each lesion keeps a fraction drawn from [this, 1] of its intensity gap to the tissue around it (1 = full contrast; off)'),
   lesionSize: z
     .number()
     .min(KNOB_RANGES.lesionSize[0])
     .max(KNOB_RANGES.lesionSize[1])
-    .default(KNOBS_OFF.lesionSize)
-    .describe('smallest lesion size: each lesion radius is scaled by a factor drawn from [this, 1] (1 = full size)'),
+    .default(DEFAULT_KNOBS.lesionSize)
+    .describe('smallest lesion size: each lesion radius is scaled by a factor drawn from [this, 1] (1 = full size; off)'),
   lookAlike: z
     .number()
     .min(KNOB_RANGES.lookAlike[0])
     .max(KNOB_RANGES.lookAlike[1])
-    .default(KNOBS_OFF.lookAlike)
+    .default(DEFAULT_KNOBS.lookAlike)
     .describe('look-alike pathologies: each lesion shape is morphed towards its look-alike type (cyst/abscess, benign/malignant, infarct→cyst, calcification→benign) by a fraction drawn from [0, this/2] (0 = off)'),
   multiLesion: z
     .number()
     .min(KNOB_RANGES.multiLesion[0])
     .max(KNOB_RANGES.multiLesion[1])
-    .default(KNOBS_OFF.multiLesion)
+    .default(DEFAULT_KNOBS.multiLesion)
     .describe('fraction of pathology and localization blocks whose images hold 1-2 other lesions, the question naming the target by its region or type (0 = off)'),
   closeOptions: z
     .number()
     .min(KNOB_RANGES.closeOptions[0])
     .max(KNOB_RANGES.closeOptions[1])
-    .default(KNOBS_OFF.closeOptions)
+    .default(DEFAULT_KNOBS.closeOptions)
     .describe('fraction of modality, anatomy and pathology blocks whose four options look alike (0 = off)'),
   cotNoise: z
     .number()
     .min(KNOB_RANGES.cotNoise[0])
     .max(KNOB_RANGES.cotNoise[1])
-    .default(KNOBS_OFF.cotNoise)
+    .default(DEFAULT_KNOBS.cotNoise)
     .describe('fraction of train CoTs whose findings are incomplete (half) or point to another option (half), as LLM-drafted annotations are; test CoTs stay clean (0 = off)'),
   /**
    * With `dir`: `missing` generates only when the directory has no samples (reading an existing
