@@ -93,7 +93,8 @@ describe('OpenAI-compatible endpoint serving a tiny tfjs-vlm checkpoint (real pl
       assert.ok(registry.has(kind, id), `the ${kind} plugin "${id}" is not built; run \`npm run build\` at the repository root`);
     }
     datasetDir = join(dataDir, 'datasets', 'chat');
-    dataset = await registry.create('dataset', 'synthetic', { dir: datasetDir, samples: 60, seed: 11 }, createRootContainer());
+    // The knobs-off benchmark (these tests are about the endpoint, not the difficulty regime).
+    dataset = await registry.create('dataset', 'synthetic', { dir: datasetDir, samples: 60, seed: 11, lesionContrast: 1, lesionSize: 1, lookAlike: 0, multiLesion: 0, closeOptions: 0, cotNoise: 0 }, createRootContainer());
     samples = [];
     for await (const s of dataset.samples('test')) samples.push(s);
     assert.ok(samples.length >= 6, `only ${samples.length} test samples`);
