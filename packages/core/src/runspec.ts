@@ -253,6 +253,9 @@ export function defaultRunSpec<K extends RunSpecKind>(kind: K, required: Record<
   return parseRunSpec({ ...required, kind }, `defaults of ${kind}`) as RunSpecOf<K>;
 }
 
+/** The file a run's output directory holds its resolved spec in (`medad run` writes it; the control plane launches it). */
+export const RUN_SPEC_FILE = 'spec.json';
+
 /** `run:<id>`: a reference to another run's output, resolved by the control plane at launch. */
 export const RUN_REF = /^run:([A-Za-z0-9._-]+)$/;
 

@@ -14,6 +14,7 @@ import {
   RunInfoToken,
   RunSpecToken,
   SeededRng,
+  RUN_SPEC_FILE,
   runRefId,
   silentProgress,
   type Backbone,
@@ -40,14 +41,6 @@ export interface RunIo {
   runId?: string;
 }
 
-/** The file a run directory holds its resolved spec in. */
-export const SPEC_FILE = 'spec.json';
-
-/** Where a spec's outputs go (its run, dataset or evaluation directory), if it has one. */
-export function specOutDir(spec: RunSpec): string | undefined {
-  return spec.out;
-}
-
 /** Refuses `run:<id>` references: only the control plane resolves them (naming the field). */
 export function assertResolved(spec: RunSpec, where: string): void {
   for (const field of ['data', 'out', 'from', 'checkpoint'] as const) {
@@ -64,7 +57,7 @@ export function assertResolved(spec: RunSpec, where: string): void {
 /** Writes the resolved spec into its output directory atomically (what the run was, for the record and for `medad run`). */
 export function writeResolvedSpec(spec: RunSpec, dir: string): string {
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, SPEC_FILE);
+  const file = join(dir, RUN_SPEC_FILE);
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(spec, null, 2) + '\n');
   renameSync(tmp, file);

@@ -56,23 +56,25 @@ export async function executeSpec(spec: RunSpec, registry: PluginRegistry, io: R
     }
     case 'con-grpo': {
       const backbone = spec.from ? undefined : await trainableBackbone(registry, spec.backbone, 'backbone', c);
-      const dataset = c.resolve(DatasetToken);
-      const { policy: trained, ...result } = await trainConGrpo({
-        ...spec.hyper,
-        ...spec.compute,
-        ...(backbone ? { createPolicy: (request: TrainablePolicyRequest) => backbone.createTrainable(request) } : {}),
-        seed: spec.seed,
-        dataDir: resolve(spec.data),
-        dataset,
-        outDir: resolve(spec.out),
-        from: spec.from ? resolve(spec.from) : undefined,
-        rewards: c.resolve(RewardsToken),
-        judge: c.tryResolve(JudgeToken),
-        ...common,
-      });
-      trained.dispose();
-      await backbone?.dispose?.();
-      return { kind: 'con-grpo', result };
+      try {
+        const { policy: trained, ...result } = await trainConGrpo({
+          ...spec.hyper,
+          ...spec.compute,
+          ...(backbone ? { createPolicy: (request: TrainablePolicyRequest) => backbone.createTrainable(request) } : {}),
+          seed: spec.seed,
+          dataDir: resolve(spec.data),
+          dataset: c.resolve(DatasetToken),
+          outDir: resolve(spec.out),
+          from: spec.from ? resolve(spec.from) : undefined,
+          rewards: c.resolve(RewardsToken),
+          judge: c.tryResolve(JudgeToken),
+          ...common,
+        });
+        trained.dispose();
+        return { kind: 'con-grpo', result };
+      } finally {
+        await backbone?.dispose?.();
+      }
     }
     case 'eval': {
       const backbone = await evalBackbone(registry, spec.backbone, spec.checkpoint, c);

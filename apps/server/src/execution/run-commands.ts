@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, MedadError, RunStatus, parseRunSpec, runRefId, type RunSpec } from '@medad/core';
+import { ErrorCode, MedadError, RUN_SPEC_FILE, RunStatus, parseRunSpec, runRefId, type RunSpec } from '@medad/core';
 import { RunKind, type RunRecord } from '../domain.js';
 import type { Store } from '../store/store.js';
 
@@ -34,8 +34,8 @@ export interface RunCommand {
 
 /** Name of the stored-config file written into each run directory. */
 export const RUN_CONFIG_FILE = 'run-config.json';
-/** Name of the resolved spec the child runs. */
-export const RUN_SPEC_FILE = 'spec.json';
+/** Name of the resolved spec the child runs (the one name, from @medad/core). */
+export { RUN_SPEC_FILE };
 
 type Legacy = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
