@@ -7,7 +7,9 @@ import { sequenceLogProbs, type EncodedPrompt, type SequenceLogProbs } from './l
 import { optionMarkers } from './vlm/option-match.js';
 import { presetConfig, type VlmConfig, type VlmPreset } from './vlm/config.js';
 import { VlmModel, type VlmModelOptions } from './vlm/model.js';
-import { imageToPatches, renderCompletion, renderPrompt } from './vlm/processor.js';
+import { imageToPatches, imageToPixels, pixelsToNCHW, renderCompletion, renderPrompt } from './vlm/processor.js';
+import { buildOnnxModels } from './onnx/export.js';
+import { OrtPolicy } from './onnx/ort-policy.js';
 import { SPECIAL_IDS, WordTokenizer } from './vlm/tokenizer.js';
 
 /** Options of {@link VlmPolicy.create}. */
@@ -92,6 +94,40 @@ export class VlmPolicy {
     return groups.map((g) => g.map((s) => ({ text: this.tokenizer.decode(s.tokens), tokens: s.tokens, logProb: s.logProb, finished: s.finished })));
   }
 
+  /**
+   * The same completions through ONNX Runtime (batched KV-cache decoding, the same random streams;
+   * tokens equal `generate`'s up to float rounding), several times faster on a CPU. The weights are
+   * exported once, on first use: call {@link releaseRuntime} after changing them.
+   */
+  async generateOrt(prompts: readonly PolicyPrompt[], options: GenerateOptions = {}): Promise<Completion[][]> {
+    if (prompts.length === 0) return [];
+    const cfg = this.model.config;
+    this.ort ??= OrtPolicy.fromModels(cfg, buildOnnxModels(cfg, this.model.weights()));
+    const runtime = await this.ort;
+    const S = cfg.imageSize;
+    const one = 3 * S * S;
+    const pixels = new Float32Array(prompts.length * one);
+    prompts.forEach((p, i) => pixels.set(pixelsToNCHW(imageToPixels(p.image, S), S), i * one));
+    const groups = await runtime.generate(prompts.map((p) => this.tokenizer.encode(renderPrompt(p.sample))), pixels, {
+      groupSize: options.groupSize,
+      temperature: options.temperature,
+      topP: options.topP,
+      greedy: options.greedy,
+      maxNewTokens: options.maxTokens,
+      seed: options.seed,
+    });
+    return groups.map((g) => g.map((s) => ({ text: this.tokenizer.decode(s.tokens), tokens: s.tokens, logProb: s.logProb, finished: s.finished })));
+  }
+
+  /** Frees the ONNX Runtime copy {@link generateOrt} made (the next call exports the current weights). */
+  async releaseRuntime(): Promise<void> {
+    const ort = this.ort;
+    this.ort = undefined;
+    if (ort) await (await ort).dispose();
+  }
+
+  private ort: Promise<OrtPolicy> | undefined;
+
   /** Differentiable per-token log-probs `[B, Tc]` (+ mask) of completion ids; call inside `tf.tidy`. */
   logProbs(prompts: readonly PolicyPrompt[] | readonly EncodedPrompt[], completions: readonly (readonly number[])[], options: { withArgmax?: boolean } = {}): SequenceLogProbs {
     const encoded = prompts.map((p) => ('patches' in p ? p : this.encodePrompt(p)));
@@ -107,8 +143,9 @@ export class VlmPolicy {
     return completions.map((c, b) => data.slice(b * width, b * width + c.length));
   }
 
-  /** Frees the weights. */
+  /** Frees the weights (and the ONNX Runtime copy, if any). */
   dispose(): void {
+    void this.releaseRuntime();
     this.model.dispose();
   }
 }

@@ -47,11 +47,12 @@ export function sampleToken(
   options: SamplingOptions,
   rng: SeededRng,
 ): { token: number; logProb: number } {
-  const policyLogProbs = logSoftmax(row, 1);
   if (options.greedy || options.temperature <= 0) {
     const token = argmax(row);
-    return { token, logProb: policyLogProbs[token]! };
+    return { token, logProb: logProbAt(row, token) };
   }
+  if (options.topP >= 1) return sampleFull(row, options.temperature, rng);
+  const policyLogProbs = logSoftmax(row, 1);
   const scaled = logSoftmax(row, options.temperature);
   const order = Array.from(scaled.keys()).sort((a, b) => scaled[b]! - scaled[a]! || a - b);
   const topP = Math.min(1, Math.max(options.topP, 1e-9));
@@ -70,4 +71,36 @@ export function sampleToken(
   }
   const token = order[keep - 1]!;
   return { token, logProb: policyLogProbs[token]! };
+}
+
+/** log-softmax of `row` (temperature 1) at one index, in two passes and without allocating. */
+function logProbAt(row: ArrayLike<number>, index: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i]! - max);
+  return row[index]! - max - Math.log(sum);
+}
+
+/**
+ * A draw from the whole temperature-scaled softmax (no nucleus cut): one pass for the maximum,
+ * one for the mass, one to find the token — in vocabulary order, with no sort or allocation,
+ * since a decode step samples a row per running completion.
+ */
+function sampleFull(row: ArrayLike<number>, temperature: number, rng: SeededRng): { token: number; logProb: number } {
+  const n = row.length;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) if (row[i]! > max) max = row[i]!;
+  let mass = 0;
+  for (let i = 0; i < n; i++) mass += Math.exp((row[i]! - max) / temperature);
+  let u = rng.next() * mass;
+  let token = -1;
+  for (let i = 0; i < n; i++) {
+    const w = Math.exp((row[i]! - max) / temperature);
+    if (w === 0) continue;
+    token = i;
+    u -= w;
+    if (u <= 0) break;
+  }
+  return { token, logProb: temperature === 1 ? row[token]! - max - Math.log(mass) : logProbAt(row, token) };
 }

@@ -31,7 +31,7 @@ import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
 import { assertFitsModel, encodeSamples, openTrainingData, splitSamples, tokenizerCorpus, trainablePolicy, trainTokenizer, type EncodedSample } from './run/data.js';
 import { checkpointDir, readEmaReference, readOptimizerState, readTrainerState, saveTrainingCheckpoint } from './run/checkpoint.js';
 import { EmaReference } from './grpo/ema.js';
-import { batchPixels, heldOutEval, ortCopy, summaryMetrics } from './run/heldout.js';
+import { batchPixels, heldOutEval, summaryMetrics } from './run/heldout.js';
 import { MetricsLog, type MetricRow } from './run/metrics-log.js';
 import { batchIndices } from './run/task-mix.js';
 
@@ -88,16 +88,16 @@ export interface ConGrpoResult {
   rewardHistory: number[];
 }
 
-async function rollouts(o: { engine: 'ort' | 'tfjs'; policy: VlmPolicy; batch: EncodedSample[]; G: number; temperature: number; topP: number; maxNew: number; seed: number }): Promise<GeneratedSequence[][]> {
+/**
+ * A step's completions from the current policy: through `live` (ONNX Runtime, one session per run
+ * fed the current weights) or the tfjs graph.
+ */
+async function rollouts(o: { live: OrtPolicy | null; policy: VlmPolicy; batch: EncodedSample[]; G: number; temperature: number; topP: number; maxNew: number; seed: number }): Promise<GeneratedSequence[][]> {
   const room = o.policy.model.config.maxTextLen - Math.max(...o.batch.map((b) => b.prompt.promptIds.length));
   const opts = { groupSize: o.G, temperature: o.temperature, topP: o.topP, maxNewTokens: Math.min(o.maxNew, room), seed: o.seed };
-  if (o.engine === 'tfjs') return generateTokens(o.policy.model, o.batch.map((b) => b.prompt), { ...opts, useCache: true });
-  const ort = await ortCopy(o.policy);
-  try {
-    return await ort.generate(o.batch.map((b) => b.prompt.promptIds), batchPixels(o.batch), opts);
-  } finally {
-    await ort.dispose();
-  }
+  if (!o.live) return generateTokens(o.policy.model, o.batch.map((b) => b.prompt), { ...opts, useCache: true });
+  o.live.setWeights(o.policy.model.weights());
+  return o.live.generate(o.batch.map((b) => b.prompt.promptIds), batchPixels(o.batch), opts);
 }
 
 /**
@@ -166,6 +166,7 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
   const engine = resolveGradEngine(o.gradEngine, policy.model);
   const threads = engineThreads(engine.engine, o.threads, policy.backend);
   const parallel = await startGradientEngine(engine.engine, policy.model, threads, policy.backend as ComputeBackend);
+  const live = o.rollout === 'ort' ? await OrtPolicy.fromModels(policy.model.config, buildOnnxModels(policy.model.config, 'inputs')) : null;
   log.info(`policy update: ${gradEngineMessage(engine, threads)}`);
   progress.start(o.steps, 'con-grpo', startStep);
   let step = startStep;
@@ -176,7 +177,7 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
       const t0 = Date.now();
       const idx = o.fixedIndices ? encTrain.map((_, i) => i) : batchIndices(encTrain.length, rolledPrompts, step, o.seed + 101);
       const rolled = idx.map((i) => encTrain[i]!);
-      const groups = await rollouts({ engine: o.rollout, policy, batch: rolled, G: o.groupSize, temperature: o.temperature, topP: o.topP, maxNew: o.maxNewTokens, seed: o.seed * 100_003 + step });
+      const groups = await rollouts({ live, policy, batch: rolled, G: o.groupSize, temperature: o.temperature, topP: o.topP, maxNew: o.maxNewTokens, seed: o.seed * 100_003 + step });
       const tRollout = Date.now();
       const rolledRows = rolled.flatMap((b, i) => groups[i]!.map((g) => ({ item: b, seq: g })));
       const texts = rolledRows.map((r) => policy.tokenizer.decode(r.seq.tokens));
@@ -286,6 +287,7 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
     }
   } finally {
     await parallel.close();
+    await live?.dispose();
   }
   progress.stop();
   optimizer.dispose();

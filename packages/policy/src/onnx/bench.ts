@@ -3,8 +3,9 @@ import * as ort from 'onnxruntime-node';
 import { ErrorCode, MedadError, SeededRng } from '@medad/core';
 import { presetConfig } from '../vlm/config.js';
 import { buildOnnxModels } from './export.js';
+import { decoderWithoutNewKv } from './fixtures.js';
 import { GraphBuilder } from './graph-builder.js';
-import { OrtPolicy } from './ort-policy.js';
+import { OrtPolicy, type OrtGenerateOptions } from './ort-policy.js';
 import { openSessions } from './session.js';
 import { randomWeights } from './weights.js';
 
@@ -30,6 +31,18 @@ export interface OrtBenchResult {
   ort_matmul_gflops: number;
   /** `small` preset, random weights, batch 8, 64 new tokens with the KV cache (prefill included), tokens/s. */
   gen_tokens_per_s_ort_kv: number;
+  /** A default Con-GRPO step's rollouts: 24 prompts × G 8 = 192 rows, 40 sampled tokens each (image encoding and prefill included), tokens/s. */
+  rollout_tokens_per_s: number;
+  /** The same rollouts with a decoder exported before the `new.*` outputs: every step fetches the grown cache. */
+  rollout_tokens_per_s_fetching_cache: number;
+  /** The same rollouts on models taking their weights as inputs (the trainer's one session per run, `setWeights` each step). */
+  rollout_tokens_per_s_weight_inputs: number;
+  /** Exporting the weights into a built-in copy and opening its two sessions (what re-exporting each step costs), ms. */
+  rollout_session_open_ms: number;
+  /** Decode FLOPs of the rollouts (per token: 2 × weights touched + attention over its context) over the roofline. */
+  rollout_fraction_of_ort_roofline: number;
+  /** Evaluation's greedy decoding: 64 prompts, 40 tokens each, tokens/s. */
+  greedy_tokens_per_s: number;
   ort_backend: string;
   ort_threads: number;
 }
@@ -67,7 +80,9 @@ export async function benchOrt(options: OrtBenchOptions = {}): Promise<OrtBenchR
   const promptLen = options.promptTokens ?? 32;
   const gflops = await matmulGflops(threads, options.matmulRuns ?? 40);
   const cfg = presetConfig('small', options.vocabSize ?? 1024);
+  const opened = performance.now();
   const policy = await OrtPolicy.fromModels(cfg, buildOnnxModels(cfg, randomWeights(cfg, 1, 0.1)), { intraOpNumThreads: threads });
+  const openMs = performance.now() - opened;
   const rng = new SeededRng(2);
   const prompts = Array.from({ length: batch }, () => Array.from({ length: promptLen }, () => rng.int(cfg.vocabSize)));
   const pixels = Float32Array.from({ length: batch * 3 * cfg.imageSize ** 2 }, () => rng.uniform(-1, 1));
@@ -85,10 +100,48 @@ export async function benchOrt(options: OrtBenchOptions = {}): Promise<OrtBenchR
       });
     }
   }
+  // Rollouts and greedy evaluation at the trainer's shapes, with and without the new.* outputs.
+  const models = buildOnnxModels(cfg, randomWeights(cfg, 1, 0.1));
+  const legacy = await OrtPolicy.fromModels(cfg, { imageEncoder: models.imageEncoder, decoder: decoderWithoutNewKv(models.decoder) }, { intraOpNumThreads: threads });
+  const rolloutPrompts = Array.from({ length: 24 }, () => Array.from({ length: 35 }, () => rng.int(cfg.vocabSize)));
+  const rolloutPixels = Float32Array.from({ length: 24 * 3 * cfg.imageSize ** 2 }, () => rng.uniform(-1, 1));
+  const rolloutOptions = { groupSize: 8, temperature: 1, maxNewTokens: 40, stopIds: [], eosId: -1, seed: 4 };
+  const tokensPerS = async (p: OrtPolicy, prompts: number[][], px: Float32Array, opts: OrtGenerateOptions): Promise<number> => {
+    let fastest = Infinity;
+    let made = 0;
+    for (let r = 0; r < (options.genRuns ?? 3); r++) {
+      const t0 = performance.now();
+      const out = await p.generate(prompts, px, opts);
+      fastest = Math.min(fastest, performance.now() - t0);
+      made = out.flat().reduce((n, c) => n + c.tokens.length, 0);
+    }
+    return made / (fastest / 1000);
+  };
+  const rollout = await tokensPerS(policy, rolloutPrompts, rolloutPixels, rolloutOptions);
+  const rolloutLegacy = await tokensPerS(legacy, rolloutPrompts, rolloutPixels, rolloutOptions);
+  const live = await OrtPolicy.fromModels(cfg, buildOnnxModels(cfg, 'inputs'), { intraOpNumThreads: threads });
+  live.setWeights(randomWeights(cfg, 1, 0.1));
+  const rolloutLive = await tokensPerS(live, rolloutPrompts, rolloutPixels, rolloutOptions);
+  await live.dispose();
+  const greedyPrompts = Array.from({ length: 64 }, () => Array.from({ length: 35 }, () => rng.int(cfg.vocabSize)));
+  const greedyPixels = Float32Array.from({ length: 64 * 3 * cfg.imageSize ** 2 }, () => rng.uniform(-1, 1));
+  const greedy = await tokensPerS(policy, greedyPrompts, greedyPixels, { greedy: true, maxNewTokens: 40, stopIds: [], eosId: -1 });
+  await legacy.dispose();
   await policy.dispose();
+  // Decode FLOPs per token: every weight matrix once (2 FLOP per weight) and attention over the
+  // image, the prompt and half the completion on average.
+  const { dModel: d, dFF, nLayers, vocabSize } = cfg;
+  const context = policy.imageTokens + 35 + 20;
+  const flopsPerToken = 2 * (nLayers * (4 * d * d + 2 * d * dFF) + d * vocabSize) + nLayers * 4 * d * context;
   return {
     ort_matmul_gflops: round(gflops),
     gen_tokens_per_s_ort_kv: round((batch * newTokens) / (best / 1000)),
+    rollout_tokens_per_s: round(rollout),
+    rollout_tokens_per_s_fetching_cache: round(rolloutLegacy),
+    rollout_tokens_per_s_weight_inputs: round(rolloutLive),
+    rollout_session_open_ms: round(openMs),
+    rollout_fraction_of_ort_roofline: Math.round((1e4 * rollout * flopsPerToken) / (gflops * 1e9)) / 1e4,
+    greedy_tokens_per_s: round(greedy),
     ort_backend: policy.provider.backend,
     ort_threads: threads,
   };

@@ -22,7 +22,8 @@ test('the decoder follows the HF/optimum I/O convention at opset 17 with every w
   assert.deepEqual(dec.opsetImport.map((o) => [o.domain, Number(o.version)]), [['', 17]]);
   const inputs = dec.graph!.input!.map((i) => i.name);
   assert.deepEqual(inputs, ['input_ids', 'attention_mask', 'past_key_values.0.key', 'past_key_values.0.value', 'past_key_values.1.key', 'past_key_values.1.value']);
-  assert.deepEqual(dec.graph!.output!.map((o) => o.name), ['present.0.key', 'present.0.value', 'present.1.key', 'present.1.value', 'logits']);
+  // The HF outputs, plus each call's own keys/values (`new.*`) for a preallocated decode cache.
+  assert.deepEqual(dec.graph!.output!.map((o) => o.name), ['present.0.key', 'present.0.value', 'new.0.key', 'new.0.value', 'present.1.key', 'present.1.value', 'new.1.key', 'new.1.value', 'logits']);
   const dims = dec.graph!.input![2]!.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
   assert.deepEqual(dims, ['batch_size', cfg.nHeads, 'past_sequence_length', cfg.dModel / cfg.nHeads]);
   const init = new Set(dec.graph!.initializer!.map((t) => t.name));

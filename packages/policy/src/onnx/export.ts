@@ -34,10 +34,14 @@ export interface OnnxExport {
   tokenizer?: string;
 }
 
-/** Builds the image encoder and decoder ONNX models (opset 17, weights as initializers) in memory. */
-export function buildOnnxModels(config: VlmConfig, weights: WeightSource): OnnxModels {
+/**
+ * Builds the image encoder and decoder ONNX models (opset 17) in memory: with `weights`, as
+ * initializers; with `'inputs'`, as graph inputs fed by `OrtPolicy.setWeights` (one session for
+ * weights that change every step, as a trainer's rollouts need).
+ */
+export function buildOnnxModels(config: VlmConfig, weights: WeightSource | 'inputs'): OnnxModels {
   const cfg = validateConfig(config, 'exportOnnx config');
-  const checked = checkWeights(cfg, weights, 'exportOnnx');
+  const checked = weights === 'inputs' ? 'inputs' : checkWeights(cfg, weights, 'exportOnnx');
   return { imageEncoder: buildImageEncoder(cfg, checked), decoder: buildDecoder(cfg, checked) };
 }
 

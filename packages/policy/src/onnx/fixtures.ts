@@ -1,3 +1,4 @@
+import onnxProto from 'onnx-proto';
 import { SeededRng } from '@medad/core';
 import { presetConfig, type VlmConfig } from '../vlm/config.js';
 import type { OrtPolicy } from './ort-policy.js';
@@ -49,4 +50,13 @@ export async function ortVsReference(
     worst = Math.max(worst, maxAbsDiff(logits[b]!, ref));
   });
   return worst;
+}
+
+/** The decoder as exported before it had the `new.*` outputs (only `present.*` and `logits`). */
+export function decoderWithoutNewKv(decoder: Uint8Array): Uint8Array {
+  const { onnx } = onnxProto;
+  const model = onnx.ModelProto.decode(decoder);
+  model.graph!.output = model.graph!.output!.filter((o) => !o.name!.startsWith('new.'));
+  model.graph!.node = model.graph!.node!.filter((n) => !n.output!.some((o) => o.startsWith('new.')));
+  return onnx.ModelProto.encode(model).finish();
 }

@@ -1,9 +1,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRng } from '@medad/core';
-import { logSoftmax } from '../sampling.js';
+import { logSoftmax, sampleToken } from '../sampling.js';
 import { buildOnnxModels } from './export.js';
-import { imageAt, maxAbsDiff, randomPixels, randomTokens, tinyConfig } from './fixtures.js';
+import { decoderWithoutNewKv, imageAt, maxAbsDiff, randomPixels, randomTokens, tinyConfig } from './fixtures.js';
+import type { GeneratedSequence } from '../generate.js';
 import { OrtPolicy } from './ort-policy.js';
 import { referenceForward, referenceGreedy } from './reference.js';
 import { randomWeights } from './weights.js';
@@ -98,4 +99,71 @@ test('completions stop at maxTextLen; bad token ids and pixel counts are rejecte
     policy.logProbs({ prompts: [long], completions: [[1, 2, 3]], pixels: imageAt(cfg, pixels, 0) }),
     /exceed maxTextLen 32/,
   );
+});
+
+test('a decoder exported before the new.* outputs (present only) samples the same completions', async () => {
+  const policy = await policyPromise;
+  const models = buildOnnxModels(cfg, weights);
+  const legacy = await OrtPolicy.fromModels(cfg, { imageEncoder: models.imageEncoder, decoder: decoderWithoutNewKv(models.decoder) });
+  try {
+    // Stop at a frequent token so rows finish at different steps and the batch is compacted.
+    const opts = { groupSize: 4, temperature: 1, topP: 1, maxNewTokens: 9, seed: 4, eosId: -1 };
+    const free = await policy.generate(prompts, pixels, { ...opts, stopIds: [] });
+    const cutLengths = (stop: number): number => new Set(free.flat().map((c) => (c.tokens.indexOf(stop) + 1 || c.tokens.length))).size;
+    const stopAt = [...new Set(free.flat().flatMap((c) => c.tokens))].sort((x, y) => cutLengths(y) - cutLengths(x) || x - y)[0]!;
+    const a = await policy.generate(prompts, pixels, { ...opts, stopIds: [stopAt] });
+    const b = await legacy.generate(prompts, pixels, { ...opts, stopIds: [stopAt] });
+    assert.deepEqual(a.map((g) => g.map((c) => c.tokens)), b.map((g) => g.map((c) => c.tokens)));
+    const lengths = new Set(a.flat().map((c) => c.tokens.length));
+    assert.ok(lengths.size >= 3, `completions should end at different steps, got lengths ${[...lengths]}`);
+    // Each completion is its free run cut after the first stop token.
+    a.forEach((g, p) => g.forEach((c, k) => {
+      const all = free[p]![k]!.tokens;
+      const cut = all.indexOf(stopAt);
+      assert.deepEqual(c.tokens, cut >= 0 ? all.slice(0, cut + 1) : all, `prompt ${p} sample ${k}`);
+    }));
+  } finally {
+    await legacy.dispose();
+  }
+});
+
+test('sampling without a nucleus cut draws from the tempered softmax and reports the policy log-prob', () => {
+  const row = Float32Array.from([2, 0.5, -1, 1.5, 0, -3]);
+  const rng = new SeededRng('sample-full');
+  for (const temperature of [1, 0.7, 2]) {
+    const want = Array.from(logSoftmax(row, temperature), Math.exp);
+    const policyLp = logSoftmax(row, 1);
+    const n = 20_000;
+    const hits = new Array<number>(row.length).fill(0);
+    for (let i = 0; i < n; i++) {
+      const { token, logProb } = sampleToken(row, { temperature, topP: 1 }, rng);
+      hits[token]!++;
+      assert.ok(Math.abs(logProb - policyLp[token]!) < 1e-9);
+    }
+    // Every frequency within 4 binomial standard deviations of its probability.
+    want.forEach((p, t) => assert.ok(Math.abs(hits[t]! / n - p) < 4 * Math.sqrt((p * (1 - p)) / n) + 1e-4, `T=${temperature} token ${t}: ${hits[t]! / n} vs ${p}`));
+  }
+});
+
+test('models taking their weights as inputs generate what the built-in ones do, for each weight set fed', async () => {
+  const policy = await policyPromise;
+  const live = await OrtPolicy.fromModels(cfg, buildOnnxModels(cfg, 'inputs'));
+  try {
+    await assert.rejects(live.generate(prompts, pixels, { greedy: true }), /take their weights as inputs.*Fix: call setWeights/);
+    const opts = { ...FREE, groupSize: 2, temperature: 1, maxNewTokens: 6, seed: 8 };
+    const same = (a: GeneratedSequence[][], b: GeneratedSequence[][]): void => {
+      assert.deepEqual(a.map((g) => g.map((c) => c.tokens)), b.map((g) => g.map((c) => c.tokens)));
+      a.flat().forEach((c, i) => assert.ok(maxAbsDiff(c.tokenLogProbs, b.flat()[i]!.tokenLogProbs) < 1e-4));
+    };
+    live.setWeights(weights);
+    same(await live.generate(prompts, pixels, opts), await policy.generate(prompts, pixels, opts));
+    const other = randomWeights(cfg, 22, 0.5);
+    const fixed = await OrtPolicy.fromModels(cfg, buildOnnxModels(cfg, other));
+    live.setWeights(other);
+    same(await live.generate(prompts, pixels, opts), await fixed.generate(prompts, pixels, opts));
+    await fixed.dispose();
+    assert.throws(() => live.setWeights(new Map()), /OrtPolicy.setWeights: weight ".*" .* is missing/);
+  } finally {
+    await live.dispose();
+  }
 });

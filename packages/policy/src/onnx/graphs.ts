@@ -18,12 +18,12 @@ class Emitter {
   constructor(
     readonly g: GraphBuilder,
     readonly cfg: VlmConfig,
-    private readonly weights: CheckedWeights,
+    private readonly weights: CheckedWeights | 'inputs',
   ) {}
 
-  /** Registers the weight `name` as an initializer with its ARCHITECTURE.md shape. */
+  /** The weight `name` with its ARCHITECTURE.md shape: an initializer, or a graph input of that name. */
   w(name: string, dims: readonly number[]): string {
-    return this.g.weight(name, this.weights.get(name)!, dims);
+    return this.weights === 'inputs' ? this.g.input(name, 'float', dims) : this.g.weight(name, this.weights.get(name)!, dims);
   }
 
   layerNorm(x: string, prefix: string): string {
@@ -127,10 +127,15 @@ class Emitter {
 }
 
 /**
+ * With `weights = 'inputs'` the graphs take every weight as a graph input of its name instead of
+ * an initializer, so one session serves weights that change (`OrtPolicy.setWeights`).
+ */
+
+/**
  * The image encoder: `pixel_values [B, 3, S, S]` (normalised NCHW) → `present.{i}.key/value
  * [B, nHeads, P, dHead]`, the image prefix's per-layer keys and values.
  */
-export function buildImageEncoder(cfg: VlmConfig, weights: CheckedWeights): Uint8Array {
+export function buildImageEncoder(cfg: VlmConfig, weights: CheckedWeights | 'inputs'): Uint8Array {
   const g = new GraphBuilder('medad_image_encoder');
   const e = new Emitter(g, cfg, weights);
   const { dModel: d, patchSize: p, imageSize: S, nHeads: H, nLayers } = cfg;
@@ -172,12 +177,13 @@ export function buildImageEncoder(cfg: VlmConfig, weights: CheckedWeights): Uint
 
 /**
  * The text decoder (HF/optimum convention): `input_ids [B, T]`, `attention_mask [B, pastLen + T]`,
- * `past_key_values.{i}.key/value` → `logits [B, T, V]`, `present.{i}.key/value`.
+ * `past_key_values.{i}.key/value` → `logits [B, T, V]`, `present.{i}.key/value` (the grown cache) and
+ * `new.{i}.key/value` (this call's own entries).
  * A text token's position is the number of attended (mask 1) text tokens up to and including it,
  * minus one; without padding that is `pastLen − P + j` (ARCHITECTURE.md), and with left padding
  * it keeps each row's positions equal to its unpadded run.
  */
-export function buildDecoder(cfg: VlmConfig, weights: CheckedWeights): Uint8Array {
+export function buildDecoder(cfg: VlmConfig, weights: CheckedWeights | 'inputs'): Uint8Array {
   const g = new GraphBuilder('medad_decoder');
   const e = new Emitter(g, cfg, weights);
   const { dModel: d, nHeads: H, nLayers, vocabSize: V, maxTextLen } = cfg;
@@ -227,6 +233,12 @@ export function buildDecoder(cfg: VlmConfig, weights: CheckedWeights): Uint8Arra
     const vAll = g.op('Concat', [past[i]!.v, v], { axis: { int: 2 } }, `present.${i}.value`);
     g.output(kAll, 'float', [BATCH, H, TOTAL, dh]);
     g.output(vAll, 'float', [BATCH, H, TOTAL, dh]);
+    // This call's own keys/values alone, so a caller keeping a preallocated cache fetches
+    // [B, H, T, dHead] per step instead of the whole grown cache (ORT copies every fetched output).
+    g.op('Identity', [k], {}, `new.${i}.key`);
+    g.op('Identity', [v], {}, `new.${i}.value`);
+    g.output(`new.${i}.key`, 'float', [BATCH, H, SEQ, dh]);
+    g.output(`new.${i}.value`, 'float', [BATCH, H, SEQ, dh]);
     h = e.attnOut(h, e.attend(q, kAll, vAll, allowed), i);
     h = e.mlpResidual(h, i);
   }

@@ -4,7 +4,7 @@ export { buildDecoder, buildImageEncoder, MASKED_SCORE } from './graphs.js';
 export { buildOnnxModels, exportOnnx, ONNX_FILES, type ExportOnnxOptions, type OnnxExport, type OnnxModels } from './export.js';
 export { referenceForward, referenceGreedy } from './reference.js';
 export { cudaProviderAvailable, openSessions, type OrtExecutionProvider, type OrtSessionOptions, type ProviderChoice } from './session.js';
-export { disposeKv, gatherKvRows, type KvCache } from './kv-cache.js';
+export { DecodeCache, disposeKv, type KvCache } from './kv-cache.js';
 export { OrtPolicy, ortGenerationRng, type OrtGenerateOptions } from './ort-policy.js';
 export { benchOrt, type OrtBenchOptions, type OrtBenchResult } from './bench.js';
 export { buildGradientGraph, gradientGraphUnsupported, EMBEDDING_WEIGHTS } from './train-graph.js';

@@ -15,30 +15,101 @@ export function disposeKv(kv: KvCache): void {
   for (const t of kv.values) t.dispose();
 }
 
-function gatherTensor(t: ort.Tensor, rows: readonly number[]): ort.Tensor {
-  const [batch, ...rest] = t.dims as number[];
-  const block = rest.reduce((a, b) => a * b, 1);
-  const src = t.data as Float32Array;
-  const dst = new Float32Array(rows.length * block);
-  rows.forEach((r, i) => {
-    if (r < 0 || r >= batch!) throw new RangeError(`row ${r} is outside a batch of ${batch}`);
-    dst.set(src.subarray(r * block, (r + 1) * block), i * block);
-  });
-  return new ort.Tensor('float32', dst, [rows.length, ...rest]);
-}
-
 /**
- * A new cache holding rows `rows` of `kv` in that order: repeats a prompt's prefill for its
- * group (`[0,0,…,1,1,…]`) or drops finished sequences. Rows are contiguous blocks, so this is
- * one copy per row and layer.
+ * A decode loop's keys/values, preallocated once: `[rows, nHeads, capacity, dHead]` per layer and
+ * kind, plus the attention mask `[rows, capacity + 1]` (the last column is the fed token itself).
+ * Slots fill in order (image and prompt prefix, then one per step), so the decoder is fed the
+ * same buffers every step (ORT reads inputs in place) and only the new entries are written.
  */
-export function gatherKvRows(kv: KvCache, rows: readonly number[]): KvCache {
-  return {
-    batch: rows.length,
-    length: kv.length,
-    keys: kv.keys.map((t) => gatherTensor(t, rows)),
-    values: kv.values.map((t) => gatherTensor(t, rows)),
-  };
+export class DecodeCache {
+  readonly keys: Float32Array[];
+  readonly values: Float32Array[];
+  private readonly mask: BigInt64Array;
+  private readonly heads: number;
+  private readonly dHead: number;
+  /** Slots taken by the prefill (image + longest prompt). */
+  private prefix = 0;
+
+  constructor(
+    cfg: { nLayers: number; nHeads: number; dModel: number },
+    /** Rows currently in the batch (shrinks with {@link keepRows}). */
+    public rows: number,
+    readonly capacity: number,
+  ) {
+    this.heads = cfg.nHeads;
+    this.dHead = cfg.dModel / cfg.nHeads;
+    const size = rows * this.heads * capacity * this.dHead;
+    this.keys = Array.from({ length: cfg.nLayers }, () => new Float32Array(size));
+    this.values = Array.from({ length: cfg.nLayers }, () => new Float32Array(size));
+    this.mask = new BigInt64Array(rows * (capacity + 1));
+    for (let r = 0; r < rows; r++) this.mask[r * (capacity + 1) + capacity] = 1n;
+  }
+
+  /** Copies row `from` of a prefill cache (and its mask) into row `row`. */
+  fillPrefix(row: number, prefill: KvCache, from: number, mask: BigInt64Array): void {
+    const L = prefill.length;
+    if (L > this.capacity) throw new RangeError(`a prefix of ${L} slots does not fit a cache of ${this.capacity}`);
+    this.prefix = L;
+    const span = L * this.dHead;
+    const copy = (src: ort.Tensor, dst: Float32Array): void => {
+      const data = src.data as Float32Array;
+      for (let h = 0; h < this.heads; h++) {
+        dst.set(data.subarray((from * this.heads + h) * span, (from * this.heads + h + 1) * span), (row * this.heads + h) * this.capacity * this.dHead);
+      }
+    };
+    prefill.keys.forEach((t, l) => copy(t, this.keys[l]!));
+    prefill.values.forEach((t, l) => copy(t, this.values[l]!));
+    this.mask.set(mask, row * (this.capacity + 1));
+  }
+
+  /** Copies batch row `from` (keys, values and mask) onto row `to`: a group's rows share their prompt's prefill. */
+  copyRow(from: number, to: number): void {
+    const block = this.heads * this.capacity * this.dHead;
+    for (const buf of [...this.keys, ...this.values]) buf.copyWithin(to * block, from * block, (from + 1) * block);
+    this.mask.copyWithin(to * (this.capacity + 1), from * (this.capacity + 1), (from + 1) * (this.capacity + 1));
+  }
+
+  /** The `past_key_values.*` feeds over the rows in the batch (views, not copies). */
+  feeds(): Record<string, ort.Tensor> {
+    const n = this.rows * this.heads * this.capacity * this.dHead;
+    const dims = [this.rows, this.heads, this.capacity, this.dHead];
+    const feeds: Record<string, ort.Tensor> = {};
+    this.keys.forEach((k, i) => (feeds[`past_key_values.${i}.key`] = new ort.Tensor('float32', k.subarray(0, n), dims)));
+    this.values.forEach((v, i) => (feeds[`past_key_values.${i}.value`] = new ort.Tensor('float32', v.subarray(0, n), dims)));
+    return feeds;
+  }
+
+  /** The attention mask for a step: the filled slots, then the fed token. */
+  stepMask(): BigInt64Array {
+    return this.mask.subarray(0, this.rows * (this.capacity + 1));
+  }
+
+  /**
+   * Stores step `t`'s keys/values (slot `prefix + t`) from the decoder's outputs: `entry(layer,
+   * kind)` gives a `[rows, heads, length, dHead]` array and the index `at` of the new entry in it.
+   */
+  writeStep(t: number, entry: (layer: number, kind: 'key' | 'value') => { data: Float32Array; at: number; length: number }): void {
+    const s = this.prefix + t;
+    if (s >= this.capacity) throw new RangeError(`step ${t} is past the cache's capacity of ${this.capacity} slots`);
+    const dh = this.dHead;
+    const write = (dst: Float32Array, { data, at, length }: { data: Float32Array; at: number; length: number }): void => {
+      for (let rh = 0; rh < this.rows * this.heads; rh++) {
+        dst.set(data.subarray((rh * length + at) * dh, (rh * length + at + 1) * dh), (rh * this.capacity + s) * dh);
+      }
+    };
+    this.keys.forEach((k, l) => write(k, entry(l, 'key')));
+    this.values.forEach((v, l) => write(v, entry(l, 'value')));
+    for (let r = 0; r < this.rows; r++) this.mask[r * (this.capacity + 1) + s] = 1n;
+  }
+
+  /** Keeps the batch rows `keep` (ascending), moved to the front in that order. */
+  keepRows(keep: readonly number[]): void {
+    keep.forEach((from, to) => {
+      if (from < to || from >= this.rows) throw new RangeError(`keepRows needs ascending rows inside the batch of ${this.rows}, got ${keep.join(',')}`);
+      if (from !== to) this.copyRow(from, to);
+    });
+    this.rows = keep.length;
+  }
 }
 
 /** Reads the `present.{i}.key/value` outputs of a session run into a cache. */

@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ErrorCode, MedadError, SeededRng } from '@medad/core';
 import type { GeneratedSequence } from '../generate.js';
-import { imageTokens, validateConfig, type VlmConfig } from '../vlm/config.js';
+import { imageTokens, validateConfig, weightShapes, type VlmConfig } from '../vlm/config.js';
 import { SPECIAL_IDS } from '../vlm/tokenizer.js';
 import { OPTION_COUNT, optionMatchGrid, optionMatchRows, optionWordSets } from '../vlm/option-match.js';
 import { logSoftmax, sampleToken } from '../sampling.js';
 import { ONNX_FILES, type OnnxModels } from './export.js';
-import { disposeKv, gatherKvRows, kvFeeds, kvFromOutputs, type KvCache } from './kv-cache.js';
+import { DecodeCache, disposeKv, kvFeeds, kvFromOutputs, type KvCache } from './kv-cache.js';
 import { openSessions, type OrtSessionOptions, type ProviderChoice } from './session.js';
+import { checkWeights, type WeightSource } from './weights.js';
 
 /**
  * Sampling settings for {@link OrtPolicy.generate}; the names and defaults are those of the tfjs
@@ -88,6 +89,33 @@ export class OrtPolicy {
     return new OrtPolicy(cfg, sessions.encoder, sessions.decoder, provider);
   }
 
+  /**
+   * Feeds new weights to models built with `buildOnnxModels(config, 'inputs')`: the sessions stay
+   * open, so a trainer updates its rollout engine each step without re-exporting. The arrays are
+   * read in place at every run; do not change them while a call is running.
+   */
+  setWeights(weights: WeightSource): void {
+    const checked = checkWeights(this.config, weights, 'OrtPolicy.setWeights');
+    const shapes = new Map(weightShapes(this.config));
+    const feedsOf = (session: ort.InferenceSession): Record<string, ort.Tensor> =>
+      Object.fromEntries(session.inputNames.filter((n) => shapes.has(n)).map((n) => [n, new ort.Tensor('float32', checked.get(n)!, shapes.get(n)!)]));
+    this.weightFeeds = { encoder: feedsOf(this.encoder), decoder: feedsOf(this.decoder) };
+  }
+
+  private weightFeeds: { encoder: Record<string, ort.Tensor>; decoder: Record<string, ort.Tensor> } | undefined;
+
+  /** The weight feeds of a session (none for models with the weights built in). */
+  private weightsFor(which: 'encoder' | 'decoder'): Record<string, ort.Tensor> {
+    const session = which === 'encoder' ? this.encoder : this.decoder;
+    if (this.weightFeeds) return this.weightFeeds[which];
+    if (session.inputNames.includes(which === 'encoder' ? 'patch.w' : 'tok_emb')) {
+      throw new MedadError(ErrorCode.BadUserInput, 'These ONNX models take their weights as inputs and none were given', {
+        fix: "call setWeights(weights) after OrtPolicy.fromModels(config, buildOnnxModels(config, 'inputs'))",
+      });
+    }
+    return {};
+  }
+
   /** Number of image-prefix tokens P. */
   get imageTokens(): number {
     return imageTokens(this.config);
@@ -101,7 +129,7 @@ export class OrtPolicy {
         fix: `pass ${batch * 3 * S * S} normalised values in NCHW order (resize images to ${S}×${S} first)`,
       });
     }
-    const out = await this.encoder.run({ pixel_values: new ort.Tensor('float32', pixels, [batch, 3, S, S]) });
+    const out = await this.encoder.run({ pixel_values: new ort.Tensor('float32', pixels, [batch, 3, S, S]), ...this.weightsFor('encoder') });
     return kvFromOutputs(out, this.config.nLayers);
   }
 
@@ -118,6 +146,7 @@ export class OrtPolicy {
       });
     }
     const out = await this.decoder.run({
+      ...this.weightsFor('decoder'),
       input_ids: new ort.Tensor('int64', inputIds, [batch, T]),
       attention_mask: new ort.Tensor('int64', mask, [batch, past.length + T]),
       ...kvFeeds(past),
@@ -131,9 +160,13 @@ export class OrtPolicy {
   }
 
   /**
-   * Samples `groupSize` completions per prompt with the KV cache: one prefill per prompt (left
-   * padded, so every row keeps its unpadded positions), repeated along the batch for its group;
-   * finished rows leave the batch. `pixels` holds one normalised image per prompt.
+   * Samples `groupSize` completions per prompt, built like an inference server's decode loop:
+   * - one prefill per prompt (left padded, so every row keeps its unpadded positions), copied
+   *   into its group's rows of a preallocated cache of fixed capacity;
+   * - one batched decoder call per token over all running rows, fetching only the logits and the
+   *   new token's keys/values (written into the cache in place), never the grown cache;
+   * - finished rows leave the batch when enough of them have (the cache is compacted in place).
+   * `pixels` holds one normalised image per prompt.
    */
   async generate(prompts: readonly (readonly number[])[], pixels: Float32Array, options: OrtGenerateOptions = {}): Promise<GeneratedSequence[][]> {
     const cfg = this.config;
@@ -180,64 +213,92 @@ export class OrtPolicy {
     const image = await this.encodeImages(pixels, B);
     const prefill = await this.decode(ids, B, Lmax, prefillMask, image);
     disposeKv(image);
-    // Each row starts from its prompt's last logits and a copy of its prompt's cache.
-    let active = rows.map((_, i) => i);
-    const rowPrompt = rows.map((r) => r.prompt);
-    let kv = G === 1 ? prefill.present : gatherKvRows(prefill.present, rowPrompt);
-    if (G !== 1) disposeKv(prefill.present);
-    let logits: Float32Array = new Float32Array(rows.length * V);
-    let mask = new BigInt64Array(rows.length * (P + Lmax));
-    rowPrompt.forEach((b, a) => {
-      logits.set(prefill.logits.subarray((b * Lmax + Lmax - 1) * V, (b * Lmax + Lmax) * V), a * V);
-      mask.set(prefillMask.subarray(b * (P + Lmax), (b + 1) * (P + Lmax)), a * (P + Lmax));
+    // Slots: image | prompt | one per fed token (the last sampled token is never fed).
+    const steps = Math.max(0, ...rows.map((r) => r.limit - 1));
+    const cache = new DecodeCache(cfg, rows.length, P + Lmax + steps);
+    const logits = new Float32Array(rows.length * V);
+    rows.forEach((r, a) => {
+      if (a % G === 0) cache.fillPrefix(a, prefill.present, r.prompt, prefillMask.subarray(r.prompt * (P + Lmax), (r.prompt + 1) * (P + Lmax)));
+      else cache.copyRow(a - (a % G), a);
+      logits.set(prefill.logits.subarray((r.prompt * Lmax + Lmax - 1) * V, (r.prompt * Lmax + Lmax) * V), a * V);
     });
-    for (;;) {
-      const keep: number[] = [];
-      active.forEach((i, a) => {
+    disposeKv(prefill.present);
+    // slot[a] = row index at batch position a; `running` marks the rows still decoding.
+    let slot = rows.map((_, i) => i);
+    let stepLogits: Float32Array = logits;
+    const fed = new BigInt64Array(rows.length);
+    for (let t = 0; ; t++) {
+      let running = 0;
+      slot.forEach((i, a) => {
+        if (i < 0) return;
         const { out, limit, rng } = rows[i]!;
-        if (out.tokens.length >= limit) return;
-        const { token, logProb } = sampleToken(logits.subarray(a * V, (a + 1) * V), sampling, rng);
-        if (token === eos) {
-          out.finished = true;
+        if (out.tokens.length >= limit) {
+          slot[a] = -1;
+          fed[a] = BigInt(options.padId ?? SPECIAL_IDS.pad);
           return;
         }
-        out.tokens.push(token);
-        out.tokenLogProbs.push(logProb);
-        out.logProb += logProb;
-        if (stop.has(token)) out.finished = true;
-        else if (out.tokens.length < limit) keep.push(a);
+        const { token, logProb } = sampleToken(stepLogits.subarray(a * V, (a + 1) * V), sampling, rng);
+        let done = token === eos;
+        if (!done) {
+          out.tokens.push(token);
+          out.tokenLogProbs.push(logProb);
+          out.logProb += logProb;
+          done = stop.has(token) || out.tokens.length >= limit;
+        }
+        if (token === eos || stop.has(token)) out.finished = true;
+        if (done) slot[a] = -1;
+        else running++;
+        fed[a] = BigInt(done ? (options.padId ?? SPECIAL_IDS.pad) : token);
       });
-      if (keep.length === 0) break;
-      const L = kv.length;
-      if (keep.length < active.length) {
-        const smaller = gatherKvRows(kv, keep);
-        disposeKv(kv);
-        kv = smaller;
+      if (running === 0) break;
+      // Compact when a quarter of the batch has finished: their rows cost a full decode each.
+      if (running <= (slot.length * 3) / 4) {
+        const keep = slot.flatMap((i, a) => (i >= 0 ? [a] : []));
+        cache.keepRows(keep);
+        keep.forEach((a, r) => (fed[r] = fed[a]!));
+        slot = keep.map((a) => slot[a]!);
       }
-      const stepIds = new BigInt64Array(keep.length);
-      const stepMask = new BigInt64Array(keep.length * (L + 1));
-      keep.forEach((a, r) => {
-        stepIds[r] = BigInt(rows[active[a]!]!.out.tokens.at(-1)!);
-        stepMask.set(mask.subarray(a * L, (a + 1) * L), r * (L + 1));
-        stepMask[r * (L + 1) + L] = 1n;
-      });
-      active = keep.map((a) => active[a]!);
+      const n = slot.length;
       let stepMatch: Float32Array | undefined;
       if (optionSets) {
-        stepMatch = new Float32Array(keep.length * OPTION_COUNT);
-        active.forEach((i, r) => optionMatchRows([Number(stepIds[r])], optionSets[rows[i]!.prompt]!, stepMatch!, r * OPTION_COUNT));
+        stepMatch = new Float32Array(n * OPTION_COUNT);
+        slot.forEach((i, r) => { if (i >= 0) optionMatchRows([Number(fed[r])], optionSets[rows[i]!.prompt]!, stepMatch!, r * OPTION_COUNT); });
       }
-      const step = await this.decode(stepIds, keep.length, 1, stepMask, kv, stepMatch);
-      disposeKv(kv);
-      kv = step.present;
-      logits = step.logits;
-      mask = stepMask;
+      stepLogits = await this.decodeInto(cache, fed.subarray(0, n), t, stepMatch);
     }
-    disposeKv(kv);
     const results: GeneratedSequence[][] = prompts.map(() => []);
     for (const row of rows) results[row.prompt]!.push(row.out);
     return results;
   }
+
+  /**
+   * One decoding step over the cache's rows: feeds token `ids` at step `t` (slot `prefix + t`),
+   * writes their keys/values into the cache, and returns the logits `[rows, vocab]`.
+   */
+  private async decodeInto(cache: DecodeCache, ids: BigInt64Array, t: number, optionMatch?: Float32Array): Promise<Float32Array> {
+    const n = cache.rows;
+    const own = this.decoderHasNewKv ??= this.decoder.outputNames.includes('new.0.key');
+    const fetches = ['logits', ...Array.from({ length: this.config.nLayers }, (_, i) => (own ? [`new.${i}.key`, `new.${i}.value`] : [`present.${i}.key`, `present.${i}.value`])).flat()];
+    const out = await this.decoder.run(
+      {
+        ...this.weightsFor('decoder'),
+        input_ids: new ort.Tensor('int64', ids, [n, 1]),
+        attention_mask: new ort.Tensor('int64', cache.stepMask(), [n, cache.capacity + 1]),
+        ...cache.feeds(),
+        ...(this.config.optionMatch ? { option_match: new ort.Tensor('float32', optionMatch!, [n, 1, OPTION_COUNT]) } : {}),
+      },
+      fetches,
+    );
+    cache.writeStep(t, (layer, kind) => {
+      const tensor = out[own ? `new.${layer}.${kind}` : `present.${layer}.${kind}`] as ort.Tensor;
+      return { data: tensor.data as Float32Array, at: own ? 0 : cache.capacity, length: own ? 1 : cache.capacity + 1 };
+    });
+    const logits = (out.logits as ort.Tensor).data as Float32Array;
+    for (const name of fetches.slice(1)) (out[name] as ort.Tensor).dispose();
+    return logits;
+  }
+
+  private decoderHasNewKv: boolean | undefined;
 
   /** Logits `[promptLen + completionLen, vocab]` of every text position of each row (forward only). */
   async sequenceLogits(rows: ForwardRows, chunkSize = 16): Promise<Float32Array[]> {

@@ -123,7 +123,8 @@ test('Con-GRPO keeps the EMA reference in its checkpoint: a run stopped and resu
   const a = metricRows(join(work, 'care-a'));
   const b = metricRows(join(work, 'care-b'));
   assert.deepEqual(b.map((r) => r.step), [1, 2, 3, 4]);
-  for (const key of ['reward_mean', 'loss', 'answer_likelihood', 'ema_shift']) a.forEach((r, i) => close(b[i]![key]!, r[key]!, 1e-6));
+  // (A step where no completion has an answer has no answer_likelihood in either run.)
+  for (const key of ['reward_mean', 'loss', 'answer_likelihood', 'ema_shift']) a.forEach((r, i) => assert.ok(b[i]![key] === r[key] || Math.abs(b[i]![key]! - r[key]!) <= 1e-6, `step ${i + 1} ${key}: ${b[i]![key]} != ${r[key]}`));
   assert.deepEqual(seenB, seenA, 'the same likelihoods at every step');
   assert.ok(seenA.flat().some((x) => typeof x === 'number' && x > 0), 'likelihoods were computed');
   assert.ok(a.every((r) => r.ema_shift! > 0), `the reference moved every step (${a.map((r) => r.ema_shift).join(', ')})`);
