@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { medad } from './testing.js';
 
@@ -49,4 +52,37 @@ test('train flags are a view of the spec: each given flag lands in its field, th
   const bad = await medad('train', 'sft', '--data', '/d', '--out', '/o', '--steps', '0');
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /flags: hyper\.steps: must be ≥ 1/);
+});
+
+test('medad compare: paired A − B on the shared questions, with intervals; a tie is called one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'medad-compare-'));
+  try {
+    // 200 questions: A is right on 150, B on 100 — and B is right only where A is (a paired +25 points).
+    const row = (i: number, correct: boolean, seed = 0) => ({ id: `q${i}`, task: 'anatomy', answer: 'A', raw: '', parsed: correct ? 'A' : 'B', judgeDeduction: 'A', judgeDeductionKeep: 'A', correct, formatOk: true, thinkCorrect: true, seed });
+    const write = (name: string, rows: object[]): string => {
+      mkdirSync(join(dir, name));
+      writeFileSync(join(dir, name, 'predictions.jsonl'), rows.map((r) => JSON.stringify(r) + '\n').join(''));
+      return join(dir, name);
+    };
+    const a = write('a', Array.from({ length: 200 }, (_, i) => row(i, i < 150)));
+    const b = write('b', Array.from({ length: 200 }, (_, i) => row(i, i < 100)));
+    const { stdout, code } = await medad('compare', a, b, '--json', '--resamples', '500');
+    assert.equal(code, 0);
+    const out = JSON.parse(stdout) as Record<string, { mean: number; ci95: [number, number]; significant: boolean; questions: number; a: number; b: number }>;
+    assert.equal(out.accuracy!.mean, 25);
+    assert.equal(out.accuracy!.a, 75);
+    assert.equal(out.accuracy!.questions, 200);
+    assert.ok(out.accuracy!.ci95[0] > 15 && out.accuracy!.ci95[1] < 35 && out.accuracy!.significant);
+    assert.equal(out.consistencyKeep!.mean, 25);
+    assert.equal(out.thinkCorrect!.mean, 0);
+    assert.equal(out.thinkCorrect!.significant, false);
+    const table = await medad('compare', a, b);
+    assert.match(table.stdout, /accuracy\s+75\.00\s+50\.00\s+\+25\.00 \[/);
+    assert.match(table.stdout, /think-correct .*\(tie\)/);
+    const missing = await medad('compare', a, join(dir, 'nowhere'));
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /No predictions in .*nowhere.*Fix: pass a directory written by `medad eval --out DIR`/s);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

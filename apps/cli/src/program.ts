@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerCompareCommand } from './commands/compare.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvalCommand } from './commands/eval.js';
@@ -21,6 +22,7 @@ export function createProgram(): Command {
   registerPluginsCommand(program);
   registerTrainCommands(program);
   registerEvalCommand(program);
+  registerCompareCommand(program);
   registerDataCommands(program);
   registerDemoCommand(program);
   registerServeCommand(program);

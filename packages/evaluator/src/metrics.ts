@@ -21,6 +21,12 @@ export interface EvalSummary {
 
 const pct = (k: number, n: number): number => (n === 0 ? NaN : (100 * k) / n);
 
+/** Consistent: the judge, reading the findings without the concluding sentence, reaches the answer given. */
+export const isConsistent = (p: Prediction): boolean => p.parsed !== null && p.judgeDeduction === p.parsed;
+
+/** Consistent under the "keep" reading (the judge reads the whole think, conclusion included). */
+export const isConsistentKeep = (p: Prediction): boolean => p.parsed !== null && p.judgeDeductionKeep === p.parsed;
+
 /**
  * Accuracy per task and overall, consistency (both readings), format, invalid and think-correctness
  * rates. `judged: false` (no judge ran) reports consistency as NaN (not measured) instead of 0;
@@ -39,10 +45,10 @@ export function summarize(predictions: readonly Prediction[], options: { judged?
   return {
     overall: pct(predictions.filter((p) => p.correct).length, n),
     perTask,
-    consistency: options.judged === false ? NaN : pct(predictions.filter((p) => p.parsed !== null && p.judgeDeduction === p.parsed).length, n),
+    consistency: options.judged === false ? NaN : pct(predictions.filter(isConsistent).length, n),
     consistencyKeep:
       (options.judgedKeep ?? predictions.some((p) => p.judgeDeductionKeep !== undefined))
-        ? pct(predictions.filter((p) => p.parsed !== null && p.judgeDeductionKeep === p.parsed).length, n)
+        ? pct(predictions.filter(isConsistentKeep).length, n)
         : NaN,
     formatRate: pct(predictions.filter((p) => p.formatOk).length, n),
     invalidRate: pct(predictions.filter((p) => p.parsed === null).length, n),
