@@ -62,6 +62,7 @@ export const sftHyperSchema = z.object({
   focalGamma: z.number().min(0).max(10).default(0).describe('focal token loss: weight each target token by (1 − p)^γ (0 = plain cross-entropy)'),
   grounding: z.number().min(0, 'must be ≥ 0 (0 = off)').max(100, 'must be ≤ 100').default(1).describe("weight of the lesion grounding loss: image tokens also learn which patches a sample's bbox covers (0 = off)"),
   target: z.enum(['cot', 'base']).default('cot').describe('what the policy learns: cot = the CoT and answer (SFT); base = a general description of each image and a uniformly drawn answer letter — the answer format and looking at images with no task supervision (the base stage RL-only starts from)'),
+  baseCaption: z.enum(['look', 'caption']).default('look').describe("the base stage's description: look = brightness, contrast and colour only; caption = also the modality and body region, as an image captioner pre-trained on medical images would say (the answer letter stays uniformly drawn either way)"),
   taskWeights: taskWeightsSchema.optional().describe('relative sampling weight per task, e.g. anatomy_identification=0.5 (absent tasks weigh 1)'),
   timeBudget: positive(1e9).optional().describe('stop (evaluated and checkpointed) at the first step past this wall time in seconds; the schedule still follows steps'),
 });

@@ -39,3 +39,18 @@ test('base targets keep the question and options, name no option, drop the lesio
   for (const c of counts) assert.ok(c > 70 && c < 130, `letters ${counts}`);
   assert.ok(a.some((s) => s.cot.includes('colour')) && a.some((s) => s.cot.includes('grayscale')));
 });
+
+test('the caption base adds the modality and body region (a captioner\'s knowledge) and still draws the letters uniformly', () => {
+  const samples: MedAdSample[] = Array.from({ length: 8 }, (_, i) => ({
+    id: `s${i}`, image: `i${i}.png`, modality: 'MRI', anatomy: 'Brain', task: 'pathology_characterization', question: 'What is the lesion?', options: ['Cyst', 'Tumour', 'Bleed', 'Normal'],
+    answer: 'B', cot: 'A bright round lesion, so the answer is Tumour (B).', source: 't', split: 'train',
+  }));
+  const data: TrainingData = { where: 'mem', list: () => samples, image: () => solid(90) };
+  const look = baseSamples(samples, data, 3);
+  const caption = baseSamples(samples, data, 3, 'caption');
+  caption.forEach((s, i) => {
+    assert.equal(s.cot, `This is a MRI image of the Brain. ${look[i]!.cot}`);
+    assert.equal(s.answer, look[i]!.answer, 'the same uniformly drawn letter');
+    for (const o of s.options) assert.ok(!s.cot.includes(o), `${s.cot} names the option ${o}`);
+  });
+});

@@ -55,11 +55,20 @@ function tertiles(xs: number[]): [number, number] {
  * letter drawn uniformly (seeded per sample), so the policy learns the answer format and to look
  * at the image without any supervision of the five tasks' answers.
  */
-export function baseSamples(samples: readonly MedAdSample[], data: TrainingData, seed: number): MedAdSample[] {
+export function baseSamples(samples: readonly MedAdSample[], data: TrainingData, seed: number, caption: 'look' | 'caption' = 'look'): MedAdSample[] {
   const looks = samples.map((s) => imageLook(data.image(s)));
   const cuts = { brightness: tertiles(looks.map((l) => l.brightness)), contrast: tertiles(looks.map((l) => l.contrast)) };
   return samples.map((s, i) => {
     const answer = OPTION_LETTERS[new SeededRng(`${seed}:${s.id}`).int(4)]!;
-    return { ...s, cot: `${describeLook(looks[i]!, cuts)} So the answer is (${answer}).`, answer, bbox: undefined, mask: undefined };
+    const described = caption === 'caption' ? `${captionOf(s)} ${describeLook(looks[i]!, cuts)}` : describeLook(looks[i]!, cuts);
+    return { ...s, cot: `${described} So the answer is (${answer}).`, answer, bbox: undefined, mask: undefined };
   });
+}
+
+/**
+ * What an image captioner pre-trained on medical images says of any image, whatever the question:
+ * its modality and body region (the sample's metadata), never a lesion, its position or pathology.
+ */
+export function captionOf(s: Pick<MedAdSample, 'modality' | 'anatomy'>): string {
+  return `This is a ${s.modality} image of the ${s.anatomy}.`;
 }
