@@ -101,7 +101,7 @@ export const conGrpoHyperSchema = z.object({
   epsilonHigh: z.number().gt(0).lt(10).optional().describe('upper clip (DAPO clip-higher); defaults to ε'),
   advantageScale: z.enum(['none', 'group', 'batch']).default('group').describe('none = paper R − mean; group/batch divide by the std'),
   lossAggregation: z.enum(['grpo', 'dr_grpo', 'dapo']).default('grpo').describe('loss aggregation'),
-  mu: int(1, 64).default(1).describe('optimisation passes per rollout batch (μ)'),
+  mu: int(1, 64).default(2).describe('optimisation passes per rollout batch (μ; > 1 so the clipped ratio acts; chosen in docs/results/rl-defaults.md)'),
   clipNorm: positive(1e6).default(1).describe('global gradient-norm clip'),
   oversample: z.number().min(1, 'must be ≥ 1 (1 = no dynamic sampling)').max(16, 'must be ≤ 16').default(3).describe('dynamic sampling (DAPO): roll out x × the prompts, train on the first groups whose rewards differ (1 = off)'),
   rollout: z.enum(['ort', 'tfjs']).default('ort').describe('rollout engine'),

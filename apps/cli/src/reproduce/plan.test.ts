@@ -82,12 +82,15 @@ test('--seeds overrides the preset; full runs Table 3 for every seed; quick is e
   assert.ok(custom.jobs.some((j) => j.id === 'w-0.2-0.6-0.2-7'));
   assert.ok(!custom.jobs.some((j) => j.seed === 1));
   const full = buildPlan({ outDir: out, presetName: 'full', preset: PRESETS.full });
-  assert.equal(full.jobs.filter((j) => j.id.startsWith('w-')).length, 9);
-  assert.equal(full.jobs.length, 2 + 3 * (9 * 3 + 1));
+  // full: 5 seeds, each a base stage and 9 configurations (6 of Table 1, 3 of Table 3) trained, evaluated greedy and sampled.
+  assert.equal(full.jobs.filter((j) => j.id.startsWith('w-')).length, 3 * 5);
+  assert.equal(full.jobs.length, 2 + 5 * (9 * 3 + 1));
+  assert.equal(specOf(full.jobs.find((j) => j.id === 'eval-sft-5')!).limit, undefined, 'full evaluates the whole test split');
   const quick = buildPlan({ outDir: out, presetName: 'quick', preset: PRESETS.quick });
-  assert.equal(quick.jobs.filter((j) => j.id.startsWith('w-')).length, 3);
-  assert.equal(specOf(quick.jobs.find((j) => j.id === 'sft-3')!).hyper.steps, 1200);
-  assert.equal(specOf(quick.jobs.find((j) => j.id === 'eval-sft-3')!).limit, undefined);
+  assert.equal(quick.jobs.filter((j) => j.id.startsWith('w-')).length, 0, 'Table 3 only in full');
+  assert.equal(specOf(quick.jobs.find((j) => j.id === 'sft-2')!).hyper.steps, 8000);
+  assert.equal(specOf(quick.jobs.find((j) => j.id === 'eval-sft-2')!).limit, 3000);
+  assert.ok(quick.jobs.some((j) => j.id === 'eval-sampled-con-grpo-2'), 'greedy and sampled');
   const wall = estimateWall(quick.jobs, 2);
   assert.ok(wall < 3600, `quick is estimated at ${wall} s`);
   assert.ok(wall > estimateWall(quick.jobs, 8), 'more workers would be faster');
@@ -164,10 +167,10 @@ test('the executor runs jobs concurrently, records done files, blocks dependents
 test('stop() terminates running jobs, writes no done file, and a failed stdout job leaves no partial file', async () => {
   const out = tmp();
   const jobs = [nodeJob('long', 'setTimeout(()=>{},30000)'), nodeJob('bad-json', `console.log('{"half":');process.exit(1)`, [], { stdoutFile: join(out, 'b.json') })];
-  const ex = new Executor(jobs, { outDir: out, concurrency: 2 });
+  // Stop once the bad job has failed (however slowly its process starts on a busy machine).
+  const ex: Executor = new Executor(jobs, { outDir: out, concurrency: 2, onEvent: (e) => e.type === 'failed' && e.id === 'bad-json' && ex.stop() });
   const started = Date.now();
   const running = ex.run();
-  setTimeout(() => ex.stop(), 500);
   const r = await running;
   assert.ok(Date.now() - started < 10_000, 'stopped well before the job would have ended');
   assert.equal(r.interrupted, true);

@@ -193,7 +193,7 @@ export function buildPlan(o: PlanOptions): Plan {
   const table3 = TABLE3_WEIGHTS.map(table3Method);
   const methods: Plan['methods'] = [
     ...TABLE1_METHODS.map((m) => ({ ...m, seeds })),
-    ...table3.map((m) => ({ ...m, seeds: p.table3Seeds === 'all' ? seeds : seeds.slice(0, 1) })),
+    ...table3.map((m) => ({ ...m, seeds: p.table3Seeds === 'all' ? seeds : p.table3Seeds === 'first' ? seeds.slice(0, 1) : [] })),
   ];
   const sftHeldOut = (p.sftEvalEvery ? Math.floor(p.sftSteps / p.sftEvalEvery) : 1) * p.sftEvalSamples * t.heldOutSample;
   const grpoHeldOut = p.grpoEvalSamples ? (p.grpoEvalEvery ? Math.ceil(p.grpoSteps / p.grpoEvalEvery) : 1) * p.grpoEvalSamples * t.heldOutSample : 0;

@@ -59,25 +59,27 @@ export interface Preset {
   sampledEval: boolean;
   /** Training seeds (mean ± sample std is over these). */
   seeds: number[];
-  /** Table 3 reward-weight runs for the first seed only, or for every seed. */
-  table3Seeds: 'first' | 'all';
+  /** Table 3 reward-weight runs: none, for the first seed only, or for every seed. */
+  table3Seeds: 'none' | 'first' | 'all';
   timing: PresetTiming;
 }
 
 /**
  * Measured on the 2-core reference machine (see apps/cli/README.md, "reproduce"), two jobs side by
- * side on one thread each: an SFT step with ONNX Runtime gradients 0.10 s (tfjs: 0.71 s); a
- * Con-GRPO step (dynamic sampling, 24 × 8 rollouts, ORT update) 7.4–7.6 s.
+ * side on one thread each (docs/results/rl-defaults.md has the runs): an SFT step with ONNX Runtime
+ * gradients 0.10 s; a Con-GRPO step (dynamic sampling: 24 × 8 rollouts through the rollout engine,
+ * 8 groups trained) ~2.2 s; the base stage's 600 steps 120 s; a greedy evaluation 0.0125 s per
+ * question (2,000 in 25 s with start-up).
  */
 const SMALL_TIMING: PresetTiming = {
   startup: 5,
   sftStep: 0.1,
-  grpoStep: 7.5,
-  rlOnlyStep: 9,
-  grpoWarmup: 6,
-  evalSample: 0.06,
-  heldOutSample: 0.06,
-  synthSample: 0.004,
+  grpoStep: 2.2,
+  rlOnlyStep: 2.5,
+  grpoWarmup: 2,
+  evalSample: 0.0125,
+  heldOutSample: 0.0125,
+  synthSample: 0.005,
   baselinesSample: 0.016,
 };
 
@@ -103,32 +105,32 @@ export const PRESETS: Record<PresetName, Preset> = {
     timing: { startup: 2.5, sftStep: 0.22, grpoStep: 0.7, rlOnlyStep: 0.7, grpoWarmup: 0.5, evalSample: 0.05, heldOutSample: 0.05, synthSample: 0.01, baselinesSample: 0.03 },
   },
   quick: {
-    purpose: 'all Table 1/2 configurations over 3 seeds in under an hour on 2 cores; short Con-GRPO, Table 3 on the first seed',
-    samples: 2000,
+    purpose: 'every Table 1/2 configuration on the default benchmark over 2 seeds in under an hour on 2 cores; 3,000 test questions per evaluation, greedy and sampled; Table 3 only in full',
+    samples: 20000,
     model: 'small',
     baseSteps: 600,
-    sftSteps: 1200,
+    sftSteps: 8000,
     sftEvalEvery: 0,
-    sftEvalSamples: 50,
-    grpoSteps: 20,
+    sftEvalSamples: 200,
+    grpoSteps: 100,
     promptsPerStep: 8,
     groupSize: 8,
     grpoEvalEvery: 0,
     grpoEvalSamples: 0,
-    evalLimit: 0,
-    sampledEval: false,
-    seeds: [1, 2, 3],
-    table3Seeds: 'first',
+    evalLimit: 3000,
+    sampledEval: true,
+    seeds: [1, 2],
+    table3Seeds: 'none',
     timing: SMALL_TIMING,
   },
   full: {
-    purpose: 'the whole protocol at our scale: 100 Con-GRPO steps per configuration, Table 3 over all seeds',
-    samples: 2000,
+    purpose: 'the whole protocol at our scale: 5 seeds, the whole test split (6,000 questions) greedy and sampled, held-out curves, Table 3 over all seeds',
+    samples: 20000,
     model: 'small',
     baseSteps: 600,
-    sftSteps: 1200,
-    sftEvalEvery: 200,
-    sftEvalSamples: 150,
+    sftSteps: 8000,
+    sftEvalEvery: 1000,
+    sftEvalSamples: 200,
     grpoSteps: 100,
     promptsPerStep: 8,
     groupSize: 8,
@@ -136,7 +138,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     grpoEvalSamples: 150,
     evalLimit: 0,
     sampledEval: true,
-    seeds: [1, 2, 3],
+    seeds: [1, 2, 3, 4, 5],
     table3Seeds: 'all',
     timing: SMALL_TIMING,
   },
@@ -157,7 +159,7 @@ export function presetRows(presets: Record<string, Preset> = PRESETS, mark?: str
     ['eval questions', (p) => (p.evalLimit ? `first ${p.evalLimit} of test` : 'whole test split')],
     ['decoding', (p) => (p.sampledEval ? 'greedy and sampled (T = 1)' : 'greedy')],
     ['seeds', (p) => p.seeds.join(',')],
-    ['Table 3 seeds', (p) => (p.table3Seeds === 'first' ? 'first seed' : 'all seeds')],
+    ['Table 3 seeds', (p) => ({ none: 'none (Table 3 is in full)', first: 'first seed', all: 'all seeds' })[p.table3Seeds]],
   ];
   return [['', ...names.map((n) => (n === mark ? `${n} (this run)` : n))], ...rows.map(([label, f]) => [label, ...names.map((n) => f(presets[n]!))])];
 }

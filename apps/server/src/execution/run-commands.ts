@@ -65,7 +65,7 @@ export function storedSpec(run: RunRecord): Record<string, unknown> {
     case RunKind.ConGrpo:
       return {
         kind: 'con-grpo', data: legacyRef(c.dataset), out: run.dir, from: legacyRef(c.from), seed: c.seed, rewards: c.rewards, judge,
-        hyper: { steps: h.steps, promptsPerStep: h.promptsPerStep, groupSize: h.groupSize, beta: h.beta, epsilon: h.clipEpsilon, lr: h.learningRate, temperature: h.temperature, saveEvery: h.checkpointEvery, oversample: h.oversample },
+        hyper: { steps: h.steps, promptsPerStep: h.promptsPerStep, groupSize: h.groupSize, beta: h.beta, epsilon: h.clipEpsilon, lr: h.learningRate, temperature: h.temperature, saveEvery: h.checkpointEvery, oversample: h.oversample, mu: 1 }, // μ = 1: the default when these runs were stored
         compute: { gradEngine: h.gradEngine },
       };
     case RunKind.Eval:
