@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Completion, GenerateOptions, PolicyPrompt } from '@medad/core';
 import { selectBackend, type ComputeBackend } from './backend.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { generateTokens } from './generate.js';
+import { generateTokens, type GeneratedSequence } from './generate.js';
 import { sequenceLogProbs, type EncodedPrompt, type SequenceLogProbs } from './logprobs.js';
 import { optionMarkers } from './vlm/option-match.js';
 import { presetConfig, type VlmConfig, type VlmPreset } from './vlm/config.js';
@@ -82,16 +82,7 @@ export class VlmPolicy {
   /** `groupSize` completions per prompt (contract semantics; `maxTokens` is the new-token budget). */
   generate(prompts: readonly PolicyPrompt[], options: PolicyGenerateOptions = {}): Completion[][] {
     const encoded = prompts.map((p) => this.encodePrompt(p));
-    const groups = generateTokens(this.model, encoded, {
-      groupSize: options.groupSize,
-      temperature: options.temperature,
-      topP: options.topP,
-      greedy: options.greedy,
-      maxNewTokens: options.maxTokens,
-      seed: options.seed,
-      useCache: options.useCache,
-    });
-    return groups.map((g) => g.map((s) => ({ text: this.tokenizer.decode(s.tokens), tokens: s.tokens, logProb: s.logProb, finished: s.finished })));
+    return this.completions(generateTokens(this.model, encoded, { ...samplingOf(options), useCache: options.useCache }));
   }
 
   /**
@@ -108,14 +99,11 @@ export class VlmPolicy {
     const one = 3 * S * S;
     const pixels = new Float32Array(prompts.length * one);
     prompts.forEach((p, i) => pixels.set(pixelsToNCHW(imageToPixels(p.image, S), S), i * one));
-    const groups = await runtime.generate(prompts.map((p) => this.tokenizer.encode(renderPrompt(p.sample))), pixels, {
-      groupSize: options.groupSize,
-      temperature: options.temperature,
-      topP: options.topP,
-      greedy: options.greedy,
-      maxNewTokens: options.maxTokens,
-      seed: options.seed,
-    });
+    return this.completions(await runtime.generate(prompts.map((p) => this.tokenizer.encode(renderPrompt(p.sample))), pixels, samplingOf(options)));
+  }
+
+  /** Generated token sequences as contract completions. */
+  private completions(groups: GeneratedSequence[][]): Completion[][] {
     return groups.map((g) => g.map((s) => ({ text: this.tokenizer.decode(s.tokens), tokens: s.tokens, logProb: s.logProb, finished: s.finished })));
   }
 
@@ -148,4 +136,9 @@ export class VlmPolicy {
     void this.releaseRuntime();
     this.model.dispose();
   }
+}
+
+/** The contract's generation options in the runtimes' names (`maxTokens` is `maxNewTokens`). */
+function samplingOf(o: GenerateOptions): { groupSize?: number; temperature?: number; topP?: number; greedy?: boolean; maxNewTokens?: number; seed?: number } {
+  return { groupSize: o.groupSize, temperature: o.temperature, topP: o.topP, greedy: o.greedy, maxNewTokens: o.maxTokens, seed: o.seed };
 }
