@@ -167,3 +167,17 @@ test('models taking their weights as inputs generate what the built-in ones do, 
     await live.dispose();
   }
 });
+
+test('a row that reaches maxTextLen stops while the batch decodes on without it (no position past the table)', async () => {
+  const policy = await policyPromise;
+  const rng2 = new SeededRng(12);
+  // One prompt 2 short of maxTextLen beside four short ones: the long row ends after 2 tokens while
+  // too few have finished for the batch to be compacted, so it stays in the batch, masked.
+  const batch = [randomTokens(cfg, cfg.maxTextLen - 2, rng2), ...Array.from({ length: 4 }, () => randomTokens(cfg, 4, rng2))];
+  const px = randomPixels(cfg, 5, 13);
+  const out = await policy.generate(batch, px, { ...FREE, greedy: true, maxNewTokens: 12 });
+  assert.deepEqual(out.map((g) => g[0]!.tokens.length), [2, 12, 12, 12, 12]);
+  for (let b = 1; b < 5; b++) {
+    assert.deepEqual(out[b]![0]!.tokens, referenceGreedy(cfg, weights, imageAt(cfg, px, b), batch[b]!, 12), `prompt ${b}`);
+  }
+});

@@ -86,9 +86,10 @@ export class DecodeCache {
 
   /**
    * Stores step `t`'s keys/values (slot `prefix + t`) from the decoder's outputs: `entry(layer,
-   * kind)` gives a `[rows, heads, length, dHead]` array and the index `at` of the new entry in it.
+   * kind)` gives a `[rows, heads, length, dHead]` array and the index `at` of the new entry in it;
+   * `running(row)` (default: all) says which rows' masks gain the slot.
    */
-  writeStep(t: number, entry: (layer: number, kind: 'key' | 'value') => { data: Float32Array; at: number; length: number }): void {
+  writeStep(t: number, entry: (layer: number, kind: 'key' | 'value') => { data: Float32Array; at: number; length: number }, running?: (row: number) => boolean): void {
     const s = this.prefix + t;
     if (s >= this.capacity) throw new RangeError(`step ${t} is past the cache's capacity of ${this.capacity} slots`);
     const dh = this.dHead;
@@ -99,7 +100,9 @@ export class DecodeCache {
     };
     this.keys.forEach((k, l) => write(k, entry(l, 'key')));
     this.values.forEach((v, l) => write(v, entry(l, 'value')));
-    for (let r = 0; r < this.rows; r++) this.mask[r * (this.capacity + 1) + s] = 1n;
+    // Only running rows attend to their new slot: a finished row left in the batch keeps its
+    // mask (and so its text position, which must stay below maxTextLen) until it is compacted away.
+    for (let r = 0; r < this.rows; r++) if (!running || running(r)) this.mask[r * (this.capacity + 1) + s] = 1n;
   }
 
   /** Keeps the batch rows `keep` (ascending), moved to the front in that order. */

@@ -264,7 +264,7 @@ export class OrtPolicy {
         stepMatch = new Float32Array(n * OPTION_COUNT);
         slot.forEach((i, r) => { if (i >= 0) optionMatchRows([Number(fed[r])], optionSets[rows[i]!.prompt]!, stepMatch!, r * OPTION_COUNT); });
       }
-      stepLogits = await this.decodeInto(cache, fed.subarray(0, n), t, stepMatch);
+      stepLogits = await this.decodeInto(cache, fed.subarray(0, n), t, stepMatch, (r) => slot[r]! >= 0);
     }
     const results: GeneratedSequence[][] = prompts.map(() => []);
     for (const row of rows) results[row.prompt]!.push(row.out);
@@ -275,7 +275,7 @@ export class OrtPolicy {
    * One decoding step over the cache's rows: feeds token `ids` at step `t` (slot `prefix + t`),
    * writes their keys/values into the cache, and returns the logits `[rows, vocab]`.
    */
-  private async decodeInto(cache: DecodeCache, ids: BigInt64Array, t: number, optionMatch?: Float32Array): Promise<Float32Array> {
+  private async decodeInto(cache: DecodeCache, ids: BigInt64Array, t: number, optionMatch: Float32Array | undefined, running: (row: number) => boolean): Promise<Float32Array> {
     const n = cache.rows;
     const own = this.decoderHasNewKv ??= this.decoder.outputNames.includes('new.0.key');
     const fetches = ['logits', ...Array.from({ length: this.config.nLayers }, (_, i) => (own ? [`new.${i}.key`, `new.${i}.value`] : [`present.${i}.key`, `present.${i}.value`])).flat()];
@@ -292,7 +292,7 @@ export class OrtPolicy {
     cache.writeStep(t, (layer, kind) => {
       const tensor = out[own ? `new.${layer}.${kind}` : `present.${layer}.${kind}`] as ort.Tensor;
       return { data: tensor.data as Float32Array, at: own ? 0 : cache.capacity, length: own ? 1 : cache.capacity + 1 };
-    });
+    }, running);
     const logits = (out.logits as ort.Tensor).data as Float32Array;
     for (const name of fetches.slice(1)) (out[name] as ort.Tensor).dispose();
     return logits;
