@@ -56,6 +56,22 @@ test('consistency uses the trainer-provided judgeDeduction and never calls a reg
   assert.equal(judge.calls.length, 0);
 });
 
+test("when: 'correct' pays the term only for consistent correct answers (a consistent wrong answer earns 0)", async () => {
+  const reward = await make(createTestContainer(), { when: 'correct' });
+  const scores = await reward.score(fixtureRewardInputs());
+  const names = Object.keys(FIXTURE_COMPLETIONS);
+  assert.deepEqual(Object.fromEntries(names.map((n, i) => [n, scores[i]])), {
+    correct: 1,
+    wrong: 0,
+    inconsistent: 0,
+    noThink: 0,
+    noAnswer: 0,
+    garbage: 0,
+    empty: 0,
+  });
+  await assert.rejects(make(createTestContainer(), { when: 'sometimes' }), /when/);
+});
+
 test('standalone: without judgeDeduction it asks the registered judge once, batched, with question and think only', async () => {
   const judge = recordingJudge();
   const reward = await make(createTestContainer([[JudgeToken, judge]]));

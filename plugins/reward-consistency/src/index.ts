@@ -12,8 +12,18 @@ import {
   type RewardInput,
 } from '@medad/core';
 
-/** Config of the `consistency` reward (it has no settings; unknown fields are an error). */
-export const consistencyRewardConfig = z.strictObject({});
+/** Config of the `consistency` reward (unknown fields are an error). */
+export const consistencyRewardConfig = z.strictObject({
+  /**
+   * When the term pays: `always` (the paper's eq. 6: whenever the judge deduces the answered
+   * option) or `correct` (only when that option is also the key — "right for the stated reasons";
+   * a consistent wrong answer then earns no more than an inconsistent one).
+   */
+  when: z.enum(['always', 'correct']).default('always'),
+});
+
+/** The consistency reward's settings. */
+export type ConsistencyRewardConfig = z.output<typeof consistencyRewardConfig>;
 
 /** The option letter the policy answered (a letter, or an option's exact text), or null. */
 export function policyAnswer(x: RewardInput): OptionLetter | null {
@@ -53,15 +63,16 @@ export const consistencyRewardPlugin = definePlugin({
   kind: 'reward',
   id: 'consistency',
   version: '0.1.0',
-  description: "eq. 6: 1 when the judge's deduction from question and think equals the policy's answer, else 0",
+  description: "eq. 6: 1 when the judge's deduction from question and think equals the policy's answer, else 0 (when: correct — only for correct answers)",
   configSchema: consistencyRewardConfig,
-  create: (deps): Reward => ({
+  create: (deps, config): Reward => ({
     name: 'consistency',
     needsJudge: true,
     async score(batch) {
       const deductions = await judgeDeductions(batch, deps);
       return batch.map((x, i) => {
         const answer = policyAnswer(x);
+        if (config.when === 'correct' && answer !== x.sample.answer) return 0;
         return answer !== null && deductions[i] === answer ? 1 : 0;
       });
     },
