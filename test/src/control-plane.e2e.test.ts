@@ -32,6 +32,18 @@ interface Flavour {
   timeoutMs: number;
 }
 
+/** Metric keys that measure wall time or speed, which differ between runs of one spec. */
+const TIMING_KEY = /time|_s$|_ms$|per_s|tokens_per|eta|throughput|elapsed/i;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const realMissing = ['data synth', 'train sft', 'eval'].filter((c) => !medadHas(...c.split(' ')));
 const FLAVOURS: Flavour[] = [
   {
@@ -84,6 +96,12 @@ for (const f of FLAVOURS) {
       assert.equal(r.errors, undefined, JSON.stringify(r.errors));
       return r.data!.startSftRun.id;
     };
+    /** Each step's values that do not measure time (losses, learning rate, accuracies). */
+    const trainingValues = async (id: string): Promise<Array<Record<string, number>>> =>
+      (await gql(server.url, `{ run(id: "${id}") { metrics { step values } } }`)).data?.run.metrics.map((m: { step: number; values: Record<string, number> }) => ({
+        step: m.step,
+        ...Object.fromEntries(Object.entries(m.values).filter(([k]) => !TIMING_KEY.test(k))),
+      }));
     const contiguous = async (id: string, steps: number): Promise<void> => {
       const rows = (await gql(server.url, `{ run(id: "${id}") { metrics { step } } }`)).data?.run.metrics.map((m: { step: number }) => m.step);
       assert.deepEqual(rows, Array.from({ length: steps }, (_, i) => i + 1), 'every step stored exactly once');
@@ -168,10 +186,15 @@ for (const f of FLAVOURS) {
       }
     });
 
-    test('a server killed mid-run restarts with the run INTERRUPTED; resumeRun completes it', async () => {
+    test('a server killed mid-run leaves no orphan, restarts with the run INTERRUPTED; resumeRun completes it with the metrics of an uninterrupted run', async () => {
       const id = await startSft(f.longSteps, 10);
-      await waitFor(async () => (await runOf(id))?.metricCount >= 12, 'the run to pass step 12', f.timeoutMs, 50);
+      const running = await waitFor(async () => {
+        const r = await runOf(id);
+        return r?.pid && r.metricCount >= 12 ? r : undefined;
+      }, 'the run to pass step 12', f.timeoutMs, 50);
       await server.kill();
+      // The run's process sees its IPC channel close and exits: nothing keeps writing the run.
+      await waitFor(() => !alive(running.pid), `the run's process ${running.pid} to exit after the server died`, 15_000, 50);
       server = await startServerProcess(dataDir, f.env);
       const after = await runOf(id);
       assert.equal(after.status, 'INTERRUPTED');
@@ -180,6 +203,11 @@ for (const f of FLAVOURS) {
       const done = await until(id, ['SUCCEEDED', 'FAILED'], 'the resumed run');
       assert.equal(done.status, 'SUCCEEDED', done.statusMessage);
       await contiguous(id, f.longSteps);
+      // The same spec uninterrupted: every step's training values are the same.
+      const twin = await startSft(f.longSteps, 10);
+      const twinDone = await until(twin, ['SUCCEEDED', 'FAILED'], 'the uninterrupted twin');
+      assert.equal(twinDone.status, 'SUCCEEDED', twinDone.statusMessage);
+      assert.deepEqual(await trainingValues(id), await trainingValues(twin), 'a crash and resume change no step of the run');
     });
   });
 }

@@ -58,6 +58,10 @@ export interface ServerConfig {
   killGraceMs: number;
   /** How long shutdown waits for open HTTP requests (ms). */
   drainMs: number;
+  /** How often this replica refreshes its runs' heartbeat and takes over runs of replicas that died (MEDAD_HEARTBEAT_MS, default 5000). */
+  heartbeatMs: number;
+  /** A run whose owner's heartbeat is older than this is taken over (MEDAD_STALE_MS, default 30000; above 2 × heartbeatMs). */
+  staleMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -138,6 +142,8 @@ export function resolveConfig(input: ServerConfigInput = {}, env: NodeJS.Process
     },
     killGraceMs: input.killGraceMs ?? 5000,
     drainMs: input.drainMs ?? 10_000,
+    heartbeatMs: input.heartbeatMs ?? intSetting('MEDAD_HEARTBEAT_MS', env.MEDAD_HEARTBEAT_MS, 5000, 100, 600_000),
+    staleMs: input.staleMs ?? intSetting('MEDAD_STALE_MS', env.MEDAD_STALE_MS, 30_000, 500, 3_600_000),
     logLevel: input.logLevel ?? ((env.MEDAD_LOG_LEVEL as ServerConfig['logLevel'] | undefined) ?? 'info'),
   };
 }

@@ -40,6 +40,10 @@ export interface RunRecord {
   pid: number | null;
   /** Host that runs it (`local` or a worker name). */
   worker: string | null;
+  /** The control-plane replica that claimed it (`host/pid/nonce`), null while unclaimed. */
+  owner: string | null;
+  /** When its owner last said it is alive (database clock). */
+  heartbeatAt: Date | null;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;

@@ -17,3 +17,4 @@ export { isTrainableBackbone } from './contracts/backbone.js';
 export type * from './contracts/reward.js';
 export type * from './contracts/judge.js';
 export { z } from 'zod';
+export * from './run-lock.js';

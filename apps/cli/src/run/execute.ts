@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { DatasetToken, JudgeToken, RewardsToken, type Container, type DatasetInfo, type Judge, type PluginChoice, type PluginRegistry, type RunSpec, type TrainablePolicyRequest } from '@medad/core';
+import { DatasetToken, JudgeToken, RewardsToken, acquireRunLock, type Container, type DatasetInfo, type Judge, type PluginChoice, type PluginRegistry, type RunSpec, type TrainablePolicyRequest } from '@medad/core';
 import { evaluate, type EvaluationResult } from '@medad/evaluator';
 import { trainLearnedJudge } from '@medad/plugin-judge-learned';
 import { trainConGrpo, trainSft, type ConGrpoResult, type SftResult } from '@medad/trainer';
@@ -31,6 +31,16 @@ async function keepReading(registry: PluginRegistry, judge: PluginChoice | null,
  */
 export async function executeSpec(spec: RunSpec, registry: PluginRegistry, io: RunIo): Promise<SpecOutcome> {
   assertResolved(spec, 'spec');
+  // One process per run directory: a resumed run never writes beside a still-running orphan.
+  const lock = spec.kind !== 'dataset' && spec.out ? acquireRunLock(resolve(spec.out), io.runId) : undefined;
+  try {
+    return await executeLocked(spec, registry, io);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function executeLocked(spec: RunSpec, registry: PluginRegistry, io: RunIo): Promise<SpecOutcome> {
   if (spec.kind !== 'dataset' && spec.out) writeResolvedSpec(spec, resolve(spec.out));
   const c = await composeRun(spec, registry, io);
   const common = { runId: io.runId, sink: io.sink, progress: io.progress, logger: io.logger };

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, MedadError, RunStatus, errorMessage, silentLogger, type Logger, type RunEvent } from '@medad/core';
+import { ErrorCode, MedadError, RunStatus, describeHolder, errorMessage, runLockHolder, silentLogger, type Logger, type RunEvent } from '@medad/core';
 import { RESUMABLE_STATUSES, type RunRecord } from '../domain.js';
 import type { MetricWriter } from '../store/metric-writer.js';
 import type { Store } from '../store/store.js';
@@ -21,7 +23,36 @@ export interface ExecutorOptions {
   cwd: string;
   /** SIGTERM → SIGKILL grace when cancelling or shutting down (ms). Default 5000. */
   killGraceMs?: number;
+  /**
+   * How long a cancel waits, after SIGKILL, for the process to confirm it ended before the run is
+   * recorded CANCELLED anyway (a remote worker that is gone never answers), ms. Default 15000.
+   */
+  cancelTimeoutMs?: number;
+  /** This replica's identity in the `runs.owner` column. Default `host/pid/random`. */
+  owner?: string;
+  /** How often this replica refreshes its runs' heartbeat and looks for runs whose owner died (ms). Default 5000. */
+  heartbeatMs?: number;
+  /** A run whose owner's heartbeat is older than this is taken over (RUNNING → INTERRUPTED, claimed → QUEUED), ms. Default 30000. */
+  staleMs?: number;
   logger?: Logger;
+}
+
+/** A replica's owner id: host, pid and a per-start nonce. */
+export function newOwnerId(): string {
+  return `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+}
+
+/** True when the owner ran on this host in a process that no longer exists (its heartbeat need not be waited for). */
+export function ownerIsDeadHere(owner: string): boolean {
+  const [host, pidText] = owner.split('/');
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'EPERM';
+  }
 }
 
 interface Active {
@@ -36,8 +67,10 @@ interface Active {
 /**
  * The run queue: starts QUEUED runs (oldest first, once the run they depend on succeeded) as
  * child processes through a launcher, persists their events, and records how they ended. The
- * queue is the `runs` table itself, so a restart loses nothing; runs that were RUNNING when the
- * server stopped become INTERRUPTED and `resume` queues them again.
+ * queue is the `runs` table itself, so a restart loses nothing. Replicas sharing one database
+ * claim runs atomically (`runs.owner`) and keep a heartbeat on them; a run whose owner died
+ * (its process is gone on this host, or its heartbeat is stale) becomes INTERRUPTED and `resume`
+ * queues it again — a live replica's runs are never touched.
  */
 export class Executor {
   private readonly active = new Map<string, Active>();
@@ -46,10 +79,15 @@ export class Executor {
   private pumpAgain = false;
   private readonly killGraceMs: number;
   private readonly logger: Logger;
+  /** This replica's id in `runs.owner`. */
+  readonly owner: string;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private sweeping?: Promise<void>;
 
   constructor(private readonly o: ExecutorOptions) {
     this.killGraceMs = o.killGraceMs ?? 5000;
     this.logger = o.logger ?? silentLogger;
+    this.owner = o.owner ?? newOwnerId();
   }
 
   /** Runs currently started (or submitted to a worker) by this executor. */
@@ -57,15 +95,53 @@ export class Executor {
     return [...this.active.keys()];
   }
 
-  /** Marks runs left RUNNING by a previous server as INTERRUPTED (keeping their metrics), then starts the queue. */
+  /** Takes over runs whose owner died (a previous server included), starts the heartbeat, then starts the queue. */
   async start(): Promise<void> {
-    for (const run of await this.o.store.runsWithStatus([RunStatus.Running])) {
-      await importMetricsLog(this.o.store, run).catch(() => 0);
-      await scanCheckpoints(this.o.store, run).catch(() => undefined);
-      await this.o.store.updateRun(run.id, { pid: null });
-      await this.transition(run, RunStatus.Interrupted, 'the server stopped while the run was running; resumeRun continues it from its last checkpoint', [RunStatus.Running]);
-    }
+    await this.sweep();
+    this.heartbeatTimer = setInterval(() => void this.tick(), this.o.heartbeatMs ?? 5000);
+    this.heartbeatTimer.unref();
     this.pump();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      await this.o.store.heartbeat(this.owner);
+      await this.sweep();
+    } catch (err) {
+      this.logger.warn('heartbeat failed', { error: errorMessage(err) });
+    }
+  }
+
+  /**
+   * Runs held by a replica that is gone: RUNNING ones become INTERRUPTED (their metrics and
+   * checkpoints read from the run directory first), claimed ones that never started return to
+   * the queue. Each change is guarded by the old owner, so replicas sweeping at once agree.
+   */
+  sweep(): Promise<void> {
+    return (this.sweeping ??= (async () => {
+      try {
+        let requeued = false;
+        for (const { run, stale } of await this.o.store.foreignActiveRuns(this.owner, this.o.staleMs ?? 30_000)) {
+          if (!stale && !(run.owner && ownerIsDeadHere(run.owner))) continue;
+          if (run.status === RunStatus.Queued) {
+            requeued = (await this.o.store.releaseClaim(run.id, run.owner!)) || requeued;
+            continue;
+          }
+          await importMetricsLog(this.o.store, run).catch(() => 0);
+          await scanCheckpoints(this.o.store, run).catch(() => undefined);
+          const why = run.owner ? `its control-plane replica (${run.owner}) stopped while it was running` : 'the server stopped while it was running';
+          const done = await this.transition(run, RunStatus.Interrupted, `${why}; resumeRun continues it from its last checkpoint`, [RunStatus.Running], run.owner);
+          if (done) {
+            await this.o.store.updateRun(run.id, { pid: null });
+            this.logger.warn('run interrupted: its owner is gone', { runId: run.id, owner: run.owner });
+          }
+        }
+        if (requeued) this.pump();
+      } finally {
+        this.sweeping = undefined;
+      }
+    })());
   }
 
   /** Looks for runs to start now (call after queueing one). */
@@ -88,7 +164,7 @@ export class Executor {
 
   private async fill(): Promise<void> {
     while (!this.stopping && this.active.size < this.o.launcher.capacity) {
-      const queued = (await this.o.store.runsWithStatus([RunStatus.Queued])).filter((r) => !this.active.has(r.id));
+      const queued = (await this.o.store.runsWithStatus([RunStatus.Queued])).filter((r) => !this.active.has(r.id) && r.owner === null);
       let started = false;
       for (const run of queued) {
         if (run.dependsOn) {
@@ -99,7 +175,10 @@ export class Executor {
             continue;
           }
         }
-        await this.launch(run);
+        // Of replicas sharing the database, one claims the run; the others move on.
+        const claimed = await this.o.store.claimRun(run.id, this.owner);
+        if (!claimed) continue;
+        await this.launch(claimed);
         started = true;
         break;
       }
@@ -109,14 +188,21 @@ export class Executor {
 
   private async launch(run: RunRecord): Promise<void> {
     let argv: string[];
+    let spec: Record<string, unknown>;
     try {
       mkdirSync(run.dir, { recursive: true });
-      const spec = await resolveRunSpec(run, this.o.store, { threads: threadsPerJob(this.o.launcher.capacity) });
+      spec = await resolveRunSpec(run, this.o.store, { threads: threadsPerJob(this.o.launcher.capacity) });
       writeFileSync(join(run.dir, RUN_CONFIG_FILE), JSON.stringify({ runId: run.id, kind: run.kind, ...run.config }, null, 2) + '\n');
       writeFileSync(join(run.dir, RUN_SPEC_FILE), JSON.stringify(spec, null, 2) + '\n');
       argv = runArgv(run);
     } catch (err) {
       await this.transition(run, RunStatus.Failed, `could not prepare the run: ${errorMessage(err)}`, [RunStatus.Queued]);
+      return;
+    }
+    const holder = runLockHolder(run.dir);
+    if (holder) {
+      // An orphan of an earlier attempt still writes the directory: never start a second process on it.
+      await this.transition(run, RunStatus.Failed, `its directory is still in use by ${describeHolder(holder)}; stop that process (or wait for it), then resume`, [RunStatus.Queued]);
       return;
     }
     let markExited!: () => void;
@@ -125,13 +211,18 @@ export class Executor {
     this.active.set(run.id, active);
     await this.o.store.updateRun(run.id, { command: argv, attempts: run.attempts + 1, finishedAt: null, pid: null });
     active.handle = this.o.launcher.launch(
-      { runId: run.id, cli: this.o.cli, argv, dir: run.dir, cwd: this.o.cwd },
+      { runId: run.id, cli: this.o.cli, argv, dir: run.dir, cwd: this.o.cwd, spec },
       {
         onStart: ({ pid, worker }) => {
           active.chain = active.chain.then(async () => {
             await this.o.store.updateRun(run.id, { pid, worker, startedAt: new Date() });
             const running = await this.transition(run, RunStatus.Running, null, [RunStatus.Queued]);
             if (!running) {
+              if ((await this.o.store.getRun(run.id))?.status === RunStatus.Running) {
+                // The same attempt started again on another worker (its first worker was lost): it resumes from the checkpoint.
+                this.logger.info('run restarted on another worker', { runId: run.id, pid, worker });
+                return;
+              }
               // Cancelled between being picked from the queue and starting.
               active.cancelRequested = true;
               active.handle?.kill('SIGTERM');
@@ -201,8 +292,8 @@ export class Executor {
     const from = [RunStatus.Running, RunStatus.Queued];
     if (active.cancelRequested) {
       await this.transition(run, RunStatus.Cancelled, 'cancelled by cancelRun', from);
-    } else if (this.stopping) {
-      await this.transition(run, RunStatus.Interrupted, 'the server shut down while the run was running; resumeRun continues it from its last checkpoint', from);
+    } else if (this.stopping || info.interrupted) {
+      await this.transition(run, RunStatus.Interrupted, info.interrupted ?? 'the server shut down while the run was running; resumeRun continues it from its last checkpoint', from);
     } else if (info.code === 0) {
       try {
         await collectOutputs(this.o.store, (await this.o.store.getRun(run.id)) ?? run);
@@ -223,9 +314,18 @@ export class Executor {
     if (active) {
       active.cancelRequested = true;
       active.handle?.kill('SIGTERM');
-      const timer = setTimeout(() => active.handle?.kill('SIGKILL'), this.killGraceMs);
-      await active.exited;
+      const waitMs = this.killGraceMs + (this.o.cancelTimeoutMs ?? 15_000);
+      const kill = setTimeout(() => active.handle?.kill('SIGKILL'), this.killGraceMs);
+      let timer: NodeJS.Timeout | undefined;
+      const confirmed = await Promise.race([active.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), waitMs)))]);
+      clearTimeout(kill);
       clearTimeout(timer);
+      if (!confirmed) {
+        // Nobody answers (a remote worker that is gone): record the cancel rather than wait forever.
+        await this.transition(run, RunStatus.Cancelled, `cancelled by cancelRun; its process did not confirm it stopped within ${waitMs / 1000} s (worker lost?)`, [RunStatus.Running, RunStatus.Queued]);
+        await this.o.store.updateRun(id, { pid: null, finishedAt: new Date() });
+        this.logger.warn('cancel not confirmed by the run process', { runId: id, waitedMs: waitMs });
+      }
       return this.requireRun(id);
     }
     if (run.status === RunStatus.Queued) {
@@ -245,6 +345,12 @@ export class Executor {
         fix: run.status === RunStatus.Succeeded ? 'start a new run instead' : 'wait until it ends',
       });
     }
+    const holder = runLockHolder(run.dir);
+    if (holder) {
+      throw new MedadError(ErrorCode.Conflict, `Run ${id} cannot be resumed: its directory is still in use by ${describeHolder(holder)}`, {
+        fix: `wait until that process ends (or stop it: kill ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`}), then resume`,
+      });
+    }
     const queued = await this.transition(run, RunStatus.Queued, `resumed after ${run.status} (attempt ${run.attempts + 1})`, RESUMABLE_STATUSES.slice());
     if (!queued) throw new MedadError(ErrorCode.Conflict, `Run ${id} changed status while resuming`, { fix: 'query it and retry' });
     this.pump();
@@ -254,6 +360,8 @@ export class Executor {
   /** Stops starting runs, stops running children (they become INTERRUPTED) and flushes metrics. */
   async shutdown(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.heartbeatTimer);
+    await this.sweeping;
     const actives = [...this.active.values()];
     for (const a of actives) a.handle?.kill('SIGTERM');
     const timer = setTimeout(() => actives.forEach((a) => a.handle?.kill('SIGKILL')), this.killGraceMs);
@@ -269,8 +377,8 @@ export class Executor {
   }
 
   /** Changes status in the store and tells subscribers; undefined when the run was not in `from`. */
-  async transition(run: Pick<RunRecord, 'id' | 'kind'>, status: RunStatus, message: string | null, from?: RunStatus[]): Promise<RunRecord | undefined> {
-    const updated = await this.o.store.setStatus(run.id, status, message, from);
+  async transition(run: Pick<RunRecord, 'id' | 'kind'>, status: RunStatus, message: string | null, from?: RunStatus[], owner?: string | null): Promise<RunRecord | undefined> {
+    const updated = await this.o.store.setStatus(run.id, status, message, from, owner);
     if (updated) this.o.bus.publish('status', run.id, { runId: run.id, kind: run.kind, status, message, time: new Date() });
     return updated;
   }

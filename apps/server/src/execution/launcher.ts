@@ -14,6 +14,8 @@ export interface LaunchSpec {
   dir: string;
   cwd: string;
   env?: Record<string, string>;
+  /** The resolved run spec (what a remote worker is sent instead of a command line). */
+  spec?: Record<string, unknown>;
 }
 
 /** How an attempt ended. */
@@ -24,6 +26,8 @@ export interface ExitInfo {
   stderrTail: string[];
   /** Set when the process could not be started at all. */
   error?: string;
+  /** Set when the process was stopped by its host shutting down (the run becomes INTERRUPTED, not FAILED). */
+  interrupted?: string;
 }
 
 /** Callbacks a launcher reports through. */

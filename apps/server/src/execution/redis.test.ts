@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startControlPlane, type ControlPlane } from '../app.js';
 import { FIXTURE_CLI, freshDataDir, gql, redisServerPath, startRedis, testRegistry, waitFor, wsClient, type TestRedis } from '../testing/index.js';
-import { startWorker, type RunWorker } from './redis.js';
+import { jobProblem, startWorker, type RunWorker } from './redis.js';
 
 const missing = redisServerPath() ? false : 'redis-server not installed (apt-get install -y redis-server) — BullMQ queue tests skipped';
 
@@ -17,7 +18,7 @@ describe('REDIS_URL: runs go through BullMQ to a worker, metrics come back over 
     dataDir = await freshDataDir();
     process.env.MEDAD_FIXTURE_STEP_MS = '15';
     cp = await startControlPlane({ port: 0, dataDir, runCli: FIXTURE_CLI, logLevel: 'silent', redisUrl: redis.url, killGraceMs: 2000 }, { registry: testRegistry() });
-    worker = await startWorker({ redisUrl: redis.url, name: 'test-worker', concurrency: 1 });
+    worker = await startWorker({ redisUrl: redis.url, name: 'test-worker', concurrency: 1, cli: FIXTURE_CLI, roots: [join(dataDir, 'runs'), join(dataDir, 'datasets')] });
   });
   after(async () => {
     await cp.close();
@@ -51,5 +52,20 @@ describe('REDIS_URL: runs go through BullMQ to a worker, metrics come back over 
     const cancelled = await gql(cp.url, `mutation { cancelRun(id: "${id}") { status worker } }`);
     assert.deepEqual(cancelled.data?.cancelRun, { status: 'CANCELLED', worker: 'test-worker' });
     assert.ok((await cp.store.metricCount(id)) < 1000);
+  });
+});
+
+describe('a queued job is data: the worker checks it before anything runs', () => {
+  const roots = ['/srv/medad/runs', '/srv/medad/datasets'];
+  const spec = (out: string) => ({ kind: 'sft', data: '/srv/medad/datasets/d', out, seed: 1 });
+  test('a plain id, a run directory inside the roots and a spec that writes there pass', () => {
+    assert.equal(jobProblem({ runId: 'sft-1', attempt: 'a', dir: '/srv/medad/runs/sft-1', spec: spec('/srv/medad/runs/sft-1') }, roots), undefined);
+  });
+  test('anything else is refused with the reason', () => {
+    assert.match(jobProblem({ runId: '../x', attempt: 'a', dir: '/srv/medad/runs/x', spec: spec('/srv/medad/runs/x') }, roots)!, /not a plain id/);
+    assert.match(jobProblem({ runId: 'x', attempt: 'a', dir: '/etc', spec: spec('/etc') }, roots)!, /outside the allowed run directory roots/);
+    assert.match(jobProblem({ runId: 'x', attempt: 'a', dir: '/srv/medad/runs/x', spec: spec('/srv/medad/runs/y') }, roots)!, /writes to \/srv\/medad\/runs\/y, not to the run directory/);
+    assert.match(jobProblem({ runId: 'x', attempt: 'a', dir: '/srv/medad/runs/x', spec: { kind: 'shell', cmd: 'rm -rf /' } }, roots)!, /kind/);
+    assert.match(jobProblem({ runId: 'x', attempt: 'a', dir: 'relative/x', spec: spec('relative/x') }, roots)!, /not an absolute path/);
   });
 });

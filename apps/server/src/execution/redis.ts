@@ -1,9 +1,14 @@
+import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { errorMessage, silentLogger, type Logger, type RunEvent } from '@medad/core';
+import { RUN_SPEC_FILE, errorMessage, parseRunSpec, silentLogger, type Logger, type RunEvent } from '@medad/core';
+import { resolveConfig } from '../config.js';
 import type { MetricRow } from '../domain.js';
+import { confinePath } from '../http/paths.js';
 import { forkAttempt, type ExitInfo, type LaunchHooks, type LaunchSpec, type Launcher, type RunHandle } from './launcher.js';
+import { runArgv } from './run-commands.js';
 
 /** BullMQ queue of run attempts. */
 export const RUN_QUEUE = 'medad-runs';
@@ -18,8 +23,38 @@ export type WorkerMessage =
   | { runId: string; attempt: string; type: 'event'; event: RunEvent | (Record<string, unknown> & { type: string; runId: string }) }
   | { runId: string; attempt: string; type: 'exit'; exit: ExitInfo };
 
-/** A job's payload: the launch spec plus the attempt's id. */
-type JobData = LaunchSpec & { attempt: string };
+/**
+ * A job's payload: which run, which attempt, its directory and its resolved spec — data only. The
+ * worker decides what to execute (`medad run <dir>/spec.json` with its own CLI and environment),
+ * so whoever can write to Redis cannot choose a command line or environment variables.
+ */
+export interface RunJob {
+  runId: string;
+  attempt: string;
+  dir: string;
+  spec: Record<string, unknown>;
+}
+
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * Checks a job taken from the queue before anything runs: a plain run id, a directory inside the
+ * worker's run roots, and a spec that parses and writes into that directory. Returns why not, or undefined.
+ */
+export function jobProblem(job: RunJob, roots: readonly string[]): string | undefined {
+  if (typeof job.runId !== 'string' || !RUN_ID.test(job.runId)) return `run id ${JSON.stringify(job.runId)} is not a plain id`;
+  if (typeof job.dir !== 'string' || !isAbsolute(job.dir)) return `run directory ${JSON.stringify(job.dir)} is not an absolute path`;
+  try {
+    confinePath(job.dir, roots, 'dir', 'run directory');
+    const spec = parseRunSpec(job.spec, `the spec of run ${job.runId}`);
+    if (!spec.out) return 'the spec has no out directory';
+    if (spec.kind === 'dataset') confinePath(spec.out, roots, 'spec.out', 'dataset directory');
+    else if (resolve(spec.out) !== resolve(job.dir)) return `the spec writes to ${spec.out}, not to the run directory ${job.dir}`;
+  } catch (err) {
+    return errorMessage(err);
+  }
+  return undefined;
+}
 
 /** Redis connections opened by this module; BullMQ does not close connections it was given, so we do. */
 class Connections {
@@ -111,8 +146,14 @@ export class RedisLauncher implements Launcher {
 
   launch(spec: LaunchSpec, hooks: LaunchHooks): RunHandle {
     const attempt = `${spec.runId}.${Date.now().toString(36)}.${++this.counter}`;
+    if (!spec.spec) {
+      queueMicrotask(() => hooks.onExit({ code: null, signal: null, stderrTail: [], error: 'a remote run needs its run spec (the queue carries specs, never command lines)' }));
+      return { kill: () => undefined };
+    }
     this.attempts.set(attempt, { runId: spec.runId, hooks, started: false });
-    const data: JobData = { ...spec, attempt };
+    const data: RunJob = { runId: spec.runId, attempt, dir: spec.dir, spec: spec.spec };
+    // One attempt per job: a run that fails stays FAILED (resumeRun queues a new attempt). A job whose
+    // worker died is not a failure: BullMQ's stalled check hands it to another worker once.
     const added = this.queue.add('run', data, { jobId: attempt, attempts: 1, removeOnComplete: true, removeOnFail: 100 }).catch((err: unknown) => {
       this.attempts.delete(attempt);
       hooks.onExit({ code: null, signal: null, stderrTail: [], error: `could not queue the run in Redis: ${errorMessage(err)}` });
@@ -149,8 +190,17 @@ export interface WorkerOptions {
   redisUrl?: string;
   concurrency?: number;
   name?: string;
-  /** Override the CLI path the server put in the job (when this machine's checkout lives elsewhere). */
+  /** The CLI this worker runs jobs with (default: MEDAD_RUN_CLI, else this checkout's apps/cli/bin/medad.js). */
   cli?: string;
+  /**
+   * Directories run directories must lie in (default: the server config's checkpoint and dataset
+   * roots under MEDAD_DATA_DIR, MEDAD_CHECKPOINT_ROOTS, MEDAD_DATASET_ROOTS — the same storage the server uses).
+   */
+  roots?: string[];
+  /** A job's lock lasts this long without renewal before another worker may take the job over (ms; MEDAD_WORKER_LOCK_MS, default 30000). */
+  lockDurationMs?: number;
+  /** How often workers look for jobs whose worker died (ms; MEDAD_WORKER_STALLED_MS, default 10000). */
+  stalledIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -161,50 +211,78 @@ export interface RunWorker {
 }
 
 /**
- * `medad worker`: takes run attempts from the Redis queue, forks them like the local executor
- * does, and publishes their start, events and exit over pub/sub. The run directories must be on
- * storage the server also sees (a shared filesystem), since results are read from there.
+ * `medad worker`: takes run attempts from the Redis queue, checks each ({@link jobProblem}),
+ * writes its spec into the run directory and runs `medad run` there with this worker's own CLI and
+ * environment, publishing start, events and exit over pub/sub. The run directories must be on
+ * storage the server also sees (a shared filesystem), since results are read from there. A worker
+ * that dies loses no run: its child stops (IPC closed), BullMQ's stalled check hands the job to
+ * another worker, and the run resumes from its last checkpoint. A worker stopped with SIGTERM
+ * stops its runs, which become INTERRUPTED.
  */
 export async function startWorker(o: WorkerOptions = {}): Promise<RunWorker> {
   const url = o.redisUrl ?? process.env.REDIS_URL;
   if (!url) throw new Error('medad worker needs REDIS_URL (redis://host:port) — the same as the server’s');
   const name = o.name ?? `worker:${hostname()}:${process.pid}`;
   const logger = o.logger ?? silentLogger;
+  const config = resolveConfig({ logLevel: 'silent' });
+  const cli = o.cli ?? config.runCli;
+  const roots = o.roots ?? [...config.checkpointRoots, ...config.datasetRoots];
+  const envMs = (name: string, fallback: number): number => {
+    const v = Number(process.env[name]);
+    return Number.isFinite(v) && v > 0 ? v : fallback;
+  };
   const connections = new Connections(url, logger);
   const pub = connections.open();
   const sub = connections.open();
   const handles = new Map<string, RunHandle>();
+  let closing = false;
   await sub.subscribe(CONTROL_CHANNEL);
   sub.on('message', (_c: string, text: string) => {
     try {
       const { attempt, signal } = JSON.parse(text) as { attempt: string; signal: NodeJS.Signals };
-      handles.get(attempt)?.kill(signal);
+      if (signal === 'SIGTERM' || signal === 'SIGKILL') handles.get(attempt)?.kill(signal);
     } catch {
       // not a control message of ours
     }
   });
   const send = (m: WorkerMessage): void => void pub.publish(EVENTS_CHANNEL, JSON.stringify(m));
-  const worker = new Worker<JobData>(
+  const worker = new Worker<RunJob>(
     RUN_QUEUE,
-    async (job: Job<JobData>) => {
-      const spec = { ...job.data, cli: o.cli ?? job.data.cli };
-      const { attempt, runId } = spec;
-      const exit = await new Promise<ExitInfo>((resolve) => {
-        const handle = forkAttempt(spec, { onEvent: (event) => send({ runId, attempt, type: 'event', event }), onExit: resolve }, (pid) => send({ runId, attempt, type: 'start', pid, worker: name }));
+    async (job: Job<RunJob>) => {
+      const { attempt, runId, dir } = job.data;
+      const problem = jobProblem(job.data, roots);
+      if (problem) {
+        logger.warn('job refused', { jobId: job.id, problem });
+        const exit: ExitInfo = { code: null, signal: null, stderrTail: [], error: `worker ${name} refused the job: ${problem}` };
+        send({ runId: String(runId), attempt: String(attempt), type: 'exit', exit });
+        return { refused: problem };
+      }
+      writeFileSync(join(dir, RUN_SPEC_FILE), JSON.stringify(job.data.spec, null, 2) + '\n');
+      const spec: LaunchSpec = { runId, cli, argv: runArgv({ id: runId, dir }), dir, cwd: config.projectRoot };
+      const exit = await new Promise<ExitInfo>((done) => {
+        const handle = forkAttempt(spec, { onEvent: (event) => send({ runId, attempt, type: 'event', event }), onExit: done }, (pid) => send({ runId, attempt, type: 'start', pid, worker: name }));
         handles.set(attempt, handle);
       });
       handles.delete(attempt);
+      if (closing && exit.code !== 0) exit.interrupted = `worker ${name} was stopped while the run was running; resumeRun continues it from its last checkpoint`;
       send({ runId, attempt, type: 'exit', exit });
       logger.info('run attempt ended', { runId, attempt, code: exit.code, signal: exit.signal });
       return { code: exit.code, signal: exit.signal };
     },
-    { connection: connections.open(), concurrency: o.concurrency ?? 1, maxStalledCount: 0, stalledInterval: 10_000 },
+    {
+      connection: connections.open(),
+      concurrency: o.concurrency ?? 1,
+      maxStalledCount: 1,
+      lockDuration: o.lockDurationMs ?? envMs('MEDAD_WORKER_LOCK_MS', 30_000),
+      stalledInterval: o.stalledIntervalMs ?? envMs('MEDAD_WORKER_STALLED_MS', 10_000),
+    },
   );
   await worker.waitUntilReady();
   logger.info('worker ready', { name, concurrency: o.concurrency ?? 1 });
   return {
     name,
     async close() {
+      closing = true;
       for (const h of handles.values()) h.kill('SIGTERM');
       await worker.close();
       connections.closeAll();

@@ -132,6 +132,6 @@ export async function resolveRunSpec(run: RunRecord, store: Store, options: { th
 }
 
 /** The child command of a run: `run <runDir>/spec.json --run-id <id>`. */
-export function runArgv(run: RunRecord): string[] {
+export function runArgv(run: Pick<RunRecord, 'id' | 'dir'>): string[] {
   return ['run', join(run.dir, RUN_SPEC_FILE), '--run-id', run.id];
 }

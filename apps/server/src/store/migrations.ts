@@ -76,6 +76,14 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'run ownership: the replica that claimed a run and its heartbeat',
+    sql: `
+      alter table runs add column owner text;
+      alter table runs add column heartbeat_at timestamptz;
+    `,
+  },
 ];
 
 /** Applies pending migrations in order inside transactions; returns the versions applied now. */

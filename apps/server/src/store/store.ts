@@ -33,8 +33,22 @@ export interface Store {
   listRuns(q: RunQuery): Promise<{ runs: RunRecord[]; hasNextPage: boolean }>;
   countRuns(q: Omit<RunQuery, 'first' | 'after'>): Promise<number>;
   runsWithStatus(statuses: RunStatus[]): Promise<RunRecord[]>;
-  /** Moves a run to `status` (only from one of `from`, when given) and records the change; undefined when the guard failed. */
-  setStatus(id: string, status: RunStatus, message: string | null, from?: RunStatus[]): Promise<RunRecord | undefined>;
+  /**
+   * Moves a run to `status` (only from one of `from`, and only while `owner` is its owner, when
+   * given) and records the change; undefined when a guard failed. QUEUED releases the owner.
+   */
+  setStatus(id: string, status: RunStatus, message: string | null, from?: RunStatus[], owner?: string | null): Promise<RunRecord | undefined>;
+  /** Claims a QUEUED, unowned run for `owner` (atomically: of replicas racing, one gets it); undefined when taken. */
+  claimRun(id: string, owner: string): Promise<RunRecord | undefined>;
+  /** Gives a claimed run that never started back to the queue (only while `owner` holds it). */
+  releaseClaim(id: string, owner: string): Promise<boolean>;
+  /** Refreshes the heartbeat of every QUEUED or RUNNING run `owner` holds. */
+  heartbeat(owner: string): Promise<void>;
+  /**
+   * QUEUED-and-claimed or RUNNING runs not held by `owner`, each with whether its owner's heartbeat
+   * is older than `staleMs` (database clock); RUNNING runs without an owner count as stale.
+   */
+  foreignActiveRuns(owner: string, staleMs: number): Promise<Array<{ run: RunRecord; stale: boolean }>>;
   updateRun(id: string, patch: RunPatch): Promise<void>;
   addLog(runId: string, level: string, message: string, time: Date): Promise<void>;
   events(runId: string, last?: number): Promise<RunEventRecord[]>;
@@ -74,6 +88,8 @@ function toRun(r: Row): RunRecord {
     attempts: Number(r.attempts),
     pid: r.pid === null || r.pid === undefined ? null : Number(r.pid),
     worker: (r.worker as string | null) ?? null,
+    owner: (r.owner as string | null) ?? null,
+    heartbeatAt: asDate(r.heartbeat_at),
     createdAt: asDate(r.created_at)!,
     startedAt: asDate(r.started_at),
     finishedAt: asDate(r.finished_at),
@@ -169,16 +185,21 @@ export class SqlStore implements Store {
     return rows.map(toRun);
   }
 
-  async setStatus(id: string, status: RunStatus, message: string | null, from?: RunStatus[]): Promise<RunRecord | undefined> {
+  async setStatus(id: string, status: RunStatus, message: string | null, from?: RunStatus[], owner?: string | null): Promise<RunRecord | undefined> {
     return this.db.transaction(async (tx) => {
       const now = new Date().toISOString();
       const params: unknown[] = [id, status, message];
       let guard = '';
       if (from) {
         params.push(JSON.stringify(from));
-        guard = `and status in (select jsonb_array_elements_text($4::jsonb))`;
+        guard += ` and status in (select jsonb_array_elements_text($${params.length}::jsonb))`;
       }
-      const rows = await tx.query(`update runs set status = $2, status_message = $3 where id = $1 ${guard} returning *`, params);
+      if (owner !== undefined) {
+        params.push(owner);
+        guard += ` and owner is not distinct from $${params.length}::text`;
+      }
+      const release = status === 'QUEUED' ? ', owner = null, heartbeat_at = null' : '';
+      const rows = await tx.query(`update runs set status = $2, status_message = $3${release} where id = $1${guard} returning *`, params);
       if (!rows[0]) return undefined;
       await tx.query(`insert into run_events (run_id, type, status, message, time) values ($1, 'status', $2, $3, $4::timestamptz)`, [
         id,
@@ -188,6 +209,31 @@ export class SqlStore implements Store {
       ]);
       return toRun(rows[0]);
     });
+  }
+
+  async claimRun(id: string, owner: string): Promise<RunRecord | undefined> {
+    const rows = await this.db.query(`update runs set owner = $2, heartbeat_at = now() where id = $1 and status = 'QUEUED' and owner is null returning *`, [id, owner]);
+    return rows[0] ? toRun(rows[0]) : undefined;
+  }
+
+  async releaseClaim(id: string, owner: string): Promise<boolean> {
+    const rows = await this.db.query(`update runs set owner = null, heartbeat_at = null where id = $1 and owner = $2 and status = 'QUEUED' returning id`, [id, owner]);
+    return rows.length > 0;
+  }
+
+  async heartbeat(owner: string): Promise<void> {
+    await this.db.query(`update runs set heartbeat_at = now() where owner = $1 and status in ('QUEUED', 'RUNNING')`, [owner]);
+  }
+
+  async foreignActiveRuns(owner: string, staleMs: number): Promise<Array<{ run: RunRecord; stale: boolean }>> {
+    const rows = await this.db.query(
+      `select *, (owner is null or heartbeat_at is null or heartbeat_at < now() - ($2::text || ' milliseconds')::interval) as stale
+         from runs
+        where (status = 'RUNNING' or (status = 'QUEUED' and owner is not null)) and owner is distinct from $1
+        order by created_at, id`,
+      [owner, String(Math.max(0, Math.round(staleMs)))],
+    );
+    return rows.map((r) => ({ run: toRun(r), stale: r.stale === true || r.stale === 't' }));
   }
 
   async updateRun(id: string, patch: RunPatch): Promise<void> {

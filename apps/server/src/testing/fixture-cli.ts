@@ -55,7 +55,10 @@ process.on('disconnect', () => process.exit(70));
 const STATE = 'trainer-state.json';
 
 function latestCheckpoint(out: string): number {
-  const file = join(out, 'checkpoint', STATE);
+  // A kill between the two renames below leaves only checkpoint.old: that one is the latest.
+  const dir = join(out, 'checkpoint');
+  if (!existsSync(dir) && existsSync(`${dir}.old`)) renameSync(`${dir}.old`, dir);
+  const file = join(dir, STATE);
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { step: number }).step : 0;
 }
 
@@ -97,8 +100,11 @@ async function train(stage: string): Promise<void> {
       rmSync(tmp, { recursive: true, force: true });
       mkdirSync(tmp, { recursive: true });
       writeFileSync(join(tmp, STATE), JSON.stringify({ kind: stage, step, seed }));
-      rmSync(dir, { recursive: true, force: true });
+      // Never a moment without a checkpoint: the old one is moved aside, the new one moved in, then the old removed.
+      rmSync(`${dir}.old`, { recursive: true, force: true });
+      if (existsSync(dir)) renameSync(dir, `${dir}.old`);
       renameSync(tmp, dir);
+      rmSync(`${dir}.old`, { recursive: true, force: true });
       emit({ type: 'checkpoint', step, path: dir });
     }
   }
