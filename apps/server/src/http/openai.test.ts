@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { RunStatus, createRootContainer, discoverPlugins, findProjectRoot, type Backbone, type Dataset, type MedAdSample, type PluginRegistry } from '@medad/core';
+import { encodePng } from '@medad/dataset';
 import { evaluate } from '@medad/evaluator';
 import { trainLearnedJudge } from '@medad/plugin-judge-learned';
 import { startControlPlane, type ControlPlane } from '../app.js';
@@ -203,6 +204,11 @@ describe('OpenAI-compatible endpoint serving a tiny tfjs-vlm checkpoint (real pl
     assertOpenAiError(unknown, 404, 'model_not_found', 'model', new RegExp(`\`nope\` does not exist; served models: medad-tiny, other, third, judge, ${runId}\\. Fix: `));
     assertOpenAiError(await post({ model: 'sft-no-checkpoint', messages: messages(s) }), 404, 'model_not_found', 'model', /run sft-no-checkpoint is FAILED and has no checkpoint yet/);
     assertOpenAiError(await post({ model: 'eval-run', messages: messages(s) }), 404, 'model_not_found', 'model', /is a EVAL run; checkpoints come from SFT and CON_GRPO runs/);
+    // The model is looked up first: an unknown one is a 404 whatever the messages hold (what the openai SDK expects).
+    assertOpenAiError(await post({ model: 'nope', messages: [{ role: 'user', content: questionText(s) }] }), 404, 'model_not_found', 'model', /`nope` does not exist/);
+    // A 6000×6000 PNG of ~50 KB: refused from its header, never decoded (~36 MB of pixels).
+    const bomb = encodePng({ width: 6000, height: 6000, channels: 1, data: new Uint8Array(6000 * 6000) });
+    assertOpenAiError(await post({ model: 'medad-tiny', messages: messages(s, undefined, `data:image/png;base64,${bomb.toString('base64')}`) }), 400, 'image_too_large', 'messages[1].content[0].image_url.url', /is 6000×6000 \(36000000 pixels\), more than the limit of 16777216.*Fix: downscale/);
     assertOpenAiError(await post({ model: 'medad-tiny', messages: [{ role: 'user', content: questionText(s) }] }), 400, 'image_required', 'messages[0].content', /has no image.*text-only judge prompts are served by learned-judge models only.*Fix: put the image/);
     assertOpenAiError(await post({ model: 'medad-tiny', messages: messages(s, 'Describe this image.') }), 400, 'invalid_prompt', 'messages[1].content', /cannot read a multiple-choice question.*Fix: send the question followed by four options/);
     assertOpenAiError(await post({ model: 'medad-tiny', messages: messages(s, undefined, 'https://example.com/x.png') }), 400, 'invalid_image_url', 'messages[1].content[0].image_url.url', /not a data URL; this server does not fetch remote images/);

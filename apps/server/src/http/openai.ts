@@ -176,6 +176,9 @@ function optionalNumber(body: Record<string, unknown>, field: string, min: numbe
   return v;
 }
 
+/** Largest image /v1 decodes (4096 × 4096): checked from the PNG/JPEG header before any pixel is decoded. */
+export const MAX_IMAGE_PIXELS = 4096 * 4096;
+
 function decodeDataUrl(url: string, param: string): RawImage {
   const m = /^data:([^;,]*)((?:;[^;,]*)*),([\s\S]*)$/.exec(url);
   if (!m) {
@@ -185,9 +188,10 @@ function decodeDataUrl(url: string, param: string): RawImage {
   const bytes = Buffer.from(m[3]!, 'base64');
   if (!bytes.length) throw badRequest(param, 'the data URL holds no bytes', 'send a PNG or JPEG image, base64-encoded', 'invalid_image_url');
   try {
-    return decodeImage(bytes, `the image in ${param}`);
+    return decodeImage(bytes, `the image in ${param}`, { maxPixels: MAX_IMAGE_PIXELS });
   } catch (err) {
-    throw new OpenAiError(400, errorMessage(err), param, 'invalid_image');
+    const tooLarge = err instanceof MedadError && err.details.maxPixels !== undefined;
+    throw new OpenAiError(400, errorMessage(err), param, tooLarge ? 'image_too_large' : 'invalid_image');
   }
 }
 
@@ -559,9 +563,12 @@ export class OpenAiEndpoint {
     }
     const judgeDir = this.judgeModelDir(body);
     if (judgeDir) return await this.judgeChat(res, body as Record<string, unknown>, judgeDir);
+    // The model first (404 before any 400 about the messages), then the messages and the image.
+    const named = (body as { model?: unknown } | null)?.model;
+    const found = typeof named === 'string' && named ? await this.resolveModel(named) : undefined;
     const r = parseChatRequest(body);
     if (this.closed) throw new OpenAiError(503, 'The server is shutting down. Fix: retry against a running server', null, 'server_shutting_down');
-    const model = await this.resolveModel(r.model);
+    const model = found ?? (await this.resolveModel(r.model));
     const slot = this.slot(model);
     const prompt = { sample: chatSample(r.question), image: r.image };
     const greedy = r.temperature === 0;

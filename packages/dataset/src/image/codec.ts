@@ -73,8 +73,59 @@ export function decodeJpeg(bytes: Uint8Array, name = 'JPEG'): RawImage {
   }
 }
 
-/** Decodes PNG or JPEG bytes, recognised by their signature. */
-export function decodeImage(bytes: Uint8Array, name = 'image'): RawImage {
+/**
+ * Width and height of a PNG (its IHDR) or JPEG (its first SOFn frame header), read from the header
+ * without decoding; undefined when the bytes are neither or the header is cut short.
+ */
+export function imageDimensions(bytes: Uint8Array): { width: number; height: number; format: 'png' | 'jpeg' } | undefined {
+  const u16 = (i: number): number => (bytes[i]! << 8) | bytes[i + 1]!;
+  if (isPng(bytes)) {
+    if (bytes.length < 24 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') return undefined;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return { width: view.getUint32(16), height: view.getUint32(20), format: 'png' };
+  }
+  if (!isJpeg(bytes)) return undefined;
+  let i = 2;
+  while (i + 4 <= bytes.length) {
+    if (bytes[i] !== 0xff) return undefined;
+    const marker = bytes[i + 1]!;
+    if (marker === 0xff) {
+      i++; // fill byte
+      continue;
+    }
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      i += 2; // markers without a length
+      continue;
+    }
+    const length = u16(i + 2);
+    // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC): precision, height, width.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      if (i + 9 > bytes.length) return undefined;
+      return { width: u16(i + 7), height: u16(i + 5), format: 'jpeg' };
+    }
+    if (marker === 0xda || length < 2) return undefined; // image data before any frame header
+    i += 2 + length;
+  }
+  return undefined;
+}
+
+/** Options of {@link decodeImage}. */
+export interface DecodeLimits {
+  /** Refuse (before decoding) an image of more pixels than this. */
+  maxPixels?: number;
+}
+
+/** Decodes PNG or JPEG bytes, recognised by their signature; with `maxPixels`, the header's size is checked first. */
+export function decodeImage(bytes: Uint8Array, name = 'image', limits: DecodeLimits = {}): RawImage {
+  if (limits.maxPixels !== undefined) {
+    const dims = imageDimensions(bytes);
+    if (dims && dims.width * dims.height > limits.maxPixels) {
+      throw new MedadError(ErrorCode.BadUserInput, `${name} is ${dims.width}×${dims.height} (${dims.width * dims.height} pixels), more than the limit of ${limits.maxPixels}`, {
+        fix: 'downscale the image before sending it (the policy reads it at its own small resolution anyway)',
+        details: { width: dims.width, height: dims.height, maxPixels: limits.maxPixels },
+      });
+    }
+  }
   if (isPng(bytes)) return decodePng(bytes, name);
   if (isJpeg(bytes)) return decodeJpeg(bytes, name);
   throw new MedadError(ErrorCode.Unsupported, `${name} is neither a PNG nor a JPEG (unknown file signature)`, {

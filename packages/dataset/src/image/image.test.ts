@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import jpeg from 'jpeg-js';
 import { fixtureImage } from '@medad/core/testing';
-import { decodeImage, decodeJpeg, decodePng, encodePng } from './codec.js';
+import { decodeImage, decodeJpeg, decodePng, encodePng, imageDimensions } from './codec.js';
 import { cropImage, flipImage, resizeBilinear, toGrayFloat, toRgb } from './raw.js';
 
 describe('image IO', () => {
@@ -64,5 +64,24 @@ describe('image IO', () => {
     assert.deepEqual([...toRgb(g).data], [7, 7, 7]);
     assert.ok(Math.abs(toGrayFloat({ width: 1, height: 1, channels: 3, data: Uint8Array.from([255, 0, 0]) })[0]! - 76.245) < 1e-3);
     assert.throws(() => resizeBilinear({ width: 2, height: 2, channels: 3, data: new Uint8Array(5) }, 1, 1), /has 5 bytes/);
+  });
+});
+
+describe('imageDimensions reads the size from the header, without decoding', () => {
+  it('PNG and JPEG (baseline and progressive) give their width and height; other bytes give undefined', () => {
+    const png = encodePng({ width: 37, height: 11, channels: 1, data: new Uint8Array(37 * 11) });
+    assert.deepEqual(imageDimensions(png), { width: 37, height: 11, format: 'png' });
+    const rgba = new Uint8Array(23 * 9 * 4).fill(128);
+    const jpg = jpeg.encode({ width: 23, height: 9, data: rgba }, 90).data;
+    assert.deepEqual(imageDimensions(jpg), { width: 23, height: 9, format: 'jpeg' });
+    assert.equal(imageDimensions(png.subarray(0, 20)), undefined, 'cut inside IHDR');
+    assert.equal(imageDimensions(jpg.subarray(0, 6)), undefined, 'cut before the frame header');
+    assert.equal(imageDimensions(new Uint8Array([1, 2, 3, 4])), undefined);
+  });
+  it('decodeImage with maxPixels refuses a large image before decoding it, naming its size and the limit', () => {
+    const big = encodePng({ width: 3000, height: 3000, channels: 1, data: new Uint8Array(3000 * 3000) });
+    assert.ok(big.length < 50_000, `a few KB of bytes (${big.length}) declare 9 M pixels`);
+    assert.throws(() => decodeImage(big, 'upload', { maxPixels: 4096 * 4096 / 2 }), /upload is 3000×3000 \(9000000 pixels\), more than the limit of 8388608.*Fix: downscale/);
+    assert.equal(decodeImage(big, 'upload', { maxPixels: 9_000_000 }).width, 3000);
   });
 });
