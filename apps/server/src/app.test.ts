@@ -207,6 +207,12 @@ describe('control plane over HTTP and graphql-ws (fixture CLI, PGlite)', () => {
     const viaVariables = await gql(cp.url, 'query($n: Int, $d: Int) { runs(first: $n) { edges { node { metrics(downsample: $d) { step values } } } } }', { n: 100, d: 100000 });
     assert.equal(viaVariables.status, 400);
     assert.equal(viaVariables.errors?.[0]?.extensions?.limit, 'cost');
+    // metrics without downsample is bounded (2,000 points) and costed so: a page of 100 runs' full metrics is refused.
+    const unbounded = await gql(cp.url, '{ runs(first: 100) { edges { node { metrics { step values } } } } }');
+    assert.equal(unbounded.errors?.[0]?.extensions?.limit, 'cost');
+    const anyRun = (await gql(cp.url, '{ runs(first: 1) { edges { node { id } } } }')).data?.runs.edges[0].node.id;
+    const tooMany = await gql(cp.url, `{ run(id: "${anyRun}") { metrics(downsample: 20000) { step } } }`);
+    assert.match(tooMany.errors?.[0]?.message ?? '', /downsample: 20000 is not in \[1, 10000\]/);
     // Introspection is costed: many aliased __schema selections are refused, one passes.
     const one = await gql(cp.url, '{ __schema { types { name fields { name } } } }');
     assert.equal(one.errors, undefined);

@@ -23,6 +23,8 @@ const INTROSPECTION_ROOTS: Record<string, GraphQLOutputType> = { __schema: __Sch
 
 /** Multiplier of a list field when no size argument bounds it. */
 const DEFAULT_LIST_SIZE = 20;
+/** List fields whose size without an argument is not {@link DEFAULT_LIST_SIZE} (the server's own default bound). */
+const DEFAULT_SIZES: Record<string, number> = { metrics: 2000 };
 /** Arguments that bound how many items a list field returns. */
 const SIZE_ARGS = ['first', 'last', 'downsample', 'limit'];
 
@@ -67,7 +69,7 @@ export function measure(
       const list = field ? isListType(getNullableType(field.type)) : false;
       const size = SIZE_ARGS.map((a) => argValue(sel, a, variables)).find((v) => v !== undefined);
       const connection = !list && field && /Connection$/.test(getNamedType(field.type).name);
-      const factor = list || connection ? Math.max(1, size ?? DEFAULT_LIST_SIZE) : 1;
+      const factor = list || connection ? Math.max(1, size ?? DEFAULT_SIZES[sel.name.value] ?? DEFAULT_LIST_SIZE) : 1;
       cost += 1 + factor * sub.cost;
       depth = Math.max(depth, 1 + sub.depth);
     } else if (sel.kind === Kind.INLINE_FRAGMENT) {

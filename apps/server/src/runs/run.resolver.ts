@@ -93,7 +93,7 @@ export class RunResolver {
     return this.store.checkpoints(run.id);
   }
 
-  @FieldResolver(() => [MetricPoint], { description: 'Metric rows in step order; downsample: at most that many evenly spaced rows.' })
+  @FieldResolver(() => [MetricPoint], { description: 'Metric rows in step order: at most `downsample` evenly spaced rows (first and last kept); default 2000, at most 10000.' })
   metrics(@Root() run: RunRecord, @Arg('downsample', () => Int, { nullable: true }) downsample?: number): Promise<MetricRow[]> {
     return this.service.metrics(run.id, downsample ?? undefined);
   }

@@ -56,6 +56,11 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
  * (plugins known and their configs valid, paths inside the configured roots, ranges checked)
  * and hands runs to the executor.
  */
+/** Points `metrics` returns when no `downsample` is given (evenly spaced; all rows when a run has fewer). */
+export const DEFAULT_METRIC_POINTS = 2000;
+/** The most points one `metrics` selection may ask for. */
+export const MAX_METRIC_POINTS = 10_000;
+
 export class RunService {
   constructor(
     private readonly store: Store,
@@ -230,10 +235,13 @@ export class RunService {
     return { edges: page.runs.map((node) => ({ cursor: encodeCursor(node), node })), hasNextPage: page.hasNextPage, totalCount: await this.store.countRuns(q) };
   }
 
-  /** A run's metrics, at most `downsample` evenly spaced points when given. */
-  metrics(runId: string, downsample?: number): Promise<MetricRow[]> {
-    if (downsample !== undefined && (!Number.isInteger(downsample) || downsample < 1 || downsample > 100_000)) {
-      throw badInput('downsample', `${downsample} is not in [1, 100000]`, 'ask for at most as many points as you will plot');
+  /**
+   * A run's metrics: at most `downsample` evenly spaced points (first and last kept), and at most
+   * {@link DEFAULT_METRIC_POINTS} when not given, so no query returns an unbounded list.
+   */
+  metrics(runId: string, downsample: number = DEFAULT_METRIC_POINTS): Promise<MetricRow[]> {
+    if (!Number.isInteger(downsample) || downsample < 1 || downsample > MAX_METRIC_POINTS) {
+      throw badInput('downsample', `${downsample} is not in [1, ${MAX_METRIC_POINTS}]`, 'ask for at most as many points as you will plot');
     }
     return this.store.metrics(runId, downsample);
   }
