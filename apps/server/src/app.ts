@@ -21,6 +21,7 @@ import { buildControlPlaneSchema } from './graphql/schema.js';
 import { StoreToken } from './graphql/tokens.js';
 import { TokenAuth, assertOperationAllowed, type Principal } from './http/auth.js';
 import { createHttpHandler } from './http/http-handler.js';
+import { ORIGIN_FIX, originProblem, type OriginPolicy } from './http/origin.js';
 import { OpenAiEndpoint, resolveServedModels } from './http/openai.js';
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket.js';
 import { createLogger } from './logger.js';
@@ -148,14 +149,28 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
     }),
   });
   const openai = new OpenAiEndpoint({ registry, store, auth, models: servedModels, checkpointRoots: config.checkpointRoots, maxBodyBytes: config.limits.maxBodyBytes, logger });
+  const origins: OriginPolicy = { host: config.host, port: () => (server.address() as AddressInfo | null)?.port ?? config.port, allowedOrigins: config.allowedOrigins, authOff: !auth.required };
   const server = createServer((req, res) => {
     inflight.n++;
     res.once('close', () => inflight.n--);
+    const refused = originProblem(req, origins);
+    if (refused) {
+      logger.warn('request refused: origin', { reason: refused, path: req.url });
+      const v1 = req.url?.startsWith('/v1/');
+      const body = JSON.stringify(
+        v1
+          ? { error: { message: `${refused}. Fix: ${ORIGIN_FIX}`, type: 'invalid_request_error', param: null, code: 'origin_not_allowed' } }
+          : { errors: [{ message: refused, extensions: { code: 'FORBIDDEN', fix: ORIGIN_FIX } }] },
+      );
+      res.writeHead(403, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
     if (req.url?.startsWith('/v1/')) void openai.handle(req, res, new URL(req.url, 'http://localhost'));
     else handler(req, res);
   });
   server.requestTimeout = 60_000;
-  const ws: WebSocketEndpoint = attachWebSocket(server, { schema, auth, context, limits: config.limits, logger });
+  const ws: WebSocketEndpoint = attachWebSocket(server, { schema, auth, context, limits: config.limits, logger, refuse: (req) => originProblem(req, origins) });
 
   await executor.start();
   await new Promise<void>((resolve, reject) => {

@@ -39,6 +39,8 @@ export interface ServerConfig {
   allowedHosts: string[];
   /** Environment variables that plugin configs may name as their API key (`apiKeyEnv`); `MEDAD_ALLOWED_KEY_ENVS`. Default: OPENAI_API_KEY. */
   allowedKeyEnvs: string[];
+  /** Browser origins besides the server's own allowed to call the API (`MEDAD_ALLOWED_ORIGINS`, comma-separated, e.g. `http://localhost:5173`). */
+  allowedOrigins: string[];
   /**
    * Models the OpenAI-compatible endpoint (`/v1/chat/completions`) serves by name: name → checkpoint
    * or run directory, confined to {@link checkpointRoots} (relative paths are under the first root).
@@ -129,6 +131,7 @@ export function resolveConfig(input: ServerConfigInput = {}, env: NodeJS.Process
     datasetRoots: input.datasetRoots ?? [join(dataDir, 'datasets'), ...list(env.MEDAD_DATASET_ROOTS)],
     checkpointRoots: input.checkpointRoots ?? [join(dataDir, 'runs'), ...list(env.MEDAD_CHECKPOINT_ROOTS)],
     allowedHosts: input.allowedHosts ?? (env.MEDAD_ALLOWED_HOSTS ? env.MEDAD_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean) : ['127.0.0.1', 'localhost', '[::1]']),
+    allowedOrigins: input.allowedOrigins ?? (env.MEDAD_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean),
     allowedKeyEnvs: input.allowedKeyEnvs ?? (env.MEDAD_ALLOWED_KEY_ENVS ? env.MEDAD_ALLOWED_KEY_ENVS.split(',').map((h) => h.trim()).filter(Boolean) : ['OPENAI_API_KEY']),
     serveModels: input.serveModels ?? parseServeModels(env.MEDAD_SERVE_MODELS),
     runCli: resolve(input.runCli ?? env.MEDAD_RUN_CLI ?? join(projectRoot, 'apps', 'cli', 'bin', 'medad.js')),

@@ -16,6 +16,8 @@ export interface WebSocketOptions {
   context: (principal: Principal) => GraphQLContext;
   limits: { maxDepth: number; maxCost: number; maxBodyBytes: number };
   logger: Logger;
+  /** Why an upgrade request must be refused (Origin / Host), or undefined. */
+  refuse?: (req: IncomingMessage) => string | undefined;
 }
 
 /** The graphql-ws endpoint and a way to close it. */
@@ -38,6 +40,12 @@ export function attachWebSocket(server: Server, o: WebSocketOptions): WebSocketE
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path !== '/graphql') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const refused = o.refuse?.(req);
+    if (refused) {
+      o.logger.warn('websocket upgrade refused: origin', { reason: refused });
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
