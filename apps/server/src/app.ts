@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { ErrorCode, MedadError, PluginRegistry, discoverPlugins, errorMessage, isPluginDefinition, type Logger } from '@medad/core';
@@ -16,7 +16,8 @@ import { RedisLauncher } from './execution/redis.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { formatError, toGraphQLError } from './graphql/errors.js';
 import { queryLimitsRule } from './graphql/limits.js';
-import { validate } from 'graphql';
+import { GraphQLError, validate } from 'graphql';
+import { RateLimiter, rateLimitMessage } from './http/rate-limit.js';
 import { buildControlPlaneSchema } from './graphql/schema.js';
 import { StoreToken } from './graphql/tokens.js';
 import { TokenAuth, assertOperationAllowed, type Principal } from './http/auth.js';
@@ -101,6 +102,15 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
   const context = (principal: Principal): GraphQLContext => ({ principal, container: di.createChildContainer() });
 
   const schema = await buildControlPlaneSchema();
+  const mutationLimiter = new RateLimiter(config.rateLimits.mutationsPerMinute);
+  const limitMutation = (principal: Principal): GraphQLError | undefined => {
+    const retryAfter = mutationLimiter.take(principal.caller ?? 'anonymous');
+    if (retryAfter === undefined) return undefined;
+    logger.warn('mutation rate-limited', { caller: principal.caller, retryAfter });
+    return new GraphQLError(rateLimitMessage('mutations', config.rateLimits.mutationsPerMinute, retryAfter), {
+      extensions: { code: 'RATE_LIMITED', retryAfter, http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) } },
+    });
+  };
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError: formatError(logger),
@@ -124,7 +134,11 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
               } catch (err) {
                 throw err instanceof MedadError ? withStatus(toGraphQLError(err), 403) : err;
               }
-              if (operation.operation === 'mutation') logger.info('mutation', { operationName, role: contextValue.principal.role });
+              if (operation.operation === 'mutation') {
+                const limited = limitMutation(contextValue.principal);
+                if (limited) throw limited;
+                logger.info('mutation', { operationName, role: contextValue.principal.role });
+              }
             },
           };
         },
@@ -148,7 +162,7 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
       subscriptions: bus.listenerCount(),
     }),
   });
-  const openai = new OpenAiEndpoint({ registry, store, auth, models: servedModels, checkpointRoots: config.checkpointRoots, maxBodyBytes: config.limits.maxBodyBytes, logger });
+  const openai = new OpenAiEndpoint({ registry, store, auth, rateLimit: new RateLimiter(config.rateLimits.v1PerMinute), models: servedModels, checkpointRoots: config.checkpointRoots, maxBodyBytes: config.limits.maxBodyBytes, logger });
   const origins: OriginPolicy = { host: config.host, port: () => (server.address() as AddressInfo | null)?.port ?? config.port, allowedOrigins: config.allowedOrigins, authOff: !auth.required };
   const server = createServer((req, res) => {
     inflight.n++;
@@ -170,7 +184,7 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
     else handler(req, res);
   });
   server.requestTimeout = 60_000;
-  const ws: WebSocketEndpoint = attachWebSocket(server, { schema, auth, context, limits: config.limits, logger, refuse: (req) => originProblem(req, origins) });
+  const ws: WebSocketEndpoint = attachWebSocket(server, { schema, auth, context, limits: config.limits, logger, refuse: (req) => originProblem(req, origins), limitMutation });
 
   await executor.start();
   await new Promise<void>((resolve, reject) => {

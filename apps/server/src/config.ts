@@ -41,6 +41,8 @@ export interface ServerConfig {
   allowedKeyEnvs: string[];
   /** Browser origins besides the server's own allowed to call the API (`MEDAD_ALLOWED_ORIGINS`, comma-separated, e.g. `http://localhost:5173`). */
   allowedOrigins: string[];
+  /** Per-caller requests per minute (0 = no limit): GraphQL mutations (`MEDAD_RATE_LIMIT_MUTATIONS`, default 120) and `/v1` chat completions (`MEDAD_RATE_LIMIT_V1`, default 600). */
+  rateLimits: { mutationsPerMinute: number; v1PerMinute: number };
   /**
    * Models the OpenAI-compatible endpoint (`/v1/chat/completions`) serves by name: name → checkpoint
    * or run directory, confined to {@link checkpointRoots} (relative paths are under the first root).
@@ -131,6 +133,10 @@ export function resolveConfig(input: ServerConfigInput = {}, env: NodeJS.Process
     datasetRoots: input.datasetRoots ?? [join(dataDir, 'datasets'), ...list(env.MEDAD_DATASET_ROOTS)],
     checkpointRoots: input.checkpointRoots ?? [join(dataDir, 'runs'), ...list(env.MEDAD_CHECKPOINT_ROOTS)],
     allowedHosts: input.allowedHosts ?? (env.MEDAD_ALLOWED_HOSTS ? env.MEDAD_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean) : ['127.0.0.1', 'localhost', '[::1]']),
+    rateLimits: input.rateLimits ?? {
+      mutationsPerMinute: intSetting('MEDAD_RATE_LIMIT_MUTATIONS', env.MEDAD_RATE_LIMIT_MUTATIONS, 120, 0, 1_000_000),
+      v1PerMinute: intSetting('MEDAD_RATE_LIMIT_V1', env.MEDAD_RATE_LIMIT_V1, 600, 0, 1_000_000),
+    },
     allowedOrigins: input.allowedOrigins ?? (env.MEDAD_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean),
     allowedKeyEnvs: input.allowedKeyEnvs ?? (env.MEDAD_ALLOWED_KEY_ENVS ? env.MEDAD_ALLOWED_KEY_ENVS.split(',').map((h) => h.trim()).filter(Boolean) : ['OPENAI_API_KEY']),
     serveModels: input.serveModels ?? parseServeModels(env.MEDAD_SERVE_MODELS),

@@ -10,6 +10,8 @@ export interface Principal {
   role: Role;
   /** False when auth is off (loopback without tokens): every caller is an operator. */
   authenticated: boolean;
+  /** Who the request counts against for rate limits (`callerKey`: the hashed token, else the remote address). */
+  caller?: string;
 }
 
 const ROLES: readonly Role[] = ['viewer', 'operator'];

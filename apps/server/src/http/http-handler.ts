@@ -5,6 +5,7 @@ import { GRAPHQL_CODES } from '../graphql/errors.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { UNAUTHENTICATED, type Principal, type TokenAuth } from './auth.js';
 import { readBody } from './body.js';
+import { callerKey } from './rate-limit.js';
 import { serveStatic } from './static.js';
 
 /** What the HTTP handler serves. */
@@ -63,7 +64,7 @@ async function graphqlRequest(o: HttpHandlerOptions, req: IncomingMessage, res: 
   if (method !== 'GET' && method !== 'POST') {
     throw new HttpError(405, `Method ${method} is not allowed on /graphql`, 'METHOD_NOT_ALLOWED', 'use GET for queries or POST for queries and mutations');
   }
-  const principal = principalOf(o.auth, req);
+  const principal: Principal = { ...principalOf(o.auth, req), caller: callerKey(req.headers.authorization, req) };
   let body: unknown;
   if (method === 'POST') {
     const text = await readBody(req, o.maxBodyBytes, tooLarge(o.maxBodyBytes));

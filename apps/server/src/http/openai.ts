@@ -23,6 +23,7 @@ import { RunKind, type RunRecord } from '../domain.js';
 import type { Store } from '../store/store.js';
 import { UNAUTHENTICATED, type TokenAuth } from './auth.js';
 import { readBody } from './body.js';
+import { callerKey, rateLimitMessage, type RateLimiter } from './rate-limit.js';
 import { confinePath } from './paths.js';
 
 /*
@@ -54,6 +55,8 @@ export interface OpenAiEndpointOptions {
   registry: PluginRegistry;
   store: Store;
   auth: TokenAuth;
+  /** Chat completions per caller per minute (none: unlimited). */
+  rateLimit?: RateLimiter;
   /** Served name → absolute checkpoint or run directory (see {@link resolveServedModels}). */
   models: Record<string, string>;
   checkpointRoots: readonly string[];
@@ -549,6 +552,10 @@ export class OpenAiEndpoint {
   }
 
   private async chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const retryAfter = this.o.rateLimit?.take(callerKey(req.headers.authorization, req));
+    if (retryAfter !== undefined) {
+      throw new OpenAiError(429, rateLimitMessage('chat completions', this.o.rateLimit!.perMinute, retryAfter), null, 'rate_limit_exceeded', 'requests', { 'retry-after': String(retryAfter) });
+    }
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const max = this.o.maxBodyBytes;
     const text = await readBody(req, max, (declared) =>

@@ -8,6 +8,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 import { formatError, toGraphQLError } from '../graphql/errors.js';
 import { queryLimitsRule } from '../graphql/limits.js';
 import { assertOperationAllowed, type Principal, type TokenAuth } from './auth.js';
+import { callerKey } from './rate-limit.js';
 
 /** What the graphql-ws endpoint needs. */
 export interface WebSocketOptions {
@@ -16,6 +17,8 @@ export interface WebSocketOptions {
   context: (principal: Principal) => GraphQLContext;
   limits: { maxDepth: number; maxCost: number; maxBodyBytes: number };
   logger: Logger;
+  /** A rate-limit error for a mutation by this caller, or undefined when it may run. */
+  limitMutation?: (principal: Principal) => GraphQLError | undefined;
   /** Why an upgrade request must be refused (Origin / Host), or undefined. */
   refuse?: (req: IncomingMessage) => string | undefined;
 }
@@ -57,7 +60,8 @@ export function attachWebSocket(server: Server, o: WebSocketOptions): WebSocketE
       onConnect: (ctx) => {
         const header = ctx.connectionParams?.authorization ?? ctx.extra.request.headers.authorization;
         try {
-          (ctx.extra as Extra).principal = o.auth.authenticate(typeof header === 'string' ? header : undefined);
+          const authorization = typeof header === 'string' ? header : undefined;
+          (ctx.extra as Extra).principal = { ...o.auth.authenticate(authorization), caller: callerKey(authorization, ctx.extra.request) };
           return true;
         } catch (err) {
           o.logger.warn('websocket connection refused', { reason: errorMessage(err) });
@@ -82,6 +86,8 @@ export function attachWebSocket(server: Server, o: WebSocketOptions): WebSocketE
         } catch (err) {
           return [toGraphQLError(err as MedadError)];
         }
+        const limited = op.operation === 'mutation' ? o.limitMutation?.(principal) : undefined;
+        if (limited) return [limited];
         return { schema: o.schema, document, variableValues: variables, operationName: payload.operationName, contextValue: o.context(principal) };
       },
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) } : undefined),
