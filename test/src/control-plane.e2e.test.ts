@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { FIXTURE_CLI, freshDataDir, gql, waitFor, wsClient } from '@medad/server/testing';
-import { medadHas, startServerProcess, type ServerProcess } from './harness.js';
+import { TIMING_KEY, alive, medadHas, startServerProcess, type ServerProcess } from './harness.js';
 
 interface Flavour {
   name: string;
@@ -32,17 +32,6 @@ interface Flavour {
   timeoutMs: number;
 }
 
-/** Metric keys that measure wall time or speed, which differ between runs of one spec. */
-const TIMING_KEY = /time|_s$|_ms$|per_s|tokens_per|eta|throughput|elapsed/i;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const realMissing = ['data synth', 'train sft', 'eval'].filter((c) => !medadHas(...c.split(' ')));
 const FLAVOURS: Flavour[] = [

@@ -11,25 +11,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { FIXTURE_CLI, freshDataDir, gql, postgresBinDir, redisServerPath, startPostgres, startRedis, waitFor, type TestPostgres, type TestRedis } from '@medad/server/testing';
-import { MEDAD, ROOT, medadHas, startServerProcess, type ServerProcess } from './harness.js';
+import { MEDAD, ROOT, TIMING_KEY, alive, medadHas, startServerProcess, type ServerProcess } from './harness.js';
 
 const FIXTURE_ENV = {
   MEDAD_RUN_CLI: FIXTURE_CLI,
   MEDAD_PLUGIN_MODULES: fileURLToPath(new URL('./test-plugins.js', import.meta.resolve('@medad/server/testing'))),
   MEDAD_FIXTURE_STEP_MS: '10',
 };
-/** Metric keys that measure wall time or speed, which differ between runs of one spec. */
-const TIMING_KEY = /time|_s$|_ms$|per_s|tokens_per|eta|throughput|elapsed/i;
 const ENDED = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'INTERRUPTED'];
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const runOf = async (url: string, id: string, fields = 'status statusMessage attempts pid worker metricCount') => (await gql(url, `query($id: ID!) { run(id: $id) { ${fields} } }`, { id })).data?.run;
 const until = (url: string, id: string, statuses: string[], what: string, ms = 60_000) =>

@@ -87,3 +87,16 @@ export function readRows(dir: string): MetricsRow[] {
       }
     });
 }
+
+/** Metric keys that measure wall time or speed, which differ between runs of one spec. */
+export const TIMING_KEY = /time|_s$|_ms$|per_s|tokens_per|eta|throughput|elapsed/i;
+
+/** True while a process with this pid exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
