@@ -56,7 +56,8 @@ export interface ExecutorOptions {
   /**
    * Starts each job's process: the control plane's launcher, so `medad reproduce` runs its jobs
    * exactly as the server runs its runs — here as local child processes (the default), or on
-   * `medad worker`s through the Redis queue (`--queue redis`). Every job runs `node <script> …`.
+   * `medad worker`s through the Redis queue (`--queue redis`: jobs with a run spec go there — the
+   * queue carries specs, never command lines — and the rest run here). Every job runs `node <script> …`.
    */
   launcher?: Launcher;
   env?: Record<string, string>;
@@ -168,7 +169,10 @@ export class Executor {
     private readonly o: ExecutorOptions,
   ) {
     validatePlan(jobs);
-    this.launcher = o.launcher ?? new LocalLauncher(Math.max(1, o.concurrency));
+    const local = new LocalLauncher(Math.max(1, o.concurrency));
+    const remote = o.launcher;
+    // A queue carries run specs only (never command lines): jobs without a spec (the baselines) run here.
+    this.launcher = remote ? { capacity: remote.capacity, launch: (spec, hooks) => (spec.spec ? remote : local).launch(spec, hooks) } : local;
   }
 
   /** Stops: no new jobs, SIGTERM to running children (SIGKILL after `killAfter` s). */
@@ -296,7 +300,7 @@ export class Executor {
     if (node !== process.execPath || !script) throw new MedadError(ErrorCode.Internal, `job ${j.id} does not run a Node script: ${j.argv.join(' ')}`, { fix: 'plan jobs as [process.execPath, script, ...args]' });
     let settled = false;
     const handle = this.launcher.launch(
-      { runId: j.id, cli: script, argv: args, dir, cwd: process.cwd(), env: this.o.env },
+      { runId: j.id, cli: script, argv: args, dir, cwd: process.cwd(), env: this.o.env, ...(j.spec ? { spec: j.spec as unknown as Record<string, unknown> } : {}) },
       {
         onStart: () => undefined,
         onEvent: () => undefined,

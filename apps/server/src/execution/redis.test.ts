@@ -64,7 +64,7 @@ describe('a queued job is data: the worker checks it before anything runs', () =
   test('anything else is refused with the reason', () => {
     assert.match(jobProblem({ runId: '../x', attempt: 'a', dir: '/srv/medad/runs/x', spec: spec('/srv/medad/runs/x') }, roots)!, /not a plain id/);
     assert.match(jobProblem({ runId: 'x', attempt: 'a', dir: '/etc', spec: spec('/etc') }, roots)!, /outside the allowed run directory roots/);
-    assert.match(jobProblem({ runId: 'x', attempt: 'a', dir: '/srv/medad/runs/x', spec: spec('/srv/medad/runs/y') }, roots)!, /writes to \/srv\/medad\/runs\/y, not to the run directory/);
+    assert.match(jobProblem({ runId: 'x', attempt: 'a', dir: '/srv/medad/runs/x', spec: spec('/home/me/.ssh') }, roots)!, /spec\.out "\/home\/me\/\.ssh" is outside the allowed run directory roots/);
     assert.match(jobProblem({ runId: 'x', attempt: 'a', dir: '/srv/medad/runs/x', spec: { kind: 'shell', cmd: 'rm -rf /' } }, roots)!, /kind/);
     assert.match(jobProblem({ runId: 'x', attempt: 'a', dir: 'relative/x', spec: spec('relative/x') }, roots)!, /not an absolute path/);
   });

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { RUN_SPEC_FILE, errorMessage, parseRunSpec, silentLogger, type Logger, type RunEvent } from '@medad/core';
@@ -38,8 +38,8 @@ export interface RunJob {
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /**
- * Checks a job taken from the queue before anything runs: a plain run id, a directory inside the
- * worker's run roots, and a spec that parses and writes into that directory. Returns why not, or undefined.
+ * Checks a job taken from the queue before anything runs: a plain run id, a directory (its spec and
+ * logs) inside the worker's roots, and a spec that parses and writes inside them too. Returns why not, or undefined.
  */
 export function jobProblem(job: RunJob, roots: readonly string[]): string | undefined {
   if (typeof job.runId !== 'string' || !RUN_ID.test(job.runId)) return `run id ${JSON.stringify(job.runId)} is not a plain id`;
@@ -48,8 +48,7 @@ export function jobProblem(job: RunJob, roots: readonly string[]): string | unde
     confinePath(job.dir, roots, 'dir', 'run directory');
     const spec = parseRunSpec(job.spec, `the spec of run ${job.runId}`);
     if (!spec.out) return 'the spec has no out directory';
-    if (spec.kind === 'dataset') confinePath(spec.out, roots, 'spec.out', 'dataset directory');
-    else if (resolve(spec.out) !== resolve(job.dir)) return `the spec writes to ${spec.out}, not to the run directory ${job.dir}`;
+    confinePath(spec.out, roots, 'spec.out', 'run directory');
   } catch (err) {
     return errorMessage(err);
   }
