@@ -74,7 +74,7 @@ export type ServerConfigInput = Partial<Omit<ServerConfig, 'limits'>> & { limits
 
 const DEFAULT_LIMITS: RequestLimits = { maxBodyBytes: 1_000_000, maxDepth: 12, maxCost: 50_000 };
 
-function intSetting(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+export function intSetting(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {

@@ -26,7 +26,8 @@ export interface RunLock {
   release(): void;
 }
 
-function pidAlive(pid: number): boolean {
+/** True while a process with this pid exists on this host. */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -65,6 +66,11 @@ export function describeHolder(h: RunLockHolder): string {
   return `process ${h.pid} on ${h.host}${h.runId ? ` (run ${h.runId})` : ''}, since ${h.since}`;
 }
 
+/** How to free a directory a holder keeps: wait, or stop it (naming its host when it is another). */
+export function holderFix(h: RunLockHolder, then: string): string {
+  return `wait until that process ends (or stop it: kill ${h.pid}${h.host === hostname() ? '' : ` on ${h.host}`}), then ${then}`;
+}
+
 /**
  * Takes the lock of a run directory for this process, so two processes never write one run at
  * once (a resumed run beside an orphan, two workers given the same job). A lock left by a dead
@@ -86,7 +92,7 @@ export function acquireRunLock(dir: string, runId?: string): RunLock {
     const holder = runLockHolder(dir);
     if (holder) {
       throw new MedadError(ErrorCode.Conflict, `Run directory ${dir} is in use by ${describeHolder(holder)}`, {
-        fix: `wait until that process ends (or stop it: kill ${holder.pid}${holder.host === me.host ? '' : ` on ${holder.host}`}), then run again; it resumes from the last checkpoint`,
+        fix: holderFix(holder, 'run again; it resumes from the last checkpoint'),
       });
     }
     if (attempt >= 3) throw new MedadError(ErrorCode.Conflict, `Could not take the lock ${file}: other processes keep taking it`, { fix: 'make sure only one process runs this directory' });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, MedadError, RunStatus, describeHolder, errorMessage, runLockHolder, silentLogger, type Logger, type RunEvent } from '@medad/core';
+import { ErrorCode, MedadError, RunStatus, describeHolder, errorMessage, holderFix, pidAlive, runLockHolder, silentLogger, type Logger, type RunEvent } from '@medad/core';
 import { RESUMABLE_STATUSES, type RunRecord } from '../domain.js';
 import type { MetricWriter } from '../store/metric-writer.js';
 import type { Store } from '../store/store.js';
@@ -46,13 +46,7 @@ export function newOwnerId(): string {
 export function ownerIsDeadHere(owner: string): boolean {
   const [host, pidText] = owner.split('/');
   const pid = Number(pidText);
-  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'EPERM';
-  }
+  return host === hostname() && Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
 }
 
 interface Active {
@@ -348,7 +342,7 @@ export class Executor {
     const holder = runLockHolder(run.dir);
     if (holder) {
       throw new MedadError(ErrorCode.Conflict, `Run ${id} cannot be resumed: its directory is still in use by ${describeHolder(holder)}`, {
-        fix: `wait until that process ends (or stop it: kill ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`}), then resume`,
+        fix: holderFix(holder, 'resume'),
       });
     }
     const queued = await this.transition(run, RunStatus.Queued, `resumed after ${run.status} (attempt ${run.attempts + 1})`, RESUMABLE_STATUSES.slice());

@@ -4,7 +4,7 @@ import { isAbsolute, join } from 'node:path';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { RUN_SPEC_FILE, errorMessage, parseRunSpec, silentLogger, type Logger, type RunEvent } from '@medad/core';
-import { resolveConfig } from '../config.js';
+import { intSetting, resolveConfig } from '../config.js';
 import type { MetricRow } from '../domain.js';
 import { confinePath } from '../http/paths.js';
 import { forkAttempt, type ExitInfo, type LaunchHooks, type LaunchSpec, type Launcher, type RunHandle } from './launcher.js';
@@ -226,10 +226,6 @@ export async function startWorker(o: WorkerOptions = {}): Promise<RunWorker> {
   const config = resolveConfig({ logLevel: 'silent' });
   const cli = o.cli ?? config.runCli;
   const roots = o.roots ?? [...config.checkpointRoots, ...config.datasetRoots];
-  const envMs = (name: string, fallback: number): number => {
-    const v = Number(process.env[name]);
-    return Number.isFinite(v) && v > 0 ? v : fallback;
-  };
   const connections = new Connections(url, logger);
   const pub = connections.open();
   const sub = connections.open();
@@ -272,8 +268,8 @@ export async function startWorker(o: WorkerOptions = {}): Promise<RunWorker> {
       connection: connections.open(),
       concurrency: o.concurrency ?? 1,
       maxStalledCount: 1,
-      lockDuration: o.lockDurationMs ?? envMs('MEDAD_WORKER_LOCK_MS', 30_000),
-      stalledInterval: o.stalledIntervalMs ?? envMs('MEDAD_WORKER_STALLED_MS', 10_000),
+      lockDuration: o.lockDurationMs ?? intSetting('MEDAD_WORKER_LOCK_MS', process.env.MEDAD_WORKER_LOCK_MS, 30_000, 500, 3_600_000),
+      stalledInterval: o.stalledIntervalMs ?? intSetting('MEDAD_WORKER_STALLED_MS', process.env.MEDAD_WORKER_STALLED_MS, 10_000, 200, 3_600_000),
     },
   );
   await worker.waitUntilReady();
