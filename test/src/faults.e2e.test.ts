@@ -1,7 +1,8 @@
 /**
  * Fault injection against real processes (issue 21): two control planes on one PostgreSQL, a
  * replica killed beside a live one, a run directory still held by an orphan, and a `medad worker`
- * killed mid-Con-GRPO with another worker taking the job over.
+ * killed mid-Con-GRPO with another worker taking the job over, a cancel whose worker is gone, and
+ * Redis with a password over TLS.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,7 +11,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { FIXTURE_CLI, freshDataDir, gql, postgresBinDir, redisServerPath, startPostgres, startRedis, waitFor, type TestPostgres, type TestRedis } from '@medad/server/testing';
+import { FIXTURE_CLI, freshDataDir, gql, opensslPath, postgresBinDir, redisServerPath, startPostgres, startRedis, waitFor, type TestPostgres, type TestRedis } from '@medad/server/testing';
 import { MEDAD, ROOT, TIMING_KEY, alive, medadHas, startServerProcess, type ServerProcess } from './harness.js';
 
 const FIXTURE_ENV = {
@@ -161,7 +162,8 @@ describe('a medad worker killed mid-Con-GRPO (real CLI, Redis)', { skip: redisMi
   before(async () => {
     redis = await startRedis();
     dataDir = await freshDataDir('medad-worker-faults-');
-    server = await startServerProcess(dataDir, { REDIS_URL: redis.url });
+    // A short cancel timeout: the lost-worker cancel below answers after 0.5 + 1 s.
+    server = await startServerProcess(dataDir, { REDIS_URL: redis.url, MEDAD_KILL_GRACE_MS: '500', MEDAD_CANCEL_TIMEOUT_MS: '1000' });
     startWorker('w1');
     startWorker('w2');
   });
@@ -211,5 +213,71 @@ describe('a medad worker killed mid-Con-GRPO (real CLI, Redis)', { skip: redisMi
     const twinDone = await until(url, twin, ENDED, 'the uninterrupted twin', 300_000);
     assert.equal(twinDone.status, 'SUCCEEDED', twinDone.statusMessage);
     assert.deepEqual(got, await values(twin), 'a lost worker changes no step of the run');
+  });
+
+  test('cancelRun with the worker gone answers after its timeout, and no other worker restarts the cancelled run', async () => {
+    const url = server.url;
+    for (const name of ['w3', 'w4']) startWorker(name);
+    const ds = must<{ id: string }>(await gql(url, 'mutation { buildDataset(input: { name: "lost", samples: 20, seed: 4 }) { id } }'), 'buildDataset').id;
+    const id = must<{ id: string }>(await gql(url, `mutation { startSftRun(input: { dataset: { fromRun: "${ds}" }, backbone: { plugin: "tfjs-vlm", config: { preset: "tiny" } }, hyper: { steps: 100000, batchSize: 4, saveEvery: 100000 } }) { id } }`), 'startSftRun').id;
+    const running = await waitFor(async () => {
+      const r = await runOf(url, id);
+      return r?.status === 'RUNNING' && r.worker && r.metricCount >= 2 ? r : undefined;
+    }, 'the SFT run to report metrics from a worker', 120_000, 50);
+    workers.get(running.worker)!.kill('SIGKILL');
+    // Cancel at once, before the job's lock (3 s) expires and another worker could take it over.
+    const t0 = Date.now();
+    const cancelled = must<{ status: string; statusMessage: string }>(await gql(url, `mutation { cancelRun(id: "${id}") { status statusMessage } }`), 'cancelRun');
+    const waited = Date.now() - t0;
+    assert.equal(cancelled.status, 'CANCELLED');
+    assert.match(cancelled.statusMessage, /did not confirm it stopped within 1\.5 s \(worker lost\?\)/);
+    assert.ok(waited >= 1400 && waited < 10_000, `cancelRun answered after ${waited} ms, i.e. after its 1.5 s timeout`);
+    await waitFor(() => /job not restarted: it was stopped while its worker was lost/.test(workerOutput), 'another worker to take the stalled job over and decline it', 30_000, 50);
+    const settled = await waitFor(async () => {
+      const r = await runOf(url, id);
+      return r.pid === null ? r : undefined;
+    }, 'the declined attempt to be recorded', 10_000, 50);
+    await new Promise((r) => setTimeout(r, 2000));
+    const later = await runOf(url, id);
+    assert.equal(later.status, 'CANCELLED', later.statusMessage);
+    assert.equal(later.metricCount, settled.metricCount, 'no worker ran a step of the cancelled run afterwards');
+    assert.ok(later.metricCount < 100000);
+  });
+});
+
+const tlsMissing = !redisServerPath() ? 'redis-server not installed' : !opensslPath() ? 'openssl not installed (apt-get install -y openssl)' : !medadHas('worker') ? 'medad worker missing' : false;
+
+describe('REDIS_URL with a password over TLS (rediss://, private CA)', { skip: tlsMissing }, () => {
+  test('the server queues, a worker runs, and both refuse a wrong password with a clear error', async () => {
+    const redis = await startRedis({ password: 'p@ss w0rd', tls: true });
+    const dataDir = await freshDataDir('medad-redis-tls-');
+    const env = { REDIS_URL: redis.url, NODE_EXTRA_CA_CERTS: redis.caFile!, MEDAD_DATA_DIR: dataDir, MEDAD_LOG_LEVEL: 'warn' };
+    let server: ServerProcess | undefined;
+    let worker: ChildProcess | undefined;
+    let out = '';
+    try {
+      const wrong = spawn(process.execPath, [MEDAD, 'worker'], { cwd: ROOT, env: { ...process.env, ...env, REDIS_URL: redis.url.replace(encodeURIComponent('p@ss w0rd'), 'guess') }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let wrongOut = '';
+      wrong.stderr!.on('data', (d: Buffer) => (wrongOut += d.toString()));
+      const code = await new Promise<number | null>((r) => wrong.once('exit', r));
+      assert.notEqual(code, 0);
+      assert.match(wrongOut, /cannot use Redis at rediss:\/\/\*\*\*@localhost:\d+: WRONGPASS.*Fix: put the password in the URL/);
+
+      server = await startServerProcess(dataDir, env);
+      worker = spawn(process.execPath, [MEDAD, 'worker', '--name', 'tls-worker'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      worker.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      worker.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      await waitFor(() => out.includes('waiting for runs on rediss://***@localhost'), 'the worker to connect over TLS', 30_000, 50);
+      assert.doesNotMatch(out, /p@ss|w0rd/, 'the worker never prints the password');
+      const ds = must<{ id: string }>(await gql(server.url, 'mutation { buildDataset(input: { name: "tls", samples: 12, seed: 2 }) { id } }'), 'buildDataset').id;
+      const done = await until(server.url, ds, ENDED, 'the dataset run on the TLS worker', 120_000);
+      assert.equal(done.status, 'SUCCEEDED', `${done.statusMessage}\nworker:\n${out}\nserver:\n${server.output()}`);
+      assert.equal(done.worker, 'tls-worker');
+    } finally {
+      worker?.kill('SIGKILL');
+      await server?.stop();
+      await redis.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -88,7 +88,7 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
     (config.redisUrl
       ? await RedisLauncher.connect(config.redisUrl, (row) => bus.deliver('metrics', row.runId, row), logger)
       : new LocalLauncher(config.concurrency));
-  const executor = new Executor({ store, writer, bus, launcher, cli: config.runCli, cwd: config.projectRoot, killGraceMs: config.killGraceMs, heartbeatMs: config.heartbeatMs, staleMs: config.staleMs, logger });
+  const executor = new Executor({ store, writer, bus, launcher, cli: config.runCli, cwd: config.projectRoot, killGraceMs: config.killGraceMs, cancelTimeoutMs: config.cancelTimeoutMs, heartbeatMs: config.heartbeatMs, staleMs: config.staleMs, logger });
   const datasets = new DatasetService(store, config.datasetRoots);
   const runs = new RunService(store, executor, registry, datasets, config);
 

@@ -58,8 +58,13 @@ export interface ServerConfig {
   /** Static dashboard files served at `/` (none when undefined). */
   dashboardDir?: string;
   limits: RequestLimits;
-  /** SIGTERM → SIGKILL grace for cancelled runs and at shutdown (ms). */
+  /** SIGTERM → SIGKILL grace for cancelled runs and at shutdown (ms; MEDAD_KILL_GRACE_MS, default 5000). */
   killGraceMs: number;
+  /**
+   * After the grace, how long cancelRun waits for the run's process to confirm it stopped before it
+   * records the cancel anyway — a remote worker that is gone never answers (ms; MEDAD_CANCEL_TIMEOUT_MS, default 15000).
+   */
+  cancelTimeoutMs: number;
   /** How long shutdown waits for open HTTP requests (ms). */
   drainMs: number;
   /** How often this replica refreshes its runs' heartbeat and takes over runs of replicas that died (MEDAD_HEARTBEAT_MS, default 5000). */
@@ -149,7 +154,8 @@ export function resolveConfig(input: ServerConfigInput = {}, env: NodeJS.Process
       maxBodyBytes: intSetting('MEDAD_MAX_BODY_BYTES', env.MEDAD_MAX_BODY_BYTES, DEFAULT_LIMITS.maxBodyBytes, 1024, 100_000_000),
       ...input.limits,
     },
-    killGraceMs: input.killGraceMs ?? 5000,
+    killGraceMs: input.killGraceMs ?? intSetting('MEDAD_KILL_GRACE_MS', env.MEDAD_KILL_GRACE_MS, 5000, 0, 600_000),
+    cancelTimeoutMs: input.cancelTimeoutMs ?? intSetting('MEDAD_CANCEL_TIMEOUT_MS', env.MEDAD_CANCEL_TIMEOUT_MS, 15_000, 100, 3_600_000),
     drainMs: input.drainMs ?? 10_000,
     heartbeatMs: input.heartbeatMs ?? intSetting('MEDAD_HEARTBEAT_MS', env.MEDAD_HEARTBEAT_MS, 5000, 100, 600_000),
     staleMs: input.staleMs ?? intSetting('MEDAD_STALE_MS', env.MEDAD_STALE_MS, 30_000, 500, 3_600_000),

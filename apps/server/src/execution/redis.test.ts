@@ -3,8 +3,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startControlPlane, type ControlPlane } from '../app.js';
-import { FIXTURE_CLI, freshDataDir, gql, redisServerPath, startRedis, testRegistry, waitFor, wsClient, type TestRedis } from '../testing/index.js';
-import { jobProblem, startWorker, type RunWorker } from './redis.js';
+import { FIXTURE_CLI, freshDataDir, gql, opensslPath, redisServerPath, startRedis, testRegistry, waitFor, wsClient, type TestRedis } from '../testing/index.js';
+import { checkRedis, jobProblem, startWorker, type RunWorker } from './redis.js';
 
 const missing = redisServerPath() ? false : 'redis-server not installed (apt-get install -y redis-server) — BullMQ queue tests skipped';
 
@@ -67,5 +67,36 @@ describe('a queued job is data: the worker checks it before anything runs', () =
     assert.match(jobProblem({ runId: 'x', attempt: 'a', dir: '/srv/medad/runs/x', spec: spec('/home/me/.ssh') }, roots)!, /spec\.out "\/home\/me\/\.ssh" is outside the allowed run directory roots/);
     assert.match(jobProblem({ runId: 'x', attempt: 'a', dir: '/srv/medad/runs/x', spec: { kind: 'shell', cmd: 'rm -rf /' } }, roots)!, /kind/);
     assert.match(jobProblem({ runId: 'x', attempt: 'a', dir: 'relative/x', spec: spec('relative/x') }, roots)!, /not an absolute path/);
+  });
+});
+
+describe('REDIS_URL that cannot work fails at start with one clear error', { skip: missing }, () => {
+  test('a wrong or missing password, a refused port, a bad scheme', async () => {
+    const redis = await startRedis({ password: 's3cret' });
+    try {
+      await checkRedis(redis.url);
+      const wrong = redis.url.replace('s3cret', 'nope');
+      await assert.rejects(checkRedis(wrong), (err: Error) => {
+        assert.match(err.message, /^cannot use Redis at redis:\/\/\*\*\*@127\.0\.0\.1:\d+: WRONGPASS/);
+        assert.doesNotMatch(err.message, /nope/, 'the password is not echoed');
+        assert.match(err.message, /Fix: put the password in the URL/);
+        return true;
+      });
+      await assert.rejects(checkRedis(redis.url.replace(':s3cret@', '')), /NOAUTH Authentication required\. Fix: put the password in the URL/);
+    } finally {
+      await redis.stop();
+    }
+    await assert.rejects(checkRedis(redis.url), /ECONNREFUSED .*Fix: check that redis-server runs at that host and port/);
+    await assert.rejects(checkRedis('http://127.0.0.1:6379'), /scheme http: — expected redis: or rediss:/);
+  });
+
+  test('rediss:// to a server whose certificate is not trusted names NODE_EXTRA_CA_CERTS', { skip: opensslPath() ? false : 'openssl not installed' }, async () => {
+    const redis = await startRedis({ password: 'pw', tls: true });
+    try {
+      await assert.rejects(checkRedis(redis.url), /^.*cannot use Redis at rediss:\/\/\*\*\*@localhost:\d+: self[- ]signed certificate.*Fix: .*NODE_EXTRA_CA_CERTS/);
+      await assert.rejects(checkRedis(redis.url.replace('rediss:', 'redis:'), 1500), /Fix: check that redis-server runs at that host and port \(a TLS-only server needs rediss:\/\/\)/);
+    } finally {
+      await redis.stop();
+    }
   });
 });

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { RUN_SPEC_FILE, errorMessage, parseRunSpec, silentLogger, type Logger, type RunEvent } from '@medad/core';
+import { ErrorCode, MedadError, RUN_SPEC_FILE, errorMessage, parseRunSpec, silentLogger, type Logger, type RunEvent } from '@medad/core';
 import { intSetting, resolveConfig } from '../config.js';
 import type { MetricRow } from '../domain.js';
 import { confinePath } from '../http/paths.js';
@@ -16,6 +16,13 @@ export const RUN_QUEUE = 'medad-runs';
 export const EVENTS_CHANNEL = 'medad:run-events';
 /** Pub/sub channel the server sends signals to running attempts on. */
 export const CONTROL_CHANNEL = 'medad:run-control';
+/**
+ * Key recording that an attempt was told to stop. A worker checks it before it starts (or takes
+ * over) a job, so an attempt cancelled while its worker was lost is not restarted by another worker.
+ */
+export const stopKey = (attempt: string): string => `medad:stopped:${attempt}`;
+/** How long a stop record is kept (s): far longer than any job waits before another worker takes it over. */
+const STOP_TTL_S = 7 * 24 * 3600;
 
 /** What travels on {@link EVENTS_CHANNEL}. */
 export type WorkerMessage =
@@ -53,6 +60,45 @@ export function jobProblem(job: RunJob, roots: readonly string[]): string | unde
     return errorMessage(err);
   }
   return undefined;
+}
+
+/** A Redis URL with its password hidden, for logs and errors. */
+export const maskRedisUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
+
+/**
+ * Connects once, without retrying, and PINGs: a wrong password, a TLS mismatch or an unreachable
+ * host becomes one clear error at start instead of endless reconnect warnings.
+ */
+export async function checkRedis(url: string, timeoutMs = 10_000): Promise<void> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new MedadError(ErrorCode.BadUserInput, `REDIS_URL ${JSON.stringify(maskRedisUrl(url))} is not a URL`, { fix: 'use redis://[:PASSWORD@]HOST:PORT[/DB], or rediss://… for TLS' });
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new MedadError(ErrorCode.BadUserInput, `REDIS_URL has scheme ${parsed.protocol} — expected redis: or rediss:`, { fix: 'use redis://[:PASSWORD@]HOST:PORT[/DB], or rediss://… for TLS' });
+  }
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, enableOfflineQueue: false });
+  let last: Error | undefined;
+  r.on('error', (err: Error) => (last = err));
+  try {
+    await r.connect();
+    await r.ping();
+  } catch (err) {
+    const why = errorMessage(last ?? err).replace(/\.+$/, '');
+    const tls = parsed.protocol === 'rediss:';
+    const fix = /WRONGPASS|NOAUTH|invalid password|AUTH/i.test(why)
+      ? 'put the password in the URL: redis://:PASSWORD@HOST:PORT (or redis://USER:PASSWORD@… with ACL users)'
+      : tls && /certificate|self[- ]signed|issuer/i.test(why)
+        ? 'the server’s certificate is not trusted: point NODE_EXTRA_CA_CERTS at the CA file that signed it'
+        : tls
+          ? 'check that the server listens with TLS on that port (tls-port) and that HOST matches its certificate'
+          : 'check that redis-server runs at that host and port (a TLS-only server needs rediss://)';
+    throw new MedadError(ErrorCode.BadUserInput, `cannot use Redis at ${maskRedisUrl(url)}: ${why}`, { fix });
+  } finally {
+    r.disconnect();
+  }
 }
 
 /** Redis connections opened by this module; BullMQ does not close connections it was given, so we do. */
@@ -103,6 +149,7 @@ export class RedisLauncher implements Launcher {
 
   /** Connects to Redis and starts listening for worker messages. */
   static async connect(url: string, onForeignMetric: (row: MetricRow) => void = () => undefined, logger: Logger = silentLogger): Promise<RedisLauncher> {
+    await checkRedis(url);
     const l = new RedisLauncher(url, onForeignMetric, logger);
     await l.sub.subscribe(EVENTS_CHANNEL);
     l.sub.on('message', (_channel: string, text: string) => l.onMessage(text));
@@ -172,6 +219,7 @@ export class RedisLauncher implements Launcher {
               return;
             }
           }
+          await this.pub.set(stopKey(attempt), signal, 'EX', STOP_TTL_S);
           await this.pub.publish(CONTROL_CHANNEL, JSON.stringify({ attempt, signal }));
         })().catch((err: unknown) => this.logger.warn('could not signal a remote run', { runId: spec.runId, error: errorMessage(err) }));
       },
@@ -226,6 +274,7 @@ export async function startWorker(o: WorkerOptions = {}): Promise<RunWorker> {
   const config = resolveConfig({ logLevel: 'silent' });
   const cli = o.cli ?? config.runCli;
   const roots = o.roots ?? [...config.checkpointRoots, ...config.datasetRoots];
+  await checkRedis(url);
   const connections = new Connections(url, logger);
   const pub = connections.open();
   const sub = connections.open();
@@ -251,6 +300,13 @@ export async function startWorker(o: WorkerOptions = {}): Promise<RunWorker> {
         const exit: ExitInfo = { code: null, signal: null, stderrTail: [], error: `worker ${name} refused the job: ${problem}` };
         send({ runId: String(runId), attempt: String(attempt), type: 'exit', exit });
         return { refused: problem };
+      }
+      const stopped = await pub.get(stopKey(String(attempt)));
+      if (stopped) {
+        // Stopped while its previous worker was lost (cancelRun, server shutdown): the run has ended; do not restart it.
+        logger.warn('job not restarted: it was stopped while its worker was lost', { jobId: job.id, runId, signal: stopped });
+        send({ runId, attempt, type: 'exit', exit: { code: null, signal: stopped, stderrTail: [], error: `stopped (${stopped}) while its worker was lost; worker ${name} did not restart it` } });
+        return { stopped };
       }
       writeFileSync(join(dir, RUN_SPEC_FILE), JSON.stringify(job.data.spec, null, 2) + '\n');
       const spec: LaunchSpec = { runId, cli, argv: runArgv({ id: runId, dir }), dir, cwd: config.projectRoot };

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 
 export { freshDataDir, freshPgliteDir } from './pglite.js';
 export { freePort, postgresBinDir, startPostgres, type TestPostgres } from './postgres.js';
-export { startRedis, redisServerPath, type TestRedis } from './redis.js';
+export { opensslPath, startRedis, redisServerPath, type TestRedis } from './redis.js';
 
 /** Absolute path of the TEST FIXTURE CLI that honours the child-command contract (for `MEDAD_RUN_CLI`). */
 export const FIXTURE_CLI = fileURLToPath(new URL('./fixture-cli.js', import.meta.url));
