@@ -109,6 +109,28 @@ describe('two control planes on one PostgreSQL (fixture CLI)', { skip: pgMissing
     assert.equal(done.metricCount, 1500, 'every step stored exactly once (one row per step)');
   });
 
+  test('cancelRun sent to the replica that does not run it: the owner stops the run at its next heartbeat', async () => {
+    const id = await sft(a.url, 3000);
+    const running = await waitFor(async () => {
+      const r = await runOf(a.url, id);
+      return r?.status === 'RUNNING' && r.pid && r.metricCount >= 2 ? r : undefined;
+    }, 'the run to start', 30_000, 50);
+    const other = parentPid(running.pid) === a.proc.pid ? b : a;
+    const cancelled = must<{ status: string; statusMessage: string }>(await gql(other.url, `mutation { cancelRun(id: "${id}") { status statusMessage } }`), 'cancelRun');
+    assert.deepEqual(cancelled, { status: 'CANCELLED', statusMessage: 'cancelled by cancelRun' });
+    await waitFor(() => !alive(running.pid), `the run's process ${running.pid} to exit`, 10_000, 50);
+    const resumed = must<{ status: string }>(await gql(other.url, `mutation { resumeRun(id: "${id}") { status } }`), 'resumeRun');
+    assert.equal(resumed.status, 'QUEUED');
+    const again = await waitFor(async () => {
+      const r = await runOf(a.url, id);
+      return r?.status === 'RUNNING' && r.metricCount > 0 ? r : undefined;
+    }, 'the resumed run to start', 30_000, 50);
+    await new Promise((r) => setTimeout(r, 1000)); // several heartbeats: the old request is not applied to the new attempt
+    assert.equal((await runOf(a.url, id)).status, 'RUNNING', 'a resumed run is not cancelled by the request of its previous attempt');
+    assert.ok(again.attempts >= 2);
+    must(await gql(a.url, `mutation { cancelRun(id: "${id}") { status } }`), 'cancelRun');
+  });
+
   test('resumeRun refuses while a process still holds the run directory, naming it', async () => {
     const id = await sft(a.url, 3000);
     await waitFor(async () => (await runOf(a.url, id))?.metricCount >= 2, 'the run to start', 30_000, 50);

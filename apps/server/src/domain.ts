@@ -44,6 +44,8 @@ export interface RunRecord {
   owner: string | null;
   /** When its owner last said it is alive (database clock). */
   heartbeatAt: Date | null;
+  /** When another replica's cancelRun asked the owner to stop it (cleared when the run is queued again). */
+  cancelRequestedAt?: Date | null;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;

@@ -100,7 +100,14 @@ export class Executor {
   private async tick(): Promise<void> {
     if (this.stopping) return;
     try {
-      await this.o.store.heartbeat(this.owner);
+      for (const id of await this.o.store.heartbeat(this.owner)) {
+        // Another replica's cancelRun asked us (the owner) to stop this run.
+        const active = this.active.get(id);
+        if (active && !active.cancelRequested) {
+          this.logger.info('cancelling a run at another replica’s request', { runId: id });
+          void this.cancel(id).catch((err: unknown) => this.logger.warn('cancel requested by another replica failed', { runId: id, error: errorMessage(err) }));
+        }
+      }
       await this.sweep();
     } catch (err) {
       this.logger.warn('heartbeat failed', { error: errorMessage(err) });
@@ -125,7 +132,9 @@ export class Executor {
           await importMetricsLog(this.o.store, run).catch(() => 0);
           await scanCheckpoints(this.o.store, run).catch(() => undefined);
           const why = run.owner ? `its control-plane replica (${run.owner}) stopped while it was running` : 'the server stopped while it was running';
-          const done = await this.transition(run, RunStatus.Interrupted, `${why}; resumeRun continues it from its last checkpoint`, [RunStatus.Running], run.owner);
+          const done = run.cancelRequestedAt
+            ? await this.transition(run, RunStatus.Cancelled, `cancelled by cancelRun; ${why}`, [RunStatus.Running], run.owner)
+            : await this.transition(run, RunStatus.Interrupted, `${why}; resumeRun continues it from its last checkpoint`, [RunStatus.Running], run.owner);
           if (done) {
             await this.o.store.updateRun(run.id, { pid: null });
             this.logger.warn('run interrupted: its owner is gone', { runId: run.id, owner: run.owner });
@@ -326,9 +335,22 @@ export class Executor {
       const done = await this.transition(run, RunStatus.Cancelled, 'cancelled by cancelRun before it started', [RunStatus.Queued]);
       if (done) return done;
     }
-    throw new MedadError(ErrorCode.Conflict, `Run ${id} is ${run.status}; only QUEUED or RUNNING runs can be cancelled`, {
-      fix: run.status === RunStatus.Running ? 'it is running on another server instance; cancel it there' : 'nothing to do',
-    });
+    if (run.status === RunStatus.Running && run.owner && run.owner !== this.owner && (await this.o.store.requestCancel(id))) {
+      // Another replica runs it: it sees the request at its next heartbeat and stops the run.
+      const heartbeatMs = this.o.heartbeatMs ?? 5000;
+      const waitMs = 2 * heartbeatMs + this.killGraceMs + (this.o.cancelTimeoutMs ?? 15_000);
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        const now = await this.requireRun(id);
+        if (now.status !== RunStatus.Running) return now;
+        if (Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, Math.min(200, heartbeatMs / 4)));
+      }
+      throw new MedadError(ErrorCode.Conflict, `Run ${id} runs on replica ${run.owner}, which has not confirmed the cancel within ${Math.round(waitMs / 1000)} s`, {
+        fix: 'the request stays recorded: that replica stops the run at its next heartbeat, or, if it is gone, the run becomes INTERRUPTED once its heartbeat is stale; query the run again',
+      });
+    }
+    throw new MedadError(ErrorCode.Conflict, `Run ${id} is ${run.status}; only QUEUED or RUNNING runs can be cancelled`, { fix: 'nothing to do' });
   }
 
   /** Queues a FAILED, CANCELLED or INTERRUPTED run again; its command resumes from its last checkpoint. */

@@ -84,6 +84,13 @@ export const MIGRATIONS: readonly Migration[] = [
       alter table runs add column heartbeat_at timestamptz;
     `,
   },
+  {
+    version: 3,
+    name: 'cancel requests: a replica asks the run owner to stop a run',
+    sql: `
+      alter table runs add column cancel_requested_at timestamptz;
+    `,
+  },
 ];
 
 /** Applies pending migrations in order inside transactions; returns the versions applied now. */

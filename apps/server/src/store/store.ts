@@ -42,8 +42,10 @@ export interface Store {
   claimRun(id: string, owner: string): Promise<RunRecord | undefined>;
   /** Gives a claimed run that never started back to the queue (only while `owner` holds it). */
   releaseClaim(id: string, owner: string): Promise<boolean>;
-  /** Refreshes the heartbeat of every QUEUED or RUNNING run `owner` holds. */
-  heartbeat(owner: string): Promise<void>;
+  /** Refreshes the heartbeat of every QUEUED or RUNNING run `owner` holds; returns those of its RUNNING runs another replica asked to cancel. */
+  heartbeat(owner: string): Promise<string[]>;
+  /** Asks the owner of a RUNNING run (another replica) to cancel it at its next heartbeat; false when the run is not RUNNING with an owner. */
+  requestCancel(id: string): Promise<boolean>;
   /**
    * QUEUED-and-claimed or RUNNING runs not held by `owner`, each with whether its owner's heartbeat
    * is older than `staleMs` (database clock); RUNNING runs without an owner count as stale.
@@ -90,6 +92,7 @@ function toRun(r: Row): RunRecord {
     worker: (r.worker as string | null) ?? null,
     owner: (r.owner as string | null) ?? null,
     heartbeatAt: asDate(r.heartbeat_at),
+    cancelRequestedAt: asDate(r.cancel_requested_at),
     createdAt: asDate(r.created_at)!,
     startedAt: asDate(r.started_at),
     finishedAt: asDate(r.finished_at),
@@ -198,7 +201,7 @@ export class SqlStore implements Store {
         params.push(owner);
         guard += ` and owner is not distinct from $${params.length}::text`;
       }
-      const release = status === 'QUEUED' ? ', owner = null, heartbeat_at = null' : '';
+      const release = status === 'QUEUED' ? ', owner = null, heartbeat_at = null, cancel_requested_at = null' : '';
       const rows = await tx.query(`update runs set status = $2, status_message = $3${release} where id = $1${guard} returning *`, params);
       if (!rows[0]) return undefined;
       await tx.query(`insert into run_events (run_id, type, status, message, time) values ($1, 'status', $2, $3, $4::timestamptz)`, [
@@ -221,8 +224,17 @@ export class SqlStore implements Store {
     return rows.length > 0;
   }
 
-  async heartbeat(owner: string): Promise<void> {
-    await this.db.query(`update runs set heartbeat_at = now() where owner = $1 and status in ('QUEUED', 'RUNNING')`, [owner]);
+  async heartbeat(owner: string): Promise<string[]> {
+    const rows = await this.db.query<{ id: string; status: string; cancel_requested_at: unknown }>(
+      `update runs set heartbeat_at = now() where owner = $1 and status in ('QUEUED', 'RUNNING') returning id, status, cancel_requested_at`,
+      [owner],
+    );
+    return rows.filter((r) => r.status === 'RUNNING' && r.cancel_requested_at != null).map((r) => r.id);
+  }
+
+  async requestCancel(id: string): Promise<boolean> {
+    const rows = await this.db.query(`update runs set cancel_requested_at = now() where id = $1 and status = 'RUNNING' and owner is not null returning id`, [id]);
+    return rows.length > 0;
   }
 
   async foreignActiveRuns(owner: string, staleMs: number): Promise<Array<{ run: RunRecord; stale: boolean }>> {
