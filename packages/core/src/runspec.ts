@@ -63,6 +63,7 @@ export const sftHyperSchema = z.object({
   grounding: z.number().min(0, 'must be ≥ 0 (0 = off)').max(100, 'must be ≤ 100').default(1).describe("weight of the lesion grounding loss: image tokens also learn which patches a sample's bbox covers (0 = off)"),
   target: z.enum(['cot', 'base']).default('cot').describe('what the policy learns: cot = the CoT and answer (SFT); base = a general description of each image and a uniformly drawn answer letter — the answer format and looking at images with no task supervision (the base stage RL-only starts from)'),
   baseCaption: z.enum(['look', 'caption']).default('look').describe("the base stage's description: look = brightness, contrast and colour only; caption = also the modality and body region, as an image captioner pre-trained on medical images would say (the answer letter stays uniformly drawn either way)"),
+  baseMcq: z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1').default(0).describe("fraction of the base stage's samples whose question becomes a general one about the image's look (brightness, contrast, colour) with its key the option the description names — general multiple-choice reading, as a pre-trained VLM has, still with no task supervision (0 = off)"),
   taskWeights: taskWeightsSchema.optional().describe('relative sampling weight per task, e.g. anatomy_identification=0.5 (absent tasks weigh 1)'),
   timeBudget: positive(1e9).optional().describe('stop (evaluated and checkpointed) at the first step past this wall time in seconds; the schedule still follows steps'),
 });

@@ -118,7 +118,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   const data = await openTrainingData(o.dataset ?? o.dataDir);
   const labelled = splitSamples(data, 'train');
   // The base stage trains on general descriptions and random letters instead of the CoTs and keys.
-  const base = o.target === 'base' ? baseSamples(labelled, data, o.seed, o.baseCaption) : null;
+  const base = o.target === 'base' ? baseSamples(labelled, data, o.seed, o.baseCaption, o.baseMcq) : null;
   const train = base ?? labelled;
   const test = data.list('test');
   // The grounding loss needs boxes and a head: a fresh model gets the head when a train sample has a

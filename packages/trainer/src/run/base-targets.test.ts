@@ -54,3 +54,27 @@ test('the caption base adds the modality and body region (a captioner\'s knowled
     for (const o of s.options) assert.ok(!s.cot.includes(o), `${s.cot} names the option ${o}`);
   });
 });
+
+test('baseMcq turns that fraction of base samples into general look questions whose key is the phrase the description uses; the rest are unchanged', () => {
+  const samples: MedAdSample[] = Array.from({ length: 600 }, (_, i) => ({
+    id: `s${i}`, image: `i${i}.png`, modality: 'CT', anatomy: 'Chest', task: 'anatomy_identification', question: 'Which region?', options: ['Chest', 'Brain', 'Abdomen', 'Knee'],
+    answer: 'A', cot: 'Ribs and lungs, so the answer is Chest (A).', source: 't', split: 'train',
+  }));
+  const data: TrainingData = { where: 'mem', list: () => samples, image: (s) => solid((Number(s.id.slice(1)) * 37) % 256, Number(s.id.slice(1)) % 3 === 0) };
+  const plain = baseSamples(samples, data, 5, 'caption');
+  const mixed = baseSamples(samples, data, 5, 'caption', 0.5);
+  assert.deepEqual(mixed, baseSamples(samples, data, 5, 'caption', 0.5), 'reproducible');
+  const asked = mixed.filter((s) => s.question !== 'Which region?');
+  assert.ok(asked.length > 240 && asked.length < 360, `${asked.length} of 600 are look questions`);
+  mixed.forEach((s, i) => {
+    if (s.question === 'Which region?') return assert.deepEqual(s, plain[i], 'a sample left as it was keeps its target');
+    assert.equal(s.cot, plain[i]!.cot.replace(/\(([A-D])\)\.$/, `(${s.answer}).`), 'the same description, then the key');
+    const key = s.options[OPTION_LETTERS.indexOf(s.answer)]!;
+    assert.ok(s.cot.includes(key), `the key "${key}" is the phrase the description uses: ${s.cot}`);
+    for (const o of s.options) if (o !== key) assert.ok(!s.cot.includes(o), `a distractor "${o}" is not in ${s.cot}`);
+    assert.equal(new Set(s.options).size, 4);
+    for (const o of s.options) assert.ok(!['Chest', 'Brain', 'Abdomen', 'Knee', 'CT'].includes(o), 'never a task option');
+  });
+  const counts = OPTION_LETTERS.map((l) => asked.filter((s) => s.answer === l).length);
+  for (const c of counts) assert.ok(c > asked.length / 4 - 30 && c < asked.length / 4 + 30, `key letters ${counts}`);
+});
