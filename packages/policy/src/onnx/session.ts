@@ -41,7 +41,7 @@ export function cudaProviderAvailable(): { available: boolean; reason: string } 
   if (existsSync(join(binDir, lib))) return { available: true, reason: `found ${lib}` };
   return {
     available: false,
-    reason: `cuda is listed but ${lib} is not installed in ${binDir} (reinstall onnxruntime-node with --onnxruntime-node-install-cuda)`,
+    reason: `cuda is listed but ${lib} is not installed in ${binDir} (install it: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false)`,
   };
 }
 
