@@ -29,6 +29,11 @@ for (const name of requested) {
   process.stderr.write(`bench ${name}: running...\n`);
   const started = Date.now();
   const figures = await mod.default({ log: (msg) => process.stderr.write(`  ${msg}\n`) });
+  if (typeof figures.skipped === 'string') {
+    // The suite cannot run on this machine (e.g. gpu without CUDA): say why, keep the last result.
+    process.stderr.write(`bench ${name}: skipped: ${figures.skipped}\n`);
+    continue;
+  }
   const result = {
     suite: name,
     command: `npm run bench -- ${name}`,

@@ -54,6 +54,28 @@ test('train flags are a view of the spec: each given flag lands in its field, th
   assert.match(bad.stderr, /flags: hyper\.steps: must be ≥ 1/);
 });
 
+test('--device lands in the spec (train: compute.device; eval: device); cuda without its provider fails before anything runs, naming the install command', async () => {
+  const train = await medad('train', 'sft', '--data', '/d', '--out', '/o', '--device', 'cpu', '--print-spec');
+  assert.equal(train.code, 0, train.stderr);
+  assert.equal(JSON.parse(train.stdout).compute.device, 'cpu');
+  const evalSpec = await medad('eval', '--data', '/d', '--print-spec');
+  assert.equal(JSON.parse(evalSpec.stdout).device, 'auto', 'auto by default');
+  const bad = await medad('train', 'sft', '--data', '/d', '--out', '/o', '--device', 'gpu');
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /'--device <value>' argument 'gpu' is invalid\. Allowed choices are auto, cpu, cuda/);
+  const dir = mkdtempSync(join(tmpdir(), 'medad-device-'));
+  try {
+    const cuda = await medad('eval', '--data', join(dir, 'none'), '--limit', '1', '--device', 'cuda', '--out', join(dir, 'ev'));
+    if (!/device: cuda/.test(cuda.stderr)) {
+      // No CUDA provider on this machine: refused with the fix, before the dataset is even opened.
+      assert.equal(cuda.code, 2, cuda.stderr);
+      assert.match(cuda.stderr, /device cuda: the ONNX Runtime CUDA provider is not usable: .*Fix: on a CUDA 12 machine install the provider: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('medad compare: paired A − B on the shared questions, with intervals; a tie is called one', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'medad-compare-'));
   try {

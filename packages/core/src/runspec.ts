@@ -32,8 +32,15 @@ const positive = (max: number) => z.number().gt(0, 'must be > 0').max(max, `must
 const path = z.string().min(1, 'must not be empty');
 const seed = int(0, 0xffffffff).default(0).describe('random seed');
 
+/** Where ONNX Runtime computes: `auto` = CUDA when its provider is installed and loads, else CPU. */
+export const deviceSchema = z
+  .enum(['auto', 'cpu', 'cuda'], { message: 'must be auto, cpu or cuda' })
+  .default('auto')
+  .describe('where ONNX Runtime computes rollouts, gradients and evaluation: auto = CUDA when its provider is installed, else the CPU; cuda = fail if it is not');
+
 /** Compute settings shared by the training kinds. */
 export const trainComputeSchema = z.object({
+  device: deviceSchema,
   gradEngine: z.enum(['auto', 'ort', 'tfjs'], { message: 'must be auto, ort or tfjs' }).default('auto').describe('gradient engine: ort = forward + reverse mode as one ONNX Runtime graph; tfjs = tfjs autodiff; auto = ort unless the config has rotary positions'),
   threads: z.union([z.literal('auto'), int(1, 256)], { message: 'must be "auto" or a positive integer' }).default('auto').describe('threads computing gradients (ort: intra-op threads; tfjs: data-parallel workers; auto = every core)'),
   backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu'], { message: 'must be auto, tensorflow, wasm or cpu' }).default('auto').describe('tfjs compute backend'),
@@ -160,6 +167,7 @@ export const evalSpecSchema = z.object({
   split: z.enum(['test', 'train']).default('test').describe('which split to answer'),
   limit: int(1, 100_000_000).optional().describe('only the first N samples of the split'),
   batchSize: int(1, 4096).default(16).describe('prompts per generate call'),
+  device: deviceSchema,
 });
 /** A resolved evaluation spec. */
 export type EvalSpec = z.output<typeof evalSpecSchema>;

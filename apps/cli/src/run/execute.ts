@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { DatasetToken, JudgeToken, RewardsToken, acquireRunLock, type Container, type DatasetInfo, type Judge, type PluginChoice, type PluginRegistry, type RunSpec, type TrainablePolicyRequest } from '@medad/core';
 import { evaluate, type EvaluationResult } from '@medad/evaluator';
+import { selectDevice } from '@medad/policy';
 import { trainLearnedJudge } from '@medad/plugin-judge-learned';
 import { trainConGrpo, trainSft, type ConGrpoResult, type SftResult } from '@medad/trainer';
 import { assertResolved, composeRun, evalBackbone, trainableBackbone, writeResolvedSpec, type RunIo } from './compose.js';
@@ -42,6 +43,11 @@ export async function executeSpec(spec: RunSpec, registry: PluginRegistry, io: R
 
 async function executeLocked(spec: RunSpec, registry: PluginRegistry, io: RunIo): Promise<SpecOutcome> {
   if (spec.kind !== 'dataset' && spec.out) writeResolvedSpec(spec, resolve(spec.out));
+  const device = spec.kind === 'eval' ? spec.device : spec.kind === 'sft' || spec.kind === 'con-grpo' ? spec.compute.device : undefined;
+  if (device) {
+    const chosen = selectDevice(device);
+    io.logger.info(`device: ${chosen.device} (${chosen.reason})`);
+  }
   const c = await composeRun(spec, registry, io);
   const common = { runId: io.runId, sink: io.sink, progress: io.progress, logger: io.logger };
   switch (spec.kind) {

@@ -72,7 +72,7 @@ export class SftRunInput {
   seed?: number;
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'SFT hyper-parameters (the sft spec\'s `hyper`: steps, batchSize, lr, saveEvery, grounding, …); omitted fields take the spec defaults.' })
   hyper?: Record<string, unknown>;
-  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Compute settings (the spec\'s `compute`: gradEngine, threads, backend).' })
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Compute settings (the spec\'s `compute`: device, gradEngine, threads, backend).' })
   compute?: Record<string, unknown>;
 }
 
@@ -91,7 +91,7 @@ export class ConGrpoRunInput {
   seed?: number;
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Con-GRPO hyper-parameters (the con-grpo spec\'s `hyper`: steps, promptsPerStep, groupSize, beta, epsilon, lr, temperature, oversample, mu, advantageScale, …); omitted fields take the spec defaults.' })
   hyper?: Record<string, unknown>;
-  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Compute settings (the spec\'s `compute`: gradEngine, threads, backend).' })
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Compute settings (the spec\'s `compute`: device, gradEngine, threads, backend).' })
   compute?: Record<string, unknown>;
 }
 

@@ -3,7 +3,7 @@ export { checkWeights, randomWeights, type CheckedWeights, type WeightSource } f
 export { buildDecoder, buildImageEncoder, MASKED_SCORE } from './graphs.js';
 export { buildOnnxModels, exportOnnx, ONNX_FILES, type ExportOnnxOptions, type OnnxExport, type OnnxModels } from './export.js';
 export { referenceForward, referenceGreedy } from './reference.js';
-export { cudaProviderAvailable, openSessions, type OrtExecutionProvider, type OrtSessionOptions, type ProviderChoice } from './session.js';
+export { cudaProviderAvailable, openSessions, selectDevice, selectedDevice, type DeviceChoice, type OrtExecutionProvider, type OrtSessionOptions, type ProviderChoice } from './session.js';
 export { DecodeCache, disposeKv, type KvCache } from './kv-cache.js';
 export { OrtPolicy, ortGenerationRng, type OrtGenerateOptions } from './ort-policy.js';
 export { benchOrt, type OrtBenchOptions, type OrtBenchResult } from './bench.js';

@@ -4,7 +4,7 @@ import { packBatch, type EncodedPrompt } from '../logprobs.js';
 import { imageTokens, weightShapes, type VlmConfig } from '../vlm/config.js';
 import { positionsFromMask, textBiasData } from '../vlm/model.js';
 import { OPTION_COUNT, optionMatchGrid } from '../vlm/option-match.js';
-import { openSessions, type OrtSessionOptions, type ProviderChoice } from './session.js';
+import { openSessions, selectedDevice, type OrtSessionOptions, type ProviderChoice } from './session.js';
 import { buildGradientGraph } from './train-graph.js';
 
 /** What {@link OrtGradients.run} returns: the gradient of `Σ coef · log p` per weight, and each target's log-prob. */
@@ -38,10 +38,10 @@ export class OrtGradients {
     readonly provider: ProviderChoice,
   ) {}
 
-  /** Builds the gradient graph of `config` and opens it (CPU, 2 threads by default). */
+  /** Builds the gradient graph of `config` and opens it (2 threads by default; on the CPU unless {@link selectDevice} chose CUDA). */
   static async create(config: VlmConfig, options: OrtSessionOptions = {}): Promise<OrtGradients> {
     const models = { grad: buildGradientGraph(config), logp: buildGradientGraph(config, { forwardOnly: true }) };
-    const { sessions, provider } = await openSessions(models, { executionProvider: 'cpu', ...options });
+    const { sessions, provider } = await openSessions(models, { executionProvider: selectedDevice() ?? 'cpu', ...options });
     return new OrtGradients(config, sessions, provider);
   }
 

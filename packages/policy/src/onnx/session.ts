@@ -41,8 +41,46 @@ export function cudaProviderAvailable(): { available: boolean; reason: string } 
   if (existsSync(join(binDir, lib))) return { available: true, reason: `found ${lib}` };
   return {
     available: false,
-    reason: `cuda is listed but ${lib} is not installed in ${binDir} (install it: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false)`,
+    reason: `cuda is listed but ${lib} is not installed in ${binDir}`,
   };
+}
+
+const CUDA_FIX = 'on a CUDA 12 machine install the provider: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false; or use --device auto or cpu';
+
+/** The device {@link selectDevice} chose for this process (undefined: not chosen; sessions use their own options). */
+let processDevice: 'cpu' | 'cuda' | undefined;
+
+/** What {@link selectDevice} chose, and why. */
+export interface DeviceChoice {
+  device: 'cpu' | 'cuda';
+  reason: string;
+}
+
+/**
+ * Chooses where this process's ONNX Runtime sessions compute — rollouts, gradients, evaluation —
+ * from a run's `device`: `cpu`; `cuda`, refused with the install command when the provider is
+ * missing; `auto`, CUDA when its provider is installed, else the CPU with the reason. Sessions
+ * opened afterwards without an explicit provider use it.
+ */
+export function selectDevice(wanted: OrtExecutionProvider, probe: () => { available: boolean; reason: string } = cudaProviderAvailable): DeviceChoice {
+  if (wanted !== 'auto' && wanted !== 'cpu' && wanted !== 'cuda') {
+    throw new MedadError(ErrorCode.BadUserInput, `device must be auto, cpu or cuda, got ${JSON.stringify(wanted)}`, { fix: 'pass --device auto (the default), cpu or cuda' });
+  }
+  if (wanted === 'cpu') return choose({ device: 'cpu', reason: 'asked for the CPU' });
+  const cuda = probe();
+  if (cuda.available) return choose({ device: 'cuda', reason: `${wanted === 'auto' ? 'auto: ' : ''}the CUDA provider is installed (${cuda.reason})` });
+  if (wanted === 'cuda') throw new MedadError(ErrorCode.Unsupported, `device cuda: the ONNX Runtime CUDA provider is not usable: ${cuda.reason}`, { fix: CUDA_FIX });
+  return choose({ device: 'cpu', reason: `auto: no CUDA provider (${cuda.reason})` });
+}
+
+function choose(c: DeviceChoice): DeviceChoice {
+  processDevice = c.device;
+  return c;
+}
+
+/** The device chosen by {@link selectDevice}, if any. */
+export function selectedDevice(): 'cpu' | 'cuda' | undefined {
+  return processDevice;
 }
 
 function sessionOptions(provider: 'cpu' | 'cuda', threads: number): ort.InferenceSession.SessionOptions {
@@ -70,7 +108,7 @@ export async function openSessions<K extends string>(
       fix: 'set intraOpNumThreads to the number of cores to use (default 2)',
     });
   }
-  const wanted = options.executionProvider ?? 'auto';
+  const wanted = options.executionProvider ?? processDevice ?? 'auto';
   let skipped: string | undefined;
   if (wanted !== 'cpu') {
     const cuda = cudaProviderAvailable();
@@ -85,7 +123,7 @@ export async function openSessions<K extends string>(
     }
     if (wanted === 'cuda') {
       throw new MedadError(ErrorCode.Unsupported, `The ORT CUDA execution provider is not usable: ${skipped}`, {
-        fix: 'install the CUDA build of onnxruntime-node, or set executionProvider to "auto" or "cpu"',
+        fix: CUDA_FIX,
       });
     }
   }
