@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { ErrorCode, MedadError, errorMessage } from '@medad/core';
 
 /** The few SQL operations the store needs, implemented over PGlite and over `pg`. */
@@ -14,13 +16,37 @@ export interface SqlClient {
   close(): Promise<void>;
 }
 
+/**
+ * PGlite's PostgreSQL settings. PGlite is one connection reading files the OS already caches, so
+ * PostgreSQL's default 128 MB of shared buffers mostly costs memory. 16 MB keeps the runs table,
+ * its indexes and recent metric pages resident (`npm run bench -- memory` measures the process;
+ * `npm run bench -- server` measures the query latency).
+ */
+export const PGLITE_CONF = ['shared_buffers=16MB'];
+
+/** Creates a PGlite database in `dataDir` in a child process (argv only, no shell), which then exits. */
+async function initPgliteInChild(dataDir: string): Promise<void> {
+  const script = `const { PGlite } = await import(process.argv[1]); await (await PGlite.create(process.argv[2])).close();`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, import.meta.resolve('@electric-sql/pglite'), dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  if (code !== 0) throw new Error(`initialising the database failed (exit ${code}): ${stderr.trim()}`);
+}
+
 /** Opens an embedded PGlite database stored in `dataDir` (created when missing), or in memory. */
 export async function openPglite(dataDir?: string): Promise<SqlClient> {
   const { PGlite } = await import('@electric-sql/pglite');
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   let db: InstanceType<typeof PGlite>;
   try {
-    db = await PGlite.create(dataDir);
+    // A new database: initdb's memory (hundreds of MB) stays with the process that ran it, so
+    // a short-lived child creates the files — the server then holds what a restart would.
+    if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await initPgliteInChild(dataDir);
+    db = await PGlite.create(dataDir, { postgresqlconf: PGLITE_CONF });
   } catch (err) {
     throw new MedadError(ErrorCode.Internal, `Could not open the embedded database in ${dataDir ?? '(memory)'}: ${errorMessage(err)}`, {
       fix: 'check the directory is writable and not used by another medad server (or pass another --data-dir)',
