@@ -1,9 +1,9 @@
-import { DEMO_DEFAULTS } from '@medad/trainer';
+import { DEMO_DEFAULTS } from '@medad/core';
 import type { RunRecord } from './domain.js';
 import type { RunService } from './runs/run.service.js';
 import type { Store } from './store/store.js';
 
-/** Sizes of the demo pipeline (defaults: `DEMO_DEFAULTS` of @medad/trainer and the training defaults). */
+/** Sizes of the demo pipeline (defaults: `DEMO_DEFAULTS` of @medad/core and the training defaults). */
 export interface DemoOptions {
   samples?: number;
   sftSteps?: number;

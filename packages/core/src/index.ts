@@ -18,3 +18,4 @@ export type * from './contracts/reward.js';
 export type * from './contracts/judge.js';
 export { z } from 'zod';
 export * from './run-lock.js';
+export * from './task-weights.js';

@@ -76,13 +76,7 @@ export const SFT_DEFAULTS = {
   ...trainComputeSchema.parse({}),
 };
 
-/**
- * What the demo pipelines (`npm start`, `medad demo`) pair with {@link SFT_DEFAULTS}: a 20,000-sample
- * embedded benchmark — the 10-minute SFT memorises the 2,000-sample default within ~2,000 steps and
- * levels at ~55% held-out, on 20,000 it reaches ~96% (README "SFT options for learning speed") — and 1,200 test
- * questions per evaluation seed (about a minute for three seeds).
- */
-export const DEMO_DEFAULTS = { samples: 20_000, evalLimit: 1200 };
+export { DEMO_DEFAULTS } from '@medad/core';
 
 /** What an SFT run returns. */
 export interface SftResult {

@@ -17,7 +17,8 @@ import {
   renderCompletion,
   renderPrompt,
 } from '@medad/policy';
-import { OnnxBackbone, onnxBackbonePlugin } from './index.js';
+import { onnxBackbonePlugin } from './index.js';
+import { OnnxBackbone } from './onnx-backbone.js';
 
 const tokenizer = WordTokenizer.train([renderPrompt(FIXTURE_SAMPLE), renderCompletion(FIXTURE_SAMPLE)], { minCount: 1 });
 const cfg = presetConfig('tiny', tokenizer.vocabSize);

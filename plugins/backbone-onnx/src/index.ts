@@ -1,7 +1,6 @@
 import { definePlugin, z, type Backbone, pathField } from '@medad/core';
-import { OnnxBackbone } from './onnx-backbone.js';
-
-export { OnnxBackbone, type OnnxBackboneOptions } from './onnx-backbone.js';
+// onnxruntime-node is loaded when a backbone is created, not when the plugin is discovered.
+export type { OnnxBackbone, OnnxBackboneOptions } from './onnx-backbone.js';
 
 /** Config of the `onnx` backbone. */
 export const onnxBackboneConfig = z.object({
@@ -24,5 +23,5 @@ export const onnxBackbonePlugin = definePlugin({
   version: '0.1.0',
   description: 'exported ONNX image encoder + decoder on onnxruntime-node (KV cache, CUDA when available, else CPU)',
   configSchema: onnxBackboneConfig,
-  create: async (_deps, config): Promise<Backbone> => OnnxBackbone.open(config),
+  create: async (_deps, config): Promise<Backbone> => (await import('./onnx-backbone.js')).OnnxBackbone.open(config),
 });

@@ -1,5 +1,6 @@
 import { ErrorCode, MedadError, definePlugin, z, type Backbone, type Completion, urlField, envNameField } from '@medad/core';
-import { OpenAiChatClient } from '@medad/policy';
+// The HTTP client only: plugin discovery does not load the training engines.
+import { OpenAiChatClient } from '@medad/policy/remote';
 import { SYSTEM_PROMPT, imageDataUrl, questionText } from './prompt.js';
 
 export { SYSTEM_PROMPT, imageDataUrl, questionText } from './prompt.js';

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ErrorCode, MedadError, REGIONS, definePlugin, z, type TrainableBackbone, pathField } from '@medad/core';
-import { VlmPolicy, WordTokenizer, exportOnnx, renderCompletion, renderPrompt } from '@medad/policy';
+// The engines (tfjs, ONNX Runtime) load when a backbone is created, not when the plugin is discovered.
+import type { VlmPolicy, WordTokenizer } from '@medad/policy';
 
 const dim = (max: number) => z.number().int('must be an integer').min(1, 'must be ≥ 1').max(max, `must be ≤ ${max}`);
 
@@ -56,7 +57,8 @@ export interface TfjsVlmBackbone extends TrainableBackbone<VlmPolicy> {
 }
 
 /** Text a fresh tokenizer is trained on when no `tokenizer` is given: the prompt and completion scaffolding. */
-export function builtinTokenizerCorpus(): string[] {
+export async function builtinTokenizerCorpus(): Promise<string[]> {
+  const { renderCompletion, renderPrompt } = await import('@medad/policy');
   const words = ['MRI', 'CT', 'OCT', 'Ultrasound', 'Dermoscopy', 'CE-MRI', 'Endoscopy', 'Fundus', 'X-ray', 'Microscopy', ...REGIONS];
   const sample = { question: 'Which option is correct for this image?', options: ['MRI', 'CT', 'X-ray', 'Ultrasound'] as [string, string, string, string] };
   const text: string[] = [];
@@ -67,6 +69,7 @@ export function builtinTokenizerCorpus(): string[] {
 }
 
 async function readTokenizer(path: string): Promise<WordTokenizer> {
+  const { WordTokenizer } = await import('@medad/policy');
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -84,6 +87,7 @@ export const tfjsVlmBackbonePlugin = definePlugin({
   description: 'trainable vision-language transformer in tfjs (tensorflow → wasm → cpu), KV-cache generation, safetensors checkpoints',
   configSchema: tfjsVlmConfig,
   create: async (_deps, config): Promise<TfjsVlmBackbone> => {
+    const { VlmPolicy, WordTokenizer, exportOnnx } = await import('@medad/policy');
     const modelOptions = { backend: config.backend, attention: config.attention } as const;
     const policy = config.checkpoint
       ? await VlmPolicy.load(config.checkpoint, modelOptions)
@@ -93,7 +97,7 @@ export const tfjsVlmBackbonePlugin = definePlugin({
           seed: config.seed,
           config: config.model,
           optionMatch: config.optionMatch,
-          tokenizer: config.tokenizer ? await readTokenizer(config.tokenizer) : WordTokenizer.train(builtinTokenizerCorpus(), { minCount: 1 }),
+          tokenizer: config.tokenizer ? await readTokenizer(config.tokenizer) : WordTokenizer.train(await builtinTokenizerCorpus(), { minCount: 1 }),
         });
     return {
       policy,

@@ -1,6 +1,6 @@
 import { definePlugin, readingOf, z, type Judge, type JudgeInput, type OptionLetter, pathField, urlField, envNameField } from '@medad/core';
 import { JudgeCache, judgeCacheKey } from './cache.js';
-import { OpenAiChatClient } from '@medad/policy';
+import { OpenAiChatClient } from '@medad/policy/remote';
 import { buildJudgeMessages, parseJudgeReply } from '@medad/core';
 
 export { JudgeCache, judgeCacheKey } from './cache.js';

@@ -1,9 +1,8 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { consoleLogger, parseRunSpec } from '@medad/core';
+import { DEMO_DEFAULTS, conGrpoHyperSchema, consoleLogger, parseRunSpec, sftHyperSchema } from '@medad/core';
 import { aggregateSeeds, resultsTable } from '@medad/evaluator';
-import { CON_GRPO_DEFAULTS, DEMO_DEFAULTS, SFT_DEFAULTS } from '@medad/trainer';
 import { terminalProgress } from '../progress.js';
 import { int } from './shared.js';
 import { runSpecNow } from './train.js';
@@ -19,8 +18,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--dir <dir>', 'working directory for data and runs', 'demo')
     .option('--samples <n>', 'benchmark size (20,000: the 10-minute SFT memorises 2,000 and levels at ~55%)', int, DEMO_DEFAULTS.samples)
     .option('--seed <n>', 'seed', int, 0)
-    .option('--sft-steps <n>', 'SFT steps (small preset)', int, SFT_DEFAULTS.steps)
-    .option('--grpo-steps <n>', 'Con-GRPO steps', int, CON_GRPO_DEFAULTS.steps)
+    .option('--sft-steps <n>', 'SFT steps (small preset)', int, sftHyperSchema.parse({}).steps)
+    .option('--grpo-steps <n>', 'Con-GRPO steps', int, conGrpoHyperSchema.parse({}).steps)
     .option('--eval-limit <n>', 'test samples to evaluate (0 = all)', int, DEMO_DEFAULTS.evalLimit)
     .action(async (o) => {
       const log = consoleLogger('info');

@@ -1,8 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import { ErrorCode, MedadError, consoleLogger, discoverPlugins, errorMessage, ipcEventSink, type Logger } from '@medad/core';
-import { parseTaskWeights, type TaskWeights } from '@medad/trainer';
+import { ErrorCode, MedadError, consoleLogger, discoverPlugins, errorMessage, ipcEventSink, parseTaskWeights, type Logger, type TaskWeights } from '@medad/core';
 
 /** Parses a positive integer flag. */
 export function int(value: string): number {

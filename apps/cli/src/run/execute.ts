@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import { DatasetToken, JudgeToken, RewardsToken, acquireRunLock, type Container, type DatasetInfo, type Judge, type PluginChoice, type PluginRegistry, type RunSpec, type TrainablePolicyRequest } from '@medad/core';
-import { evaluate, type EvaluationResult } from '@medad/evaluator';
-import { selectDevice } from '@medad/policy';
-import { trainLearnedJudge } from '@medad/plugin-judge-learned';
-import { trainConGrpo, trainSft, type ConGrpoResult, type SftResult } from '@medad/trainer';
+// The engines (tfjs, ONNX Runtime) are imported when a run needs them, so commands that only parse,
+// print or serve (`medad serve`, `--help`, `--print-spec`) stay small and start fast.
+import type { EvaluationResult } from '@medad/evaluator';
+import type { trainLearnedJudge } from '@medad/plugin-judge-learned';
+import type { ConGrpoResult, SftResult } from '@medad/trainer';
 import { assertResolved, composeRun, evalBackbone, trainableBackbone, writeResolvedSpec, type RunIo } from './compose.js';
 
 /** What running a spec produced, by kind. */
@@ -45,6 +46,7 @@ async function executeLocked(spec: RunSpec, registry: PluginRegistry, io: RunIo)
   if (spec.kind !== 'dataset' && spec.out) writeResolvedSpec(spec, resolve(spec.out));
   const device = spec.kind === 'eval' ? spec.device : spec.kind === 'sft' || spec.kind === 'con-grpo' ? spec.compute.device : undefined;
   if (device) {
+    const { selectDevice } = await import('@medad/policy');
     const chosen = selectDevice(device);
     io.logger.info(`device: ${chosen.device} (${chosen.reason})`);
   }
@@ -63,6 +65,7 @@ async function executeLocked(spec: RunSpec, registry: PluginRegistry, io: RunIo)
       try {
         const dataset = c.resolve(DatasetToken);
         const createPolicy = backbone ? (request: TrainablePolicyRequest) => backbone.createTrainable(request) : undefined;
+        const { trainSft } = await import('@medad/trainer');
         const { policy: trained, ...result } = await trainSft({ ...spec.hyper, ...spec.compute, createPolicy, seed: spec.seed, dataDir: resolve(spec.data), dataset, outDir: resolve(spec.out), from: spec.from ? resolve(spec.from) : undefined, ...common });
         trained.dispose();
         return { kind: 'sft', result };
@@ -73,6 +76,7 @@ async function executeLocked(spec: RunSpec, registry: PluginRegistry, io: RunIo)
     case 'con-grpo': {
       const backbone = spec.from ? undefined : await trainableBackbone(registry, spec.backbone, 'backbone', c);
       try {
+        const { trainConGrpo } = await import('@medad/trainer');
         const { policy: trained, ...result } = await trainConGrpo({
           ...spec.hyper,
           ...spec.compute,
@@ -95,6 +99,7 @@ async function executeLocked(spec: RunSpec, registry: PluginRegistry, io: RunIo)
     case 'eval': {
       const backbone = await evalBackbone(registry, spec.backbone, spec.checkpoint, c);
       try {
+        const { evaluate } = await import('@medad/evaluator');
         const result = await evaluate({
           backbone,
           dataset: c.resolve(DatasetToken),
@@ -115,6 +120,7 @@ async function executeLocked(spec: RunSpec, registry: PluginRegistry, io: RunIo)
       }
     }
     case 'judge': {
+      const { trainLearnedJudge } = await import('@medad/plugin-judge-learned');
       const result = await trainLearnedJudge({ dataDir: resolve(spec.data), outDir: resolve(spec.out), seed: spec.seed, epochs: spec.epochs, minConfidence: spec.minConfidence, progress: io.progress });
       return { kind: 'judge', result };
     }
