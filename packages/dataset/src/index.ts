@@ -11,6 +11,7 @@ export * from './zoom-transform.js';
 export * from './importers/index.js';
 export * from './image/raw.js';
 export * from './image/codec.js';
+export * from './image/blur.js';
 export * from './baselines/features.js';
 export * from './baselines/logreg.js';
 export * from './baselines/image-only.js';

@@ -1,6 +1,6 @@
 import type { RawImage, SeededRng } from '@medad/core';
-import type { Anatomy, Modality } from '@medad/dataset';
-import { boxBlur, colormap, erode, field, labelPolyline, wanderingPath, type Field } from './canvas.js';
+import { boxBlur, type Anatomy, type Modality } from '@medad/dataset';
+import { colormap, erode, field, labelPolyline, wanderingPath, type Field } from './canvas.js';
 import { MODALITY_VIEW } from './catalog.js';
 import { TISSUE, drawSection } from './section.js';
 import { drawHistology, drawOct, drawSurface, type IntensityScene } from './views.js';

@@ -1,42 +1,11 @@
 import type { RawImage } from '@medad/core';
+import { boxBlur } from '../image/blur.js';
 import { resizeBilinear, toRgb } from '../image/raw.js';
 import { connectedComponents } from '../regions.js';
 
 /** Side of the square grid the features are computed on (the `small` policy preset's input). */
 export const FEATURE_SIDE = 48;
 const POOL = 6;
-
-function boxBlur(src: Float32Array, side: number, radius: number): Float32Array {
-  const tmp = new Float32Array(src.length);
-  const out = new Float32Array(src.length);
-  for (let y = 0; y < side; y++)
-    for (let x = 0; x < side; x++) {
-      let s = 0;
-      let n = 0;
-      for (let d = -radius; d <= radius; d++) {
-        const xx = x + d;
-        if (xx >= 0 && xx < side) {
-          s += src[y * side + xx]!;
-          n++;
-        }
-      }
-      tmp[y * side + x] = s / n;
-    }
-  for (let y = 0; y < side; y++)
-    for (let x = 0; x < side; x++) {
-      let s = 0;
-      let n = 0;
-      for (let d = -radius; d <= radius; d++) {
-        const yy = y + d;
-        if (yy >= 0 && yy < side) {
-          s += tmp[yy * side + x]!;
-          n++;
-        }
-      }
-      out[y * side + x] = s / n;
-    }
-  return out;
-}
 
 function pool(src: Float32Array, side: number, cells: number, f: (v: number) => number, out: number[]): void {
   for (let cy = 0; cy < cells; cy++)
