@@ -90,7 +90,7 @@ function printImport(r: ImportReport, json: boolean | undefined): void {
 }
 
 function registerImport(data: Command): void {
-  const imp = data.command('import').description('import an existing dataset as MedAD samples (bad files are skipped and reported)');
+  const imp = data.command('import').description('import an existing dataset as MedAD samples (bad files are skipped and reported; written atomically: a failed import leaves nothing)');
   imp
     .command('seg')
     .description('a segmentation dataset laid out as images/ + masks/ (Kvasir-SEG, BUSI, ISIC2018, CVC-ClinicDB) → samples for all five tasks')
@@ -103,9 +103,10 @@ function registerImport(data: Command): void {
     .option('--source <name>', 'source name recorded in each sample (default: the dataset folder name)')
     .option('--max-side <px>', 'scale larger images down to this longest side', integer('--max-side', 16, 4096), 256)
     .option('--seed <n>', 'seed of the split, letters and paraphrases', integer('--seed', 0, 0xffffffff), 0)
+    .option('--force', 'replace an existing --out')
     .option('--json', 'print the report as JSON')
-    .action((o: { images: string; masks: string; modality: string; anatomy: string; out: string; pathology?: string; source?: string; maxSide: number; seed: number; json?: boolean }) => {
-      const r = importSegmentation({
+    .action(async (o: { images: string; masks: string; modality: string; anatomy: string; out: string; pathology?: string; source?: string; maxSide: number; seed: number; force?: boolean; json?: boolean }) => {
+      const r = await importSegmentation({
         images: requireDir(o.images, '--images'),
         masks: requireDir(o.masks, '--masks'),
         modality: o.modality,
@@ -115,6 +116,7 @@ function registerImport(data: Command): void {
         out: o.out,
         maxSide: o.maxSide,
         seed: o.seed,
+        force: o.force,
         progress: progress(),
       });
       printImport(r, o.json);
@@ -132,9 +134,10 @@ function registerImport(data: Command): void {
       .addOption(new Option('--axis <plane>', 'NIfTI slicing plane').choices(['axial', 'coronal', 'sagittal']).default('axial'))
       .addOption(new Option('--slices <which>', 'NIfTI slices to keep').choices(['all', 'middle']).default('all'))
       .option('--seed <n>', 'seed of the split, letters and paraphrases', integer('--seed', 0, 0xffffffff), 0)
+      .option('--force', 'replace an existing --out')
       .option('--json', 'print the report as JSON')
-      .action(async (paths: string[], o: { out: string; modality?: string; anatomy?: string; window?: { center: number; width: number }; percentiles?: [number, number]; axis: 'axial' | 'coronal' | 'sagittal'; slices: 'all' | 'middle'; seed: number; json?: boolean }) => {
-        const r = await importVolumes({ paths, format, out: o.out, modality: o.modality, anatomy: o.anatomy, window: o.window, percentiles: o.percentiles, axis: o.axis, slices: o.slices, seed: o.seed, progress: progress() });
+      .action(async (paths: string[], o: { out: string; modality?: string; anatomy?: string; window?: { center: number; width: number }; percentiles?: [number, number]; axis: 'axial' | 'coronal' | 'sagittal'; slices: 'all' | 'middle'; seed: number; force?: boolean; json?: boolean }) => {
+        const r = await importVolumes({ paths, format, out: o.out, modality: o.modality, anatomy: o.anatomy, window: o.window, percentiles: o.percentiles, axis: o.axis, slices: o.slices, seed: o.seed, force: o.force, progress: progress() });
         printImport(r, o.json);
       });
   }

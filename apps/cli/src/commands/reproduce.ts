@@ -10,7 +10,7 @@ import { clock, StatusPrinter } from '../reproduce/status.js';
 import { printTable } from '../table.js';
 import { intList } from './shared.js';
 import { ErrorCode, MedadError } from '@medad/core';
-import type { RedisLauncher } from '@medad/server';
+import { RedisLauncher } from '@medad/server';
 
 function positive(raw: string): number {
   const n = Number(raw);
@@ -94,7 +94,6 @@ export function registerReproduceCommand(program: Command): void {
       let launcher: RedisLauncher | undefined;
       if (o.queue === 'redis') {
         if (!process.env.REDIS_URL) throw new MedadError(ErrorCode.BadUserInput, '--queue redis needs REDIS_URL', { fix: 'set REDIS_URL=redis://HOST:6379 (the same as the `medad worker`s use)' });
-        const { RedisLauncher } = await import('@medad/server');
         launcher = await RedisLauncher.connect(process.env.REDIS_URL);
       }
       // The printer reads the executor's status lazily, once both exist.

@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import { DatasetToken, JudgeToken, RewardsToken, acquireRunLock, type Container, type DatasetInfo, type Judge, type PluginChoice, type PluginRegistry, type RunSpec, type TrainablePolicyRequest } from '@medad/core';
 // The engines (tfjs, ONNX Runtime) are imported when a run needs them, so commands that only parse,
 // print or serve (`medad serve`, `--help`, `--print-spec`) stay small and start fast.
-import type { EvaluationResult } from '@medad/evaluator';
-import type { trainLearnedJudge } from '@medad/plugin-judge-learned';
+import { evaluate, type EvaluationResult } from '@medad/evaluator';
+import { trainLearnedJudge } from '@medad/plugin-judge-learned';
 import type { ConGrpoResult, SftResult } from '@medad/trainer';
 import { assertResolved, composeRun, evalBackbone, trainableBackbone, writeResolvedSpec, type RunIo } from './compose.js';
 
@@ -99,7 +99,6 @@ async function executeLocked(spec: RunSpec, registry: PluginRegistry, io: RunIo)
     case 'eval': {
       const backbone = await evalBackbone(registry, spec.backbone, spec.checkpoint, c);
       try {
-        const { evaluate } = await import('@medad/evaluator');
         const result = await evaluate({
           backbone,
           dataset: c.resolve(DatasetToken),
@@ -120,7 +119,6 @@ async function executeLocked(spec: RunSpec, registry: PluginRegistry, io: RunIo)
       }
     }
     case 'judge': {
-      const { trainLearnedJudge } = await import('@medad/plugin-judge-learned');
       const result = await trainLearnedJudge({ dataDir: resolve(spec.data), outDir: resolve(spec.out), seed: spec.seed, epochs: spec.epochs, minConfidence: spec.minConfidence, progress: io.progress });
       return { kind: 'judge', result };
     }

@@ -1,6 +1,6 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { OPTION_LETTERS, SeededRng, type MedAdSample, type OptionLetter, type Split, type Task } from '@medad/core';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ErrorCode, MedadError, OPTION_LETTERS, SeededRng, type MedAdSample, type OptionLetter, type Split, type Task } from '@medad/core';
 import { OPTION_SETS, balancedLetters, buildOptions } from '../options.js';
 import { composeCot, pickQuestion } from '../templates.js';
 import { ANATOMIES, ANATOMY_EVIDENCE, MODALITIES, MODALITY_EVIDENCE, PATHOLOGY_EVIDENCE } from '../vocab.js';
@@ -20,6 +20,52 @@ export interface ImportReport {
   images: number;
   samples: number;
   byTask: Partial<Record<Task, number>>;
+}
+
+/**
+ * A vocabulary input of an import (`--modality`, `--anatomy`): trimmed and matched to the
+ * benchmark's spelling whatever its case (`brain` → `Brain`). A value outside the vocabulary is
+ * refused, listing the known ones: its questions would have the only answer that never appears as
+ * a distractor, which a model learns to spot without looking at the image.
+ */
+export function vocabularyValue(flag: string, value: string, known: readonly string[]): string {
+  const v = value.trim();
+  const hit = known.find((k) => k.toLowerCase() === v.toLowerCase());
+  if (hit) return hit;
+  throw new MedadError(ErrorCode.BadUserInput, `${flag} ${JSON.stringify(value)} is not in the benchmark's vocabulary`, { fix: `use one of: ${known.join(', ')} (any case)` });
+}
+
+/** Like {@link vocabularyValue} for an open list (e.g. `--pathology Polyp`): a known value gets its spelling, another is kept trimmed. */
+export function openVocabularyValue(value: string, known: readonly string[]): string {
+  const v = value.trim();
+  return known.find((k) => k.toLowerCase() === v.toLowerCase()) ?? v;
+}
+
+/**
+ * Runs an import into a temporary sibling of `out` and renames it into place when it succeeded, so
+ * a failed import leaves nothing behind and a reader never sees half a dataset. An existing,
+ * non-empty `out` is refused unless `force` (then replaced).
+ */
+export async function importInto<R extends ImportReport>(out: string, force: boolean | undefined, write: (dir: string) => R | Promise<R>): Promise<R> {
+  const target = resolve(out);
+  if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0) && !force) {
+    throw new MedadError(ErrorCode.Conflict, `${target} already exists`, { fix: 'choose another --out, or pass --force to replace it' });
+  }
+  const tmp = `${target}.importing-${process.pid}-${Date.now()}`;
+  mkdirSync(dirname(target), { recursive: true });
+  try {
+    const report = await write(tmp);
+    if (!report.samples) {
+      throw new MedadError(ErrorCode.InvalidData, `Nothing to import: ${report.skipped.length} file(s) skipped${report.skipped[0] ? ` (first: ${report.skipped[0].reason})` : ''}`, {
+        fix: 'check the inputs and flags named in the reasons',
+      });
+    }
+    if (existsSync(target)) rmSync(target, { recursive: true, force: true });
+    renameSync(tmp, target);
+    return { ...report, dir: target };
+  } finally {
+    if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /** One question to make about an imported image: the task, its correct option and the evidence for the CoT. */

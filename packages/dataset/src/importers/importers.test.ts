@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { writePngFile } from '../image/codec.js';
@@ -36,9 +36,9 @@ describe('segmentation importer', () => {
   writeFileSync(join(images, 'broken.png'), 'not a png');
   writePngFile(join(masks, 'broken.png'), { width: 32, height: 32, channels: 1, data: square(32, [[1, 1, 3]]) });
 
-  it('makes samples for all five tasks, the region from the mask centroid, and reports bad pairs', () => {
+  it('makes samples for all five tasks, the region from the mask centroid, and reports bad pairs', async () => {
     const out = join(root, 'out');
-    const r = importSegmentation({ images, masks, modality: 'Endoscopy', anatomy: 'Colon', pathology: 'Polyp', out });
+    const r = await importSegmentation({ images, masks, modality: 'Endoscopy', anatomy: 'Colon', pathology: 'Polyp', out });
     assert.equal(r.imported, 5);
     assert.deepEqual(r.skipped.map((s) => s.path.split('/').pop()).sort(), ['broken.png', 'orphan.png']);
     assert.match(r.skipped.find((s) => s.path.endsWith('orphan.png'))!.reason, /no mask named orphan/);
@@ -56,6 +56,39 @@ describe('segmentation importer', () => {
     const splitOf = new Map<string, Set<string>>();
     for (const s of samples) splitOf.set(s.image, (splitOf.get(s.image) ?? new Set()).add(s.split));
     for (const [, splits] of splitOf) assert.equal(splits.size, 1);
+  });
+
+  it('flags match the vocabulary whatever their case; an unknown one is refused before anything is written, listing the known values', async () => {
+    const out = join(root, 'cased');
+    const r = await importSegmentation({ images, masks, modality: ' endoscopy ', anatomy: 'COLON', pathology: 'malignant TUMOR', out });
+    const { samples } = loadDatasetDir(r.dir);
+    const key = (task: string) => samples.filter((s) => s.task === task).map((s) => s.options['ABCD'.indexOf(s.answer)])[0];
+    assert.deepEqual([key('modality_classification'), key('anatomy_identification'), key('pathology_characterization')], ['Endoscopy', 'Colon', 'Malignant tumor']);
+    const typo = join(root, 'typo');
+    await assert.rejects(importSegmentation({ images, masks, modality: 'Endoscopy', anatomy: 'Colonn', out: typo }), (err: Error) => {
+      assert.match(err.message, /--anatomy "Colonn" is not in the benchmark's vocabulary\. Fix: use one of: Brain, Lung, .*Colon \(any case\)/);
+      return true;
+    });
+    assert.equal(existsSync(typo), false, 'nothing written');
+  });
+
+  it('an existing output is refused unless force; a failed import leaves nothing behind, the old output included', async () => {
+    const out = join(root, 'again');
+    await importSegmentation({ images, masks, modality: 'Endoscopy', anatomy: 'Colon', out, seed: 1 });
+    const before = readFileSync(join(out, 'samples.jsonl'), 'utf8');
+    await assert.rejects(importSegmentation({ images, masks, modality: 'Endoscopy', anatomy: 'Colon', out, seed: 2 }), /already exists\. Fix: choose another --out, or pass --force to replace it/);
+    assert.equal(readFileSync(join(out, 'samples.jsonl'), 'utf8'), before, 'the existing dataset is untouched');
+    const replaced = await importSegmentation({ images, masks, modality: 'Endoscopy', anatomy: 'Colon', out, seed: 2, force: true });
+    assert.equal(replaced.dir, out);
+    assert.notEqual(readFileSync(join(out, 'samples.jsonl'), 'utf8'), before, 'replaced with --force');
+    // Every image unusable (no masks match): the import fails and neither a partial folder nor a temporary one is left.
+    const empty = join(root, 'nomasks');
+    mkdirSync(empty);
+    writePngFile(join(empty, 'zzz.png'), { width: 4, height: 4, channels: 1, data: new Uint8Array(16) });
+    const failed = join(root, 'failed');
+    await assert.rejects(importSegmentation({ images, masks: empty, modality: 'Endoscopy', anatomy: 'Colon', out: failed }), /None of the 7 images could be imported/);
+    assert.equal(existsSync(failed), false);
+    assert.deepEqual(readdirSync(root).filter((n) => n.includes('.importing-')), [], 'no temporary folder left');
   });
 
   it('ignores specks when counting lesions', () => {
@@ -85,11 +118,22 @@ describe('DICOM and NIfTI importers (real files)', () => {
   it('slices a real NIfTI volume into PNG samples split by volume', async () => {
     const dir = tempDir('nifti');
     const out = join(dir, 'out');
-    const r = await importVolumes({ paths: [realFixture('anatomical.nii')], format: 'nifti', out, modality: 'MRI', anatomy: 'Brain', slices: 'middle' });
+    const r = await importVolumes({ paths: [realFixture('anatomical.nii')], format: 'nifti', out, modality: 'mri', anatomy: 'brain', slices: 'middle' });
     assert.equal(r.imported, 1);
     assert.equal(r.images, 1);
     assert.deepEqual(r.byTask, { modality_classification: 1, anatomy_identification: 1 });
     const { samples } = loadDatasetDir(out);
     assert.ok(samples.every((s) => s.split === 'train'));
+    assert.deepEqual([...new Set(samples.map((s) => s.options['ABCD'.indexOf(s.answer)]))].sort(), ['Brain', 'MRI'], 'lowercase flags get the vocabulary spelling');
+  });
+
+  it('a volume import with nothing usable fails and leaves no folder', async () => {
+    const dir = tempDir('nifti-none');
+    const bad = join(dir, 'bad.nii');
+    writeFileSync(bad, 'not a volume');
+    const out = join(dir, 'out');
+    await assert.rejects(importVolumes({ paths: [bad], format: 'nifti', out, modality: 'MRI' }), /Nothing to import: 1 file\(s\) skipped \(first: .*bad\.nii/);
+    assert.deepEqual(readdirSync(dir), ['bad.nii']);
+    await assert.rejects(importVolumes({ paths: [bad], format: 'nifti', out, modality: 'PET' }), /--modality "PET" is not in the benchmark's vocabulary/);
   });
 });

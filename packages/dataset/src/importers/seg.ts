@@ -7,8 +7,8 @@ import { writeSamplesJsonl } from '../jsonl.js';
 import { analyzeMask, resizeNearest } from '../medical/index.js';
 import { connectedComponents, regionOfPoint } from '../regions.js';
 import { SAMPLES_FILE, writeDescriptor } from '../store.js';
-import { REGION_EVIDENCE, ANOMALY_EVIDENCE, type AnomalyFinding } from '../vocab.js';
-import { anatomyEvidence, countByTask, finishSamples, listFiles, modalityEvidence, pathologyEvidence, splitGroups, type Draft, type ImportReport, type ImportSkip } from './common.js';
+import { ANATOMIES, ANOMALY_EVIDENCE, MODALITIES, PATHOLOGIES, REGION_EVIDENCE, type AnomalyFinding } from '../vocab.js';
+import { anatomyEvidence, countByTask, finishSamples, importInto, listFiles, modalityEvidence, openVocabularyValue, pathologyEvidence, splitGroups, vocabularyValue, type Draft, type ImportReport, type ImportSkip } from './common.js';
 
 /** Options of {@link importSegmentation}. */
 export interface SegImportOptions {
@@ -27,6 +27,8 @@ export interface SegImportOptions {
   maxSide?: number;
   seed?: number;
   progress?: ProgressReporter;
+  /** Replace an existing, non-empty `out` (default: refuse). */
+  force?: boolean;
 }
 
 const IMAGE_FILE = /\.(png|jpe?g)$/i;
@@ -69,8 +71,18 @@ export function findingOfMask(mask: { width: number; height: number; data: Uint8
  * from the mask's components, pathology from `pathology`, the region from the mask centroid.
  * Unreadable images, missing or unreadable masks are skipped and reported; the rest is imported.
  */
-export function importSegmentation(options: SegImportOptions): ImportReport {
-  const out = resolve(options.out);
+export async function importSegmentation(options: SegImportOptions): Promise<ImportReport> {
+  // Flags are checked before anything is read or written.
+  const checked = {
+    ...options,
+    modality: vocabularyValue('--modality', options.modality ?? '', MODALITIES),
+    anatomy: vocabularyValue('--anatomy', options.anatomy ?? '', ANATOMIES),
+    pathology: options.pathology === undefined ? undefined : openVocabularyValue(options.pathology, PATHOLOGIES),
+  };
+  return importInto(options.out, options.force, (out) => importSegmentationInto(out, checked));
+}
+
+function importSegmentationInto(out: string, options: SegImportOptions): ImportReport {
   const imagesDir = resolve(options.images);
   const masksDir = resolve(options.masks);
   const imageNames = listFiles(imagesDir, IMAGE_FILE);
@@ -80,9 +92,6 @@ export function importSegmentation(options: SegImportOptions): ImportReport {
   const maskFiles = new Map(listFiles(masksDir, IMAGE_FILE).map((n) => [stem(n).toLowerCase(), n]));
   if (!maskFiles.size) {
     throw new MedadError(ErrorCode.NotFound, `No PNG or JPEG masks in ${masksDir}`, { fix: 'pass --masks DIR holding one mask per image, named like the image' });
-  }
-  for (const [flag, value] of [['--modality', options.modality], ['--anatomy', options.anatomy]] as const) {
-    if (!value?.trim()) throw new MedadError(ErrorCode.BadUserInput, `${flag} is empty`, { fix: `name the ${flag.slice(2)} of the whole dataset, e.g. ${flag} ${flag === '--modality' ? 'Endoscopy' : 'Colon'}` });
   }
   const maxSide = options.maxSide ?? 256;
   const seed = options.seed ?? 0;

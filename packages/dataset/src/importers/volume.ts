@@ -5,7 +5,8 @@ import { writePngFile } from '../image/codec.js';
 import { writeSamplesJsonl } from '../jsonl.js';
 import { decodeMany, decodeMedical, detectMedicalFormat, type DecodedMedical, type MedicalFormat, type NiftiAxis, type WindowSpec } from '../medical/index.js';
 import { SAMPLES_FILE, writeDescriptor } from '../store.js';
-import { anatomyEvidence, countByTask, finishSamples, modalityEvidence, splitGroups, type Draft, type ImportReport, type ImportSkip } from './common.js';
+import { ANATOMIES, MODALITIES } from '../vocab.js';
+import { anatomyEvidence, countByTask, finishSamples, importInto, modalityEvidence, splitGroups, vocabularyValue, type Draft, type ImportReport, type ImportSkip } from './common.js';
 
 /** DICOM modality codes (0008,0060) → benchmark modality names. */
 export const DICOM_MODALITY_NAMES: Readonly<Record<string, string>> = Object.freeze({
@@ -44,6 +45,8 @@ export interface VolumeImportOptions {
   source?: string;
   seed?: number;
   progress?: ProgressReporter;
+  /** Replace an existing, non-empty `out` (default: refuse). */
+  force?: boolean;
 }
 
 function expand(paths: readonly string[]): string[] {
@@ -62,9 +65,15 @@ function expand(paths: readonly string[]): string[] {
  * reported with its path and reason and the import goes on; all slices of a file share a split.
  */
 export async function importVolumes(options: VolumeImportOptions): Promise<ImportReport> {
-  const out = resolve(options.out);
+  // Flags are checked before anything is read or written.
+  const modalityFlag = options.modality === undefined ? undefined : vocabularyValue('--modality', options.modality, MODALITIES);
+  const anatomyFlag = options.anatomy === undefined ? undefined : vocabularyValue('--anatomy', options.anatomy, ANATOMIES);
   const files = expand(options.paths);
   if (!files.length) throw new MedadError(ErrorCode.BadUserInput, 'No input files', { fix: `pass one or more ${options.format} files or directories` });
+  return importInto(options.out, options.force, (out) => importVolumesInto(out, files, { ...options, modality: modalityFlag, anatomy: anatomyFlag }));
+}
+
+async function importVolumesInto(out: string, files: string[], options: VolumeImportOptions): Promise<ImportReport> {
   const progress = options.progress ?? silentProgress;
   const seed = options.seed ?? 0;
   const skipped: ImportSkip[] = [];
@@ -125,7 +134,7 @@ export async function importVolumes(options: VolumeImportOptions): Promise<Impor
     writeDescriptor(out, {
       format: 'medad-jsonl',
       version: 1,
-      id: `${options.format}-${basename(out)}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-'),
+      id: `${options.format}-${basename(resolve(options.out))}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-'),
       name: `${options.format.toUpperCase()} import (${groups.length} files)`,
       samplesFile: SAMPLES_FILE,
       provenance: { importer: options.format, files: decoded.ok.map((o) => o.path), modality: options.modality ?? null, anatomy: options.anatomy ?? null, seed },
