@@ -7,6 +7,7 @@ import { loadDatasetDir } from '../store.js';
 import { realFixture, tempDir } from '../medical/testing/fixtures.js';
 import { findingOfMask, importSegmentation } from './seg.js';
 import { importVolumes } from './volume.js';
+import { writeDicom } from '../medical/testing/dicom-writer.js';
 
 function square(size: number, boxes: Array<[number, number, number]>): Uint8Array {
   const m = new Uint8Array(size * size);
@@ -113,6 +114,54 @@ describe('DICOM and NIfTI importers (real files)', () => {
     const mod = samples.find((s) => s.task === 'modality_classification')!;
     assert.equal(mod.options['ABCD'.indexOf(mod.answer)], 'CT');
     assert.equal(samples.length, 2);
+  });
+
+  it('a mixed folder: every decodable file imports (native, RLE, multi-frame), each other one is reported by name with the reason', async () => {
+    const dir = tempDir('dicom-mixed');
+    copyFileSync(realFixture('CT_small.dcm'), join(dir, 'ct.dcm'));
+    const pixels = Array.from({ length: 16 * 16 }, (_, i) => (i * 13) % 4096);
+    // An RLE frame: two segments (high, then low bytes), each one literal run per 128 bytes.
+    const plane = (hi: boolean) => Uint8Array.from(pixels, (v) => (hi ? v >> 8 : v & 0xff));
+    const packed = (p: Uint8Array) => Uint8Array.from([127, ...p.subarray(0, 128), 127, ...p.subarray(128)]);
+    const segs = [packed(plane(true)), packed(plane(false))];
+    const rle = new Uint8Array(64 + segs[0]!.length + segs[1]!.length);
+    new DataView(rle.buffer).setUint32(0, 2, true);
+    new DataView(rle.buffer).setUint32(4, 64, true);
+    new DataView(rle.buffer).setUint32(8, 64 + segs[0]!.length, true);
+    rle.set(segs[0]!, 64);
+    rle.set(segs[1]!, 64 + segs[0]!.length);
+    const mr = { rows: 16, cols: 16, bitsAllocated: 16 as const, bitsStored: 12, modality: 'MR' };
+    writeFileSync(join(dir, 'rle.dcm'), writeDicom({ ...mr, transferSyntax: '1.2.840.10008.1.2.5', pixels: [], fragments: [rle] }));
+    writeFileSync(join(dir, 'multi.dcm'), writeDicom({ ...mr, frames: 3, pixels: [...pixels, ...pixels, ...pixels] }));
+    writeFileSync(join(dir, 'video.dcm'), writeDicom({ ...mr, transferSyntax: '1.2.840.10008.1.2.4.102', pixels, encapsulated: true }));
+    writeFileSync(join(dir, 'cut.dcm'), readFileSync(realFixture('CT_small.dcm')).subarray(0, 3000));
+    const out = join(dir, 'out');
+    const r = await importVolumes({ paths: [dir], format: 'dicom', out });
+    assert.equal(r.imported, 3);
+    assert.equal(r.images, 1 + 1 + 3, 'the multi-frame file gives one image per frame');
+    assert.deepEqual(r.skipped.map((s) => s.path.split('/').pop()).sort(), ['cut.dcm', 'video.dcm']);
+    assert.match(r.skipped.find((s) => s.path.endsWith('video.dcm'))!.reason, /video\.dcm: .*H\.264.* is not decoded/);
+    const answers = new Set(loadDatasetDir(out).samples.map((s) => s.options['ABCD'.indexOf(s.answer)]));
+    assert.deepEqual([...answers].sort(), ['CT', 'MRI']);
+  });
+
+  it('files of one series (SeriesInstanceUID) share a split', async () => {
+    const dir = tempDir('dicom-series');
+    for (let i = 0; i < 12; i++) {
+      const series = `1.2.826.0.1.${i % 4}`;
+      writeFileSync(join(dir, `s${i}.dcm`), writeDicom({ rows: 8, cols: 8, bitsAllocated: 8, modality: 'CT', seriesInstanceUid: series, pixels: Array.from({ length: 64 }, (_, k) => (k * (i + 1)) % 256) }));
+    }
+    const out = join(dir, 'out');
+    await importVolumes({ paths: [dir], format: 'dicom', out, anatomy: 'Lung' });
+    const splitsBySeries = new Map<string, Set<string>>();
+    for (const s of loadDatasetDir(out).samples) {
+      const file = String((s.meta as { importedFrom: string }).importedFrom).split('/').pop()!;
+      const series = Number(file.slice(1, -4)) % 4;
+      splitsBySeries.set(String(series), (splitsBySeries.get(String(series)) ?? new Set()).add(s.split));
+    }
+    assert.equal(splitsBySeries.size, 4);
+    for (const [series, splits] of splitsBySeries) assert.equal(splits.size, 1, `series ${series} is in one split`);
+    assert.deepEqual(new Set([...splitsBySeries.values()].map((s) => [...s][0])), new Set(['train', 'test']), 'both splits are used');
   });
 
   it('slices a real NIfTI volume into PNG samples split by volume', async () => {

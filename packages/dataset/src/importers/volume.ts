@@ -3,7 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { ErrorCode, MedadError, silentProgress, type ProgressReporter } from '@medad/core';
 import { writePngFile } from '../image/codec.js';
 import { writeSamplesJsonl } from '../jsonl.js';
-import { decodeMany, decodeMedical, detectMedicalFormat, type DecodedMedical, type MedicalFormat, type NiftiAxis, type WindowSpec } from '../medical/index.js';
+import { decodeMany, decodeMedical, detectMedicalFormat, loadDicomCodecs, type DecodedMedical, type MedicalFormat, type NiftiAxis, type WindowSpec } from '../medical/index.js';
 import { SAMPLES_FILE, writeDescriptor } from '../store.js';
 import { ANATOMIES, MODALITIES } from '../vocab.js';
 import { anatomyEvidence, countByTask, finishSamples, importInto, modalityEvidence, splitGroups, vocabularyValue, type Draft, type ImportReport, type ImportSkip } from './common.js';
@@ -78,6 +78,7 @@ async function importVolumesInto(out: string, files: string[], options: VolumeIm
   const seed = options.seed ?? 0;
   const skipped: ImportSkip[] = [];
   let done = 0;
+  if (options.format === 'dicom') await loadDicomCodecs();
   progress.start(files.length, `import ${options.format}`);
   const decoded = await decodeMany(files, (bytes, path) => {
     progress.update(++done);
@@ -96,7 +97,8 @@ async function importVolumesInto(out: string, files: string[], options: VolumeIm
   });
   progress.stop();
   for (const s of decoded.skipped) skipped.push({ path: s.path, reason: s.reason });
-  const groups: Array<{ key: string; drafts: (split: Draft['split']) => Draft[] }> = [];
+  // Files of one DICOM series (SeriesInstanceUID) share a split, so no series has slices in both train and test.
+  const groups: Array<{ key: string; splitKey: string; drafts: (split: Draft['split']) => Draft[] }> = [];
   const used = new Set<string>();
   for (const { path, value } of decoded.ok) {
     const v = value as DecodedMedical;
@@ -115,8 +117,10 @@ async function importVolumesInto(out: string, files: string[], options: VolumeIm
       return rel;
     });
     const meta = { importedFrom: path, format: v.format, window: v.meta.appliedWindow ?? null };
+    const series = v.format === 'dicom' ? v.meta.seriesInstanceUid : undefined;
     groups.push({
       key,
+      splitKey: series ? `series:${series}` : `file:${key}`,
       drafts: (split) =>
         images.flatMap((image, k) => {
           const base = { image, modality: modality ?? 'unknown', anatomy: options.anatomy ?? 'unknown', source: options.source ?? `${v.format}-import`, split, meta: { ...meta, slice: k } };
@@ -127,8 +131,8 @@ async function importVolumesInto(out: string, files: string[], options: VolumeIm
         }),
     });
   }
-  const splits = splitGroups(groups.map((g) => g.key), seed);
-  const samples = finishSamples(groups.flatMap((g) => g.drafts(splits.get(g.key)!)), seed);
+  const splits = splitGroups([...new Set(groups.map((g) => g.splitKey))], seed);
+  const samples = finishSamples(groups.flatMap((g) => g.drafts(splits.get(g.splitKey)!)), seed);
   if (samples.length) {
     writeSamplesJsonl(join(out, SAMPLES_FILE), samples);
     writeDescriptor(out, {

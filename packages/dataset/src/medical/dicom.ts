@@ -2,6 +2,7 @@ import { inflateRawSync } from 'node:zlib';
 import type { RawImage } from '@medad/core';
 import dicomParser from 'dicom-parser';
 import type { DataSet } from 'dicom-parser';
+import { DECODED_SYNTAXES, canDecode, decodeFrame, type FrameInfo } from './dicom-codecs.js';
 import { DECOMPRESS_FIX, DICOM_TRANSFER_SYNTAXES } from './dicom-syntax.js';
 import { asPixelValue, storedValueReader } from './dicom-pixels.js';
 import { invalidMedicalData, thrownText, unsupportedMedicalData } from './errors.js';
@@ -53,7 +54,25 @@ function requirePositive(ds: DataSet, tag: string, name: string, path: string): 
   return v;
 }
 
-/** Decodes an uncompressed DICOM file into 8-bit slices (one per frame), rescaled, windowed and with MONOCHROME1 inverted. */
+/** The compressed bytes of each frame of encapsulated pixel data (offset table, else one fragment per frame, else all fragments for one frame). */
+function encapsulatedFrames(ds: DataSet, pixel: dicomParser.Element, frames: number, path: string): Uint8Array[] {
+  const fragments = pixel.fragments ?? [];
+  const range = Array.from({ length: frames }, (_, f) => f);
+  try {
+    if (pixel.basicOffsetTable?.length) return range.map((f) => dicomParser.readEncapsulatedImageFrame(ds, pixel, f));
+    if (frames === 1) return [dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, 0, fragments.length)];
+    if (fragments.length === frames) return range.map((f) => dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, f, 1));
+  } catch (err) {
+    throw invalidMedicalData(path, `encapsulated pixel data could not be read (${thrownText(err)})`, REEXPORT_FIX, err);
+  }
+  throw unsupportedMedicalData(path, `${frames} frames in ${fragments.length} fragments without a basic offset table: the frame boundaries are unknown`, DECOMPRESS_FIX);
+}
+
+/**
+ * Decodes a DICOM file into 8-bit slices (one per frame), rescaled, windowed and with MONOCHROME1
+ * inverted: uncompressed syntaxes, and RLE, JPEG Baseline, JPEG-LS and JPEG 2000 (the last two once
+ * {@link loadDicomCodecs} has run; `decodeMedical`'s callers in this package do that).
+ */
 export function decodeDicom(bytes: Uint8Array, path: string, options: DicomDecodeOptions = {}): DicomDecodeResult {
   const { ds, rawDataset } = parse(bytes, path);
   const transferSyntax = rawDataset ? IMPLICIT_LE : (ds.string('x00020010') ?? '').replace(/\0/g, '').trim();
@@ -61,7 +80,8 @@ export function decodeDicom(bytes: Uint8Array, path: string, options: DicomDecod
   if (!syntax) {
     throw unsupportedMedicalData(path, `unknown DICOM transfer syntax '${transferSyntax}'`, DECOMPRESS_FIX, { transferSyntax });
   }
-  if (!syntax.supported) {
+  const compressed = !syntax.supported;
+  if (compressed && !canDecode(transferSyntax)) {
     throw unsupportedMedicalData(path, `compressed DICOM transfer syntax ${transferSyntax} (${syntax.name}) is not decoded`, DECOMPRESS_FIX, {
       transferSyntax,
     });
@@ -72,7 +92,10 @@ export function decodeDicom(bytes: Uint8Array, path: string, options: DicomDecod
     if (alt) throw unsupportedMedicalData(path, `${alt} pixel data is not decoded`, 'convert it to integer pixel data (e.g. with GDCM or DCMTK) and import again');
     throw invalidMedicalData(path, 'DICOM file has no pixel data (7FE0,0010); it is not an image object', 'import image objects only (CT, MR, CR, US, ... instances), not reports or presentation states');
   }
-  if (pixel.encapsulatedPixelData) {
+  if (compressed && !pixel.encapsulatedPixelData) {
+    throw invalidMedicalData(path, `the transfer syntax is ${syntax.name} but the pixel data is not encapsulated`, REEXPORT_FIX);
+  }
+  if (!compressed && pixel.encapsulatedPixelData) {
     throw unsupportedMedicalData(path, `pixel data is encapsulated (compressed) although the transfer syntax is ${syntax.name}`, DECOMPRESS_FIX, { transferSyntax });
   }
   const rows = requirePositive(ds, 'x00280010', 'Rows', path);
@@ -92,7 +115,9 @@ export function decodeDicom(bytes: Uint8Array, path: string, options: DicomDecod
     throw invalidMedicalData(path, `inconsistent pixel bits: BitsAllocated ${bitsAllocated}, BitsStored ${bitsStored}, HighBit ${highBit}`, REEXPORT_FIX);
   }
   const monochrome = photometric === 'MONOCHROME1' || photometric === 'MONOCHROME2';
-  const rgb = photometric === 'RGB' && samplesPerPixel === 3 && bitsAllocated === 8;
+  // JPEG and JPEG 2000 decoders return RGB whatever YBR colour space the stream was coded in.
+  const ybrDecoded = compressed && DECODED_SYNTAXES[transferSyntax]!.colourDecoded && /^YBR_(FULL|FULL_422|RCT|ICT)$/.test(photometric);
+  const rgb = (photometric === 'RGB' || ybrDecoded) && samplesPerPixel === 3 && bitsAllocated === 8;
   if (!(monochrome && samplesPerPixel === 1) && !rgb) {
     throw unsupportedMedicalData(
       path,
@@ -103,6 +128,14 @@ export function decodeDicom(bytes: Uint8Array, path: string, options: DicomDecod
   const littleEndian = syntax.littleEndian;
   const frameSamples = rows * cols * samplesPerPixel;
   const needed = (frameSamples * frames * bitsAllocated) / 8;
+  if (compressed) {
+    // Decode every frame to little-endian stored values, then read them as native pixel data.
+    const info: FrameInfo = { rows, cols, samplesPerPixel, bitsAllocated, signed: pixelRepresentation === 1 };
+    const decoded = new Uint8Array(needed);
+    encapsulatedFrames(ds, pixel, frames, path).forEach((bytes, f) => decoded.set(decodeFrame(transferSyntax, bytes, info, path), (f * needed) / frames));
+    const read = storedValueReader(decoded, 0, needed, { bitsAllocated, bitsStored, highBit, signed: pixelRepresentation === 1, littleEndian: true, swapBytePairs: false });
+    return finishDecode(ds, read, { rows, cols, frames, transferSyntax, syntaxName: syntax.name, littleEndian: true, bitsAllocated, bitsStored, pixelRepresentation, photometric, samplesPerPixel, rgb, planar: false }, options);
+  }
   const data = ds.byteArray as Uint8Array;
   const available = data.length - pixel.dataOffset;
   if (available < needed) {
@@ -123,6 +156,29 @@ export function decodeDicom(bytes: Uint8Array, path: string, options: DicomDecod
     littleEndian,
     swapBytePairs: !littleEndian && bitsAllocated === 8 && pixel.vr === 'OW',
   });
+  return finishDecode(ds, read, { rows, cols, frames, transferSyntax, syntaxName: syntax.name, littleEndian, bitsAllocated, bitsStored, pixelRepresentation, photometric, samplesPerPixel, rgb, planar: ds.uint16('x00280006') === 1 }, options);
+}
+
+interface PixelLayout {
+  rows: number;
+  cols: number;
+  frames: number;
+  transferSyntax: string;
+  syntaxName: string;
+  littleEndian: boolean;
+  bitsAllocated: number;
+  bitsStored: number;
+  pixelRepresentation: 0 | 1;
+  photometric: string;
+  samplesPerPixel: number;
+  rgb: boolean;
+  planar: boolean;
+}
+
+/** Rescale, window and slice the stored values `read` gives (native or decoded), with the file's metadata. */
+function finishDecode(ds: DataSet, read: (i: number) => number, l: PixelLayout, options: DicomDecodeOptions): DicomDecodeResult {
+  const { rows, cols, frames, transferSyntax, littleEndian, bitsAllocated, bitsStored, pixelRepresentation, photometric, samplesPerPixel, rgb } = l;
+  const frameSamples = rows * cols * samplesPerPixel;
   const rawSlope = numberAt(ds, 'x00281053');
   const rescaleSlope = rawSlope === undefined || rawSlope === 0 ? 1 : rawSlope;
   const rescaleIntercept = numberAt(ds, 'x00281052') ?? 0;
@@ -141,7 +197,7 @@ export function decodeDicom(bytes: Uint8Array, path: string, options: DicomDecod
     rescaleSlope,
     rescaleIntercept,
     transferSyntax,
-    transferSyntaxName: syntax.name,
+    transferSyntaxName: l.syntaxName,
     littleEndian,
     bitsAllocated,
     bitsStored,
@@ -150,9 +206,10 @@ export function decodeDicom(bytes: Uint8Array, path: string, options: DicomDecod
     samplesPerPixel,
     pixelSpacing: spacing[0] !== undefined && spacing[1] !== undefined ? [spacing[0], spacing[1]] : undefined,
     sopClassUid: ds.string('x00080016')?.replace(/\0/g, '').trim() || undefined,
+    seriesInstanceUid: ds.string('x0020000e')?.replace(/\0/g, '').trim() || undefined,
     pixelPaddingValue,
   };
-  const slices = rgb ? rgbFrames(read, rows, cols, frames, ds.uint16('x00280006') === 1) : [];
+  const slices = rgb ? rgbFrames(read, rows, cols, frames, l.planar) : [];
   if (!rgb) {
     const isPadding = pixelPaddingValue === undefined ? undefined : (i: number) => read(i) === pixelPaddingValue;
     const value = (i: number): number => read(i) * rescaleSlope + rescaleIntercept;

@@ -3,6 +3,7 @@
  * windowing helpers, segmentation-mask statistics, and a bulk decoder that skips bad files.
  */
 export { decodeDicom, DICOM_TRANSFER_SYNTAXES } from './dicom.js';
+export { DECODED_SYNTAXES, decodeRle, loadDicomCodecs } from './dicom-codecs.js';
 export { decodeNifti } from './nifti.js';
 export { applyWindow, percentileWindow } from './window.js';
 export { analyzeMask, resizeNearest } from './mask.js';

@@ -60,6 +60,8 @@ export interface DicomMeta {
   /** Row and column spacing in mm, when present. */
   pixelSpacing?: [number, number];
   sopClassUid?: string;
+  /** SeriesInstanceUID (0020,000E): slices of one series share a split on import. */
+  seriesInstanceUid?: string;
   /** Stored value marking padding (excluded from percentiles, rendered black), when present. */
   pixelPaddingValue?: number;
   /** Min and max after rescale, over all frames (padding excluded; undefined for colour images). */

@@ -20,8 +20,14 @@ export interface SyntheticDicom {
   windowWidth?: number;
   pixelPaddingValue?: number;
   modality?: string;
+  /** SeriesInstanceUID (0020,000E). */
+  seriesInstanceUid?: string;
   /** Write the pixels as an encapsulated (compressed-style) fragment sequence. */
   encapsulated?: boolean;
+  /** Already-compressed frames, written as encapsulated pixel data, one fragment per frame (`pixels` is then ignored). */
+  fragments?: Uint8Array[];
+  /** With `fragments`: fill the basic offset table (default: leave it empty). */
+  offsetTable?: boolean;
   /** Leave out the pixel data element. */
   omitPixelData?: boolean;
 }
@@ -109,6 +115,26 @@ function encapsulate(frame: Uint8Array): Uint8Array {
   return concat([item(0xe000, new Uint8Array(0)), item(0xe000, fragment), item(0xe0dd, new Uint8Array(0))]);
 }
 
+function item(tagElement: number, body: Uint8Array): Uint8Array {
+  const head = new DataView(new ArrayBuffer(8));
+  head.setUint16(0, 0xfffe, true);
+  head.setUint16(2, tagElement, true);
+  head.setUint32(4, body.length, true);
+  return concat([new Uint8Array(head.buffer), body]);
+}
+
+/** Compressed frames as an encapsulated pixel data value: offset table item, one fragment per frame (padded to even length), delimiter. */
+function encapsulateFrames(frames: Uint8Array[], offsetTable: boolean): Uint8Array {
+  const items = frames.map((f) => item(0xe000, f.length % 2 ? concat([f, Uint8Array.of(0)]) : f));
+  const offsets = new Uint8Array(offsetTable ? 4 * frames.length : 0);
+  let at = 0;
+  items.forEach((it, k) => {
+    if (offsetTable) new DataView(offsets.buffer).setUint32(4 * k, at, true);
+    at += it.length;
+  });
+  return concat([item(0xe000, offsets), ...items, item(0xe0dd, new Uint8Array(0))]);
+}
+
 /** Encodes a synthetic single- or multi-frame DICOM Part 10 file in the given transfer syntax (for tests). */
 export function writeDicom(d: SyntheticDicom): Uint8Array {
   const ts = d.transferSyntax ?? EXPLICIT_LE;
@@ -128,6 +154,7 @@ export function writeDicom(d: SyntheticDicom): Uint8Array {
     { group: 0x0028, element: 0x0102, vr: 'US', value: us((d.bitsStored ?? d.bitsAllocated) - 1) },
     { group: 0x0028, element: 0x0103, vr: 'US', value: us(d.pixelRepresentation ?? 0) },
   ];
+  if (d.seriesInstanceUid !== undefined) els.push({ group: 0x0020, element: 0x000e, vr: 'UI', value: text(d.seriesInstanceUid, '\0') });
   if (d.frames !== undefined) els.push({ group: 0x0028, element: 0x0008, vr: 'IS', value: text(String(d.frames), ' ') });
   if (d.planarConfiguration !== undefined) els.push({ group: 0x0028, element: 0x0006, vr: 'US', value: us(d.planarConfiguration) });
   if (d.pixelPaddingValue !== undefined) els.push({ group: 0x0028, element: 0x0120, vr: signed ? 'SS' : 'US', value: us(d.pixelPaddingValue) });
@@ -136,9 +163,11 @@ export function writeDicom(d: SyntheticDicom): Uint8Array {
   if (d.rescaleIntercept !== undefined) els.push({ group: 0x0028, element: 0x1052, vr: 'DS', value: text(String(d.rescaleIntercept), ' ') });
   if (d.rescaleSlope !== undefined) els.push({ group: 0x0028, element: 0x1053, vr: 'DS', value: text(String(d.rescaleSlope), ' ') });
   if (!d.omitPixelData) {
-    const raw = pixelBytes(d, le);
+    const raw = d.fragments ? new Uint8Array(0) : pixelBytes(d, le);
     els.push(
-      d.encapsulated
+      d.fragments
+        ? { group: 0x7fe0, element: 0x0010, vr: 'OB', value: encapsulateFrames(d.fragments, Boolean(d.offsetTable)), undefinedLength: true }
+        : d.encapsulated
         ? { group: 0x7fe0, element: 0x0010, vr: 'OB', value: encapsulate(raw), undefinedLength: true }
         : { group: 0x7fe0, element: 0x0010, vr: d.bitsAllocated === 8 ? 'OB' : 'OW', value: raw },
     );
