@@ -13,6 +13,7 @@ const RLE = '1.2.840.10008.1.2.5';
 const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
 const JPEG_LS = '1.2.840.10008.1.2.4.80';
 const J2K = '1.2.840.10008.1.2.4.90';
+const HTJ2K = '1.2.840.10008.1.2.4.201';
 
 /** PackBits, as RLE Lossless codes each byte plane (PS3.5 G.3.1): literal runs and replicate runs of at most 128. */
 function packBits(plane: Uint8Array): Uint8Array {
@@ -69,11 +70,17 @@ interface WasmEncoder {
 }
 
 /** Lossless JPEG 2000 or JPEG-LS made with the codec packages' own encoders. */
-async function wasmEncode(which: 'j2k' | 'jls', values: Uint16Array, width: number, height: number): Promise<Uint8Array> {
+const ENCODERS = {
+  j2k: ['@cornerstonejs/codec-openjpeg/wasmjs', 'J2KEncoder'],
+  jls: ['@cornerstonejs/codec-charls/wasmjs', 'JpegLSEncoder'],
+  htj2k: ['@cornerstonejs/codec-openjph/wasmjs', 'HTJ2KEncoder'],
+} as const;
+
+async function wasmEncode(which: keyof typeof ENCODERS, values: Uint16Array, width: number, height: number): Promise<Uint8Array> {
   const require = createRequire(import.meta.url);
-  const quiet = { print: () => undefined, printErr: () => undefined };
-  const m = (await (require(which === 'j2k' ? '@cornerstonejs/codec-openjpeg/wasmjs' : '@cornerstonejs/codec-charls/wasmjs') as (o: object) => Promise<Record<string, new () => WasmEncoder>>)(quiet));
-  const enc = new m[which === 'j2k' ? 'J2KEncoder' : 'JpegLSEncoder']!();
+  const [pkg, name] = ENCODERS[which];
+  const m = await (require(pkg) as (o: object) => Promise<Record<string, new () => WasmEncoder>>)({ print: () => undefined, printErr: () => undefined });
+  const enc = new m[name]!();
   enc.setDecompositions?.(2);
   const buf = enc.getDecodedBuffer({ width, height, bitsPerSample: 16, componentCount: 1, isSigned: false, isUsingColorTransform: false });
   buf.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
@@ -81,7 +88,7 @@ async function wasmEncode(which: 'j2k' | 'jls', values: Uint16Array, width: numb
   return enc.getEncodedBuffer().slice();
 }
 
-describe('compressed DICOM: RLE, JPEG Baseline, JPEG-LS and JPEG 2000 decode to the pixels of the same file uncompressed', () => {
+describe('compressed DICOM: RLE, JPEG Baseline, JPEG-LS, JPEG 2000 and HTJ2K decode to the pixels of the same file uncompressed', () => {
   const dir = tempDir('dicom-codecs');
   const rows = 24;
   const cols = 20;
@@ -107,8 +114,8 @@ describe('compressed DICOM: RLE, JPEG Baseline, JPEG-LS and JPEG 2000 decode to 
     assert.deepEqual(Array.from(colour.slices[0]!.data), Array.from(rgb));
   });
 
-  it('JPEG 2000 and JPEG-LS (lossless), made with the codecs’ own encoders', async () => {
-    for (const [ts, which] of [[J2K, 'j2k'], [JPEG_LS, 'jls']] as const) {
+  it('JPEG 2000, HTJ2K and JPEG-LS (lossless), made with the codecs’ own encoders', async () => {
+    for (const [ts, which] of [[J2K, 'j2k'], [HTJ2K, 'htj2k'], [JPEG_LS, 'jls']] as const) {
       const coded = await Promise.all(frames.map((f) => wasmEncode(which, f, cols, rows)));
       const got = decodeDicom(writeDicom({ ...base, frames: 2, transferSyntax: ts, fragments: coded, offsetTable: true }), `${which}.dcm`);
       assert.deepEqual(got.slices, native(2).slices, which);

@@ -5,8 +5,8 @@ import { invalidMedicalData, thrownText, unsupportedMedicalData } from './errors
 
 /**
  * Decoders of compressed DICOM pixel data (PS3.5 §8.2, Annex G): RLE Lossless (written here, it is
- * PackBits), JPEG Baseline (jpeg-js), JPEG-LS (CharLS) and JPEG 2000 (OpenJPEG), the last two the
- * WASM builds cornerstone maintains. Every decoder returns the frame's stored values as
+ * PackBits), JPEG Baseline (jpeg-js), JPEG-LS (CharLS), JPEG 2000 (OpenJPEG) and High-Throughput
+ * JPEG 2000 (OpenJPH), the last three the WASM builds cornerstone maintains. Every decoder returns the frame's stored values as
  * little-endian bytes of `bitsAllocated` each, colour interleaved (RGB), which is what the native
  * path reads.
  */
@@ -21,13 +21,16 @@ export interface FrameInfo {
 }
 
 /** The compressed syntaxes decoded here, and whether the WASM codecs must be loaded first. */
-export const DECODED_SYNTAXES: Readonly<Record<string, { codec: 'rle' | 'jpeg' | 'jpeg-ls' | 'jpeg2000'; colourDecoded: boolean }>> = Object.freeze({
+export const DECODED_SYNTAXES: Readonly<Record<string, { codec: 'rle' | 'jpeg' | 'jpeg-ls' | 'jpeg2000' | 'htj2k'; colourDecoded: boolean }>> = Object.freeze({
   '1.2.840.10008.1.2.5': { codec: 'rle', colourDecoded: false },
   '1.2.840.10008.1.2.4.50': { codec: 'jpeg', colourDecoded: true },
   '1.2.840.10008.1.2.4.80': { codec: 'jpeg-ls', colourDecoded: false },
   '1.2.840.10008.1.2.4.81': { codec: 'jpeg-ls', colourDecoded: false },
   '1.2.840.10008.1.2.4.90': { codec: 'jpeg2000', colourDecoded: true },
   '1.2.840.10008.1.2.4.91': { codec: 'jpeg2000', colourDecoded: true },
+  '1.2.840.10008.1.2.4.201': { codec: 'htj2k', colourDecoded: true },
+  '1.2.840.10008.1.2.4.202': { codec: 'htj2k', colourDecoded: true },
+  '1.2.840.10008.1.2.4.203': { codec: 'htj2k', colourDecoded: true },
 });
 
 interface WasmDecoder {
@@ -40,19 +43,20 @@ interface WasmDecoder {
 interface WasmModule {
   J2KDecoder?: new () => WasmDecoder;
   JpegLSDecoder?: new () => WasmDecoder;
+  HTJ2KDecoder?: new () => WasmDecoder;
 }
 
-let wasm: { jpegLs: WasmModule; jpeg2000: WasmModule } | undefined;
+let wasm: { jpegLs: WasmModule; jpeg2000: WasmModule; htj2k: WasmModule } | undefined;
 let loading: Promise<void> | undefined;
 
-/** Loads the WASM decoders (JPEG-LS, JPEG 2000) once per process; RLE and JPEG Baseline need nothing. */
+/** Loads the WASM decoders (JPEG-LS, JPEG 2000, HTJ2K) once per process; RLE and JPEG Baseline need nothing. */
 export function loadDicomCodecs(): Promise<void> {
   loading ??= (async () => {
     const require = createRequire(import.meta.url);
-    const quiet = { print: () => undefined, printErr: () => undefined };
-    const load = (name: string): Promise<WasmModule> => (require(name) as (o: object) => Promise<WasmModule>)(quiet);
-    const [jpegLs, jpeg2000] = await Promise.all([load('@cornerstonejs/codec-charls/decodewasmjs'), load('@cornerstonejs/codec-openjpeg/decodewasmjs')]);
-    wasm = { jpegLs, jpeg2000 };
+    // Each factory gets its own object: emscripten fills it as the module, so sharing one mixes their exports.
+    const load = (name: string): Promise<WasmModule> => (require(name) as (o: object) => Promise<WasmModule>)({ print: () => undefined, printErr: () => undefined });
+    const [jpegLs, jpeg2000, htj2k] = await Promise.all([load('@cornerstonejs/codec-charls/decodewasmjs'), load('@cornerstonejs/codec-openjpeg/decodewasmjs'), load('@cornerstonejs/codec-openjph/wasmjs')]);
+    wasm = { jpegLs, jpeg2000, htj2k };
   })();
   return loading;
 }
@@ -75,7 +79,7 @@ export function decodeFrame(transferSyntax: string, bytes: Uint8Array, info: Fra
   try {
     if (d.codec === 'rle') out = decodeRle(bytes, info);
     else if (d.codec === 'jpeg') out = decodeJpegBaseline(bytes, info);
-    else out = decodeWasm(d.codec === 'jpeg-ls' ? wasm!.jpegLs.JpegLSDecoder! : wasm!.jpeg2000.J2KDecoder!, bytes, info);
+    else out = decodeWasm(d.codec === 'jpeg-ls' ? wasm!.jpegLs.JpegLSDecoder! : d.codec === 'htj2k' ? wasm!.htj2k.HTJ2KDecoder! : wasm!.jpeg2000.J2KDecoder!, bytes, info);
   } catch (err) {
     if (err instanceof Error && 'code' in err) throw err;
     throw invalidMedicalData(path, `compressed pixel data could not be decoded (${d.codec}: ${thrownText(err)})`, 'check that the file is complete (re-export it), or decompress it with a DICOM toolkit', err);

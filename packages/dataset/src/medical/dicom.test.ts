@@ -98,11 +98,11 @@ describe('decodeDicom on bad files', () => {
   });
 
   it('rejects the compressed transfer syntaxes it does not decode as UNSUPPORTED with the gdcmconv fix', () => {
-    // The syntaxes not decoded yet (RLE, JPEG Baseline, JPEG-LS and JPEG 2000 are: dicom-codecs.test.ts).
+    // The syntaxes not decoded yet (RLE, JPEG Baseline, JPEG-LS, JPEG 2000 and HTJ2K are: dicom-codecs.test.ts).
     const cases = {
       '1.2.840.10008.1.2.4.51': /JPEG Extended/,
       '1.2.840.10008.1.2.4.70': /JPEG Lossless/,
-      '1.2.840.10008.1.2.4.201': /High-Throughput JPEG 2000/,
+      '1.2.840.10008.1.2.4.92': /JPEG 2000 Part 2/,
       '1.2.840.10008.1.2.4.102': /H\.264/,
     };
     for (const [ts, name] of Object.entries(cases)) {
