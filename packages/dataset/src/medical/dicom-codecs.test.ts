@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { crc32 } from 'node:zlib';
+import dicomParser from 'dicom-parser';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { ErrorCode, isMedadError, SeededRng } from '@medad/core';
 import jpeg from 'jpeg-js';
-import { loadDicomCodecs } from './dicom-codecs.js';
+import { decodeFrame, loadDicomCodecs } from './dicom-codecs.js';
 import { decodeDicom } from './dicom.js';
 import { writeDicom, type SyntheticDicom } from './testing/dicom-writer.js';
-import { tempDir } from './testing/fixtures.js';
+import { realFixture, tempDir } from './testing/fixtures.js';
 
 const RLE = '1.2.840.10008.1.2.5';
 const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
@@ -132,6 +135,19 @@ describe('compressed DICOM: RLE, JPEG Baseline, JPEG-LS, JPEG 2000 and HTJ2K dec
     let worst = 0;
     for (let p = 0; p < rows * cols; p++) for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(out.data[p * 3 + c]! - rgba[p * 4 + c]!));
     assert.ok(worst < 40, `largest difference ${worst}`);
+  });
+
+  it('JPEG Lossless (process 14): a real MR slice decodes to the checksum its decoder package publishes', () => {
+    const path = realFixture('jpeg_lossless_sel1.dcm');
+    const bytes = new Uint8Array(readFileSync(path));
+    const ds = dicomParser.parseDicom(bytes);
+    const frame = dicomParser.readEncapsulatedPixelDataFromFragments(ds, ds.elements.x7fe00010!, 0, 1);
+    const stored = decodeFrame('1.2.840.10008.1.2.4.57', frame, { rows: 256, cols: 256, samplesPerPixel: 1, bitsAllocated: 16, signed: true }, path);
+    assert.equal(crc32(stored), 3476557349);
+    const { slices, meta } = decodeDicom(bytes, path);
+    assert.equal(slices.length, 1);
+    assert.deepEqual([slices[0]!.width, slices[0]!.height, meta.modality, meta.transferSyntaxName], [256, 256, 'MR', 'JPEG Lossless, Non-Hierarchical (Process 14)']);
+    assert.ok(new Set(slices[0]!.data).size > 50, 'a real image, not a constant');
   });
 
   it('a corrupt stream is an error naming the file and the codec; frames without boundaries are refused', async () => {

@@ -1,11 +1,12 @@
 import { createRequire } from 'node:module';
 import jpeg from 'jpeg-js';
+import { Decoder as JpegLosslessDecoder } from 'jpeg-lossless-decoder-js';
 import { DECOMPRESS_FIX } from './dicom-syntax.js';
 import { invalidMedicalData, thrownText, unsupportedMedicalData } from './errors.js';
 
 /**
  * Decoders of compressed DICOM pixel data (PS3.5 §8.2, Annex G): RLE Lossless (written here, it is
- * PackBits), JPEG Baseline (jpeg-js), JPEG-LS (CharLS), JPEG 2000 (OpenJPEG) and High-Throughput
+ * PackBits), JPEG Baseline (jpeg-js), JPEG Lossless (jpeg-lossless-decoder-js), JPEG-LS (CharLS), JPEG 2000 (OpenJPEG) and High-Throughput
  * JPEG 2000 (OpenJPH), the last three the WASM builds cornerstone maintains. Every decoder returns the frame's stored values as
  * little-endian bytes of `bitsAllocated` each, colour interleaved (RGB), which is what the native
  * path reads.
@@ -21,9 +22,11 @@ export interface FrameInfo {
 }
 
 /** The compressed syntaxes decoded here, and whether the WASM codecs must be loaded first. */
-export const DECODED_SYNTAXES: Readonly<Record<string, { codec: 'rle' | 'jpeg' | 'jpeg-ls' | 'jpeg2000' | 'htj2k'; colourDecoded: boolean }>> = Object.freeze({
+export const DECODED_SYNTAXES: Readonly<Record<string, { codec: 'rle' | 'jpeg' | 'jpeg-lossless' | 'jpeg-ls' | 'jpeg2000' | 'htj2k'; colourDecoded: boolean }>> = Object.freeze({
   '1.2.840.10008.1.2.5': { codec: 'rle', colourDecoded: false },
   '1.2.840.10008.1.2.4.50': { codec: 'jpeg', colourDecoded: true },
+  '1.2.840.10008.1.2.4.57': { codec: 'jpeg-lossless', colourDecoded: false },
+  '1.2.840.10008.1.2.4.70': { codec: 'jpeg-lossless', colourDecoded: false },
   '1.2.840.10008.1.2.4.80': { codec: 'jpeg-ls', colourDecoded: false },
   '1.2.840.10008.1.2.4.81': { codec: 'jpeg-ls', colourDecoded: false },
   '1.2.840.10008.1.2.4.90': { codec: 'jpeg2000', colourDecoded: true },
@@ -65,7 +68,7 @@ export function loadDicomCodecs(): Promise<void> {
 export function canDecode(transferSyntax: string): boolean {
   const d = DECODED_SYNTAXES[transferSyntax];
   if (!d) return false;
-  return d.codec === 'rle' || d.codec === 'jpeg' || wasm !== undefined;
+  return d.codec === 'rle' || d.codec === 'jpeg' || d.codec === 'jpeg-lossless' || wasm !== undefined;
 }
 
 /** Decodes one compressed frame into little-endian stored values (interleaved colour). */
@@ -79,6 +82,7 @@ export function decodeFrame(transferSyntax: string, bytes: Uint8Array, info: Fra
   try {
     if (d.codec === 'rle') out = decodeRle(bytes, info);
     else if (d.codec === 'jpeg') out = decodeJpegBaseline(bytes, info);
+    else if (d.codec === 'jpeg-lossless') out = decodeJpegLossless(bytes, info);
     else out = decodeWasm(d.codec === 'jpeg-ls' ? wasm!.jpegLs.JpegLSDecoder! : d.codec === 'htj2k' ? wasm!.htj2k.HTJ2KDecoder! : wasm!.jpeg2000.J2KDecoder!, bytes, info);
   } catch (err) {
     if (err instanceof Error && 'code' in err) throw err;
@@ -139,6 +143,17 @@ function decodeJpegBaseline(bytes: Uint8Array, info: FrameInfo): Uint8Array {
   // A grayscale image stored as a 3-component JPEG: its components are equal.
   const out = new Uint8Array(n * info.samplesPerPixel);
   for (let p = 0; p < n; p++) for (let c = 0; c < info.samplesPerPixel; c++) out[p * info.samplesPerPixel + c] = img.data[p * channels + Math.min(c, channels - 1)]!;
+  return out;
+}
+
+function decodeJpegLossless(bytes: Uint8Array, info: FrameInfo): Uint8Array {
+  const decoder = new JpegLosslessDecoder();
+  const copy = bytes.slice();
+  const out = new Uint8Array(decoder.decompress(copy.buffer, 0, copy.length));
+  const { dimX, dimY, numComp } = decoder.frame;
+  if (dimX !== info.cols || dimY !== info.rows || numComp !== info.samplesPerPixel) {
+    throw new Error(`the stream is ${dimX}x${dimY} with ${numComp} component(s), the file says ${info.cols}x${info.rows} with ${info.samplesPerPixel}`);
+  }
   return out;
 }
 

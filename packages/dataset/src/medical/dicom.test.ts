@@ -98,10 +98,10 @@ describe('decodeDicom on bad files', () => {
   });
 
   it('rejects the compressed transfer syntaxes it does not decode as UNSUPPORTED with the gdcmconv fix', () => {
-    // The syntaxes not decoded yet (RLE, JPEG Baseline, JPEG-LS, JPEG 2000 and HTJ2K are: dicom-codecs.test.ts).
+    // The syntaxes not decoded yet (RLE, JPEG Baseline and Lossless, JPEG-LS, JPEG 2000 and HTJ2K are: dicom-codecs.test.ts).
     const cases = {
       '1.2.840.10008.1.2.4.51': /JPEG Extended/,
-      '1.2.840.10008.1.2.4.70': /JPEG Lossless/,
+      '1.2.840.10008.1.2.4.100': /MPEG2/,
       '1.2.840.10008.1.2.4.92': /JPEG 2000 Part 2/,
       '1.2.840.10008.1.2.4.102': /H\.264/,
     };
