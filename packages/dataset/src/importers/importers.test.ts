@@ -145,12 +145,24 @@ describe('DICOM and NIfTI importers (real files)', () => {
     assert.deepEqual([...answers].sort(), ['CT', 'MRI']);
   });
 
-  it('files of one series (SeriesInstanceUID) share a split', async () => {
+  it('files of one series (SeriesInstanceUID) share a split, and so do all series of one patient (PatientID)', async () => {
     const dir = tempDir('dicom-series');
     for (let i = 0; i < 12; i++) {
       const series = `1.2.826.0.1.${i % 4}`;
       writeFileSync(join(dir, `s${i}.dcm`), writeDicom({ rows: 8, cols: 8, bitsAllocated: 8, modality: 'CT', seriesInstanceUid: series, pixels: Array.from({ length: 64 }, (_, k) => (k * (i + 1)) % 256) }));
     }
+    // Eight series of four patients (two each): a patient's two series share a split.
+    const byPatient = tempDir('dicom-patients');
+    for (let i = 0; i < 16; i++) {
+      writeFileSync(join(byPatient, `p${i}.dcm`), writeDicom({ rows: 8, cols: 8, bitsAllocated: 8, modality: 'MR', patientId: `P${i % 4}`, seriesInstanceUid: `1.2.826.0.2.${i % 8}`, pixels: Array.from({ length: 64 }, (_, k) => (k * (i + 3)) % 256) }));
+    }
+    await importVolumes({ paths: [byPatient], format: 'dicom', out: join(byPatient, 'out') });
+    const patientSplits = new Map<string, Set<string>>();
+    for (const s of loadDatasetDir(join(byPatient, 'out')).samples) {
+      const n = Number(String((s.meta as { importedFrom: string }).importedFrom).split('/').pop()!.slice(1, -4));
+      patientSplits.set(`P${n % 4}`, (patientSplits.get(`P${n % 4}`) ?? new Set()).add(s.split));
+    }
+    assert.deepEqual([...patientSplits.values()].map((s) => s.size), [1, 1, 1, 1], 'each patient in one split');
     const out = join(dir, 'out');
     await importVolumes({ paths: [dir], format: 'dicom', out, anatomy: 'Lung' });
     const splitsBySeries = new Map<string, Set<string>>();

@@ -97,7 +97,8 @@ async function importVolumesInto(out: string, files: string[], options: VolumeIm
   });
   progress.stop();
   for (const s of decoded.skipped) skipped.push({ path: s.path, reason: s.reason });
-  // Files of one DICOM series (SeriesInstanceUID) share a split, so no series has slices in both train and test.
+  // Files of one patient (PatientID), else of one series (SeriesInstanceUID), share a split: no
+  // patient or series has slices in both train and test.
   const groups: Array<{ key: string; splitKey: string; drafts: (split: Draft['split']) => Draft[] }> = [];
   const used = new Set<string>();
   for (const { path, value } of decoded.ok) {
@@ -117,10 +118,11 @@ async function importVolumesInto(out: string, files: string[], options: VolumeIm
       return rel;
     });
     const meta = { importedFrom: path, format: v.format, window: v.meta.appliedWindow ?? null };
+    const patient = v.format === 'dicom' ? v.meta.patientId : undefined;
     const series = v.format === 'dicom' ? v.meta.seriesInstanceUid : undefined;
     groups.push({
       key,
-      splitKey: series ? `series:${series}` : `file:${key}`,
+      splitKey: patient ? `patient:${patient}` : series ? `series:${series}` : `file:${key}`,
       drafts: (split) =>
         images.flatMap((image, k) => {
           const base = { image, modality: modality ?? 'unknown', anatomy: options.anatomy ?? 'unknown', source: options.source ?? `${v.format}-import`, split, meta: { ...meta, slice: k } };

@@ -207,6 +207,7 @@ function finishDecode(ds: DataSet, read: (i: number) => number, l: PixelLayout, 
     pixelSpacing: spacing[0] !== undefined && spacing[1] !== undefined ? [spacing[0], spacing[1]] : undefined,
     sopClassUid: ds.string('x00080016')?.replace(/\0/g, '').trim() || undefined,
     seriesInstanceUid: ds.string('x0020000e')?.replace(/\0/g, '').trim() || undefined,
+    patientId: ds.string('x00100020')?.replace(/\0/g, '').trim() || undefined,
     pixelPaddingValue,
   };
   const slices = rgb ? rgbFrames(read, rows, cols, frames, l.planar) : [];

@@ -62,6 +62,8 @@ export interface DicomMeta {
   sopClassUid?: string;
   /** SeriesInstanceUID (0020,000E): slices of one series share a split on import. */
   seriesInstanceUid?: string;
+  /** PatientID (0010,0020): all series of one patient share a split on import. */
+  patientId?: string;
   /** Stored value marking padding (excluded from percentiles, rendered black), when present. */
   pixelPaddingValue?: number;
   /** Min and max after rescale, over all frames (padding excluded; undefined for colour images). */

@@ -22,6 +22,8 @@ export interface SyntheticDicom {
   modality?: string;
   /** SeriesInstanceUID (0020,000E). */
   seriesInstanceUid?: string;
+  /** PatientID (0010,0020). */
+  patientId?: string;
   /** Write the pixels as an encapsulated (compressed-style) fragment sequence. */
   encapsulated?: boolean;
   /** Already-compressed frames, written as encapsulated pixel data, one fragment per frame (`pixels` is then ignored). */
@@ -154,6 +156,7 @@ export function writeDicom(d: SyntheticDicom): Uint8Array {
     { group: 0x0028, element: 0x0102, vr: 'US', value: us((d.bitsStored ?? d.bitsAllocated) - 1) },
     { group: 0x0028, element: 0x0103, vr: 'US', value: us(d.pixelRepresentation ?? 0) },
   ];
+  if (d.patientId !== undefined) els.push({ group: 0x0010, element: 0x0020, vr: 'LO', value: text(d.patientId, ' ') });
   if (d.seriesInstanceUid !== undefined) els.push({ group: 0x0020, element: 0x000e, vr: 'UI', value: text(d.seriesInstanceUid, '\0') });
   if (d.frames !== undefined) els.push({ group: 0x0028, element: 0x0008, vr: 'IS', value: text(String(d.frames), ' ') });
   if (d.planarConfiguration !== undefined) els.push({ group: 0x0028, element: 0x0006, vr: 'US', value: us(d.planarConfiguration) });
