@@ -6,13 +6,13 @@
 //    metricCount backend createdAt config) at a fixed OPEN-LOOP rate: requests are sent on a
 //    schedule whatever the replies do, and latency counts from the scheduled send time, so a
 //    stall shows up as latency instead of silently lowering the rate;
-//  - metric delivery: 200 graphql-ws subscribers to `trainingMetrics(runId)`; metric rows are
+//  - metric delivery: 1000 graphql-ws subscribers to `trainingMetrics(runId)`; metric rows are
 //    published through the control plane's EventBus (what the executor does for every reported
 //    step), each stamped with its publish time; latency is publish → received, per subscriber.
 //    The two processes' clocks are aligned by IPC ping (offset from the fastest round trip).
 //
 // Knobs (environment): MEDAD_BENCH_RATE (200 req/s), MEDAD_BENCH_SECONDS (10), MEDAD_BENCH_RUNS
-// (500 runs in the table), MEDAD_BENCH_SUBSCRIBERS (200), MEDAD_BENCH_EVENTS (50 metric rows, 20/s).
+// (500 runs in the table), MEDAD_BENCH_SUBSCRIBERS (1000), MEDAD_BENCH_EVENTS (50 metric rows, 20/s).
 import { fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -58,7 +58,10 @@ async function child() {
   }
   const runId = 'sft-bench-live';
   await cp.store.createRun({ id: runId, kind: RunKind.Sft, config: {}, dir: `${dataDir}/runs/${runId}` });
-  await cp.store.setStatus(runId, RunStatus.Running, null);
+  // Owned by this control plane (its heartbeat keeps it alive): an unowned RUNNING run is taken
+  // over as INTERRUPTED by the sweep, which would end every subscription before a row is published.
+  await cp.store.claimRun(runId, cp.executor.owner);
+  await cp.store.setStatus(runId, RunStatus.Running, null, undefined, cp.executor.owner);
   process.on('message', (m) => {
     if (m.type === 'clock') process.send({ type: 'clock', id: m.id, t: now() });
     else if (m.type === 'count') process.send({ type: 'count', n: cp.bus.listenerCount(`metrics:${runId}`) });
@@ -325,7 +328,7 @@ async function subscriptionFanout(child, url, runId, nSubscribers, nEvents, offs
 export default async function server({ log }) {
   const rate = envInt('MEDAD_BENCH_RATE', 200);
   const seconds = envInt('MEDAD_BENCH_SECONDS', 10);
-  const nSubscribers = envInt('MEDAD_BENCH_SUBSCRIBERS', 200);
+  const nSubscribers = envInt('MEDAD_BENCH_SUBSCRIBERS', 1000);
   const nEvents = envInt('MEDAD_BENCH_EVENTS', 50);
   log('starting a control plane (PGlite in a temp dir) in a child process and filling the runs table...');
   const child = new Child();

@@ -108,9 +108,10 @@ export function forkAttempt(spec: LaunchSpec, hooks: Omit<LaunchHooks, 'onStart'
   const finish = (info: Omit<ExitInfo, 'stderrTail'>): void => {
     if (finished) return;
     finished = true;
-    stdoutLog.end();
-    stderrLog.end();
-    hooks.onExit({ ...info, stderrTail: tail.end() });
+    // Report the exit once both logs are on disk: callers read them at once (a failure's tail, a
+    // job's standard output), and a write stream that was only asked to end may not have flushed.
+    const flushed = (s: typeof stdoutLog): Promise<void> => new Promise((resolve) => s.end(() => resolve()));
+    void Promise.all([flushed(stdoutLog), flushed(stderrLog)]).then(() => hooks.onExit({ ...info, stderrTail: tail.end() }));
   };
   const child = fork(spec.cli, spec.argv, {
     cwd: spec.cwd,

@@ -1,6 +1,18 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  createSourceEventStream,
+  execute,
+  getOperationAST,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { MedadError, errorMessage, type Logger } from '@medad/core';
@@ -31,6 +43,50 @@ export interface WebSocketEndpoint {
 }
 
 type Extra = { principal?: Principal; request: IncomingMessage };
+
+/** Results of one event per operation: every subscriber with the same operation gets the one execution. */
+const sharedResults = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+/** The operation a subscription runs, as a cache key: its text, variables, name and the caller's role. */
+const operationKeys = new WeakMap<object, string>();
+
+/**
+ * graphql-js's subscribe, except that an event object delivered to many subscribers (the event
+ * bus hands each the same metric row) is executed once per distinct operation, not once per
+ * subscriber: a run watched by 1,000 dashboards costs one execution per row, plus the sends.
+ */
+async function subscribeShared(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const stream = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in stream)) return stream;
+  const source = stream as AsyncIterableIterator<unknown>;
+  const key = operationKeys.get(args.contextValue as object) ?? '';
+  const run = (payload: unknown): Promise<ExecutionResult> => {
+    if (payload === null || typeof payload !== 'object' || !key) return Promise.resolve(execute({ ...args, rootValue: payload }));
+    let byKey = sharedResults.get(payload);
+    if (!byKey) sharedResults.set(payload, (byKey = new Map()));
+    let result = byKey.get(key);
+    if (!result) byKey.set(key, (result = Promise.resolve(execute({ ...args, rootValue: payload }))));
+    return result;
+  };
+  // A plain iterator (not an async generator), so that return() reaches the source at once.
+  const mapped: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      const r = await source.next();
+      return r.done ? { value: undefined, done: true } : { value: await run(r.value), done: false };
+    },
+    return: async () => {
+      await source.return?.();
+      return { value: undefined, done: true };
+    },
+    throw: async (err: unknown) => {
+      await source.return?.();
+      throw err;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  return mapped;
+}
 
 /**
  * Serves graphql-ws at `/graphql` on the same HTTP server. The API token comes from the
@@ -88,8 +144,11 @@ export function attachWebSocket(server: Server, o: WebSocketOptions): WebSocketE
         }
         const limited = op.operation === 'mutation' ? o.limitMutation?.(principal) : undefined;
         if (limited) return [limited];
-        return { schema: o.schema, document, variableValues: variables, operationName: payload.operationName, contextValue: o.context(principal) };
+        const contextValue = o.context(principal);
+        if (op.operation === 'subscription') operationKeys.set(contextValue, JSON.stringify([payload.query, variables, payload.operationName ?? null, principal.role]));
+        return { schema: o.schema, document, variableValues: variables, operationName: payload.operationName, contextValue };
       },
+      subscribe: subscribeShared,
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) } : undefined),
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => format(e.toJSON(), e)),
     },

@@ -17,13 +17,36 @@ type Ctx = SubscribeResolverData<unknown, Record<string, unknown>, GraphQLContex
 
 /**
  * Live metrics of a run: first the stored rows from `fromStep` (when given), then new rows as
- * they arrive; ends once the run reaches a final status.
+ * they arrive; ends once the run reaches a final status. Returning (the client left) releases the
+ * bus subscriptions at once, not at the run's next row: an async generator waiting for a value
+ * would take `return()` only after it, so the bus iterators are ended first.
  */
-async function* metricStream({ args, context }: Ctx): AsyncGenerator<MetricRow> {
+function metricStream(data: Ctx): AsyncIterableIterator<MetricRow> {
+  const bus = data.context.container.resolve(EventBus);
+  const runId = String(data.args.runId);
+  const metrics = bus.subscribe('metrics', runId);
+  const status = bus.subscribe('status', runId);
+  const rows = metricRows(data, merge(metrics, status));
+  return {
+    next: () => rows.next(),
+    return: async () => {
+      await Promise.all([metrics.return?.(), status.return?.()]);
+      await rows.return(undefined);
+      return { value: undefined, done: true };
+    },
+    throw: async (err: unknown) => {
+      await Promise.all([metrics.return?.(), status.return?.()]);
+      return rows.throw(err);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+async function* metricRows({ args, context }: Ctx, live: AsyncGenerator<{ from: 'a'; value: MetricRow } | { from: 'b'; value: StatusChange }>): AsyncGenerator<MetricRow> {
   const runId = String(args.runId);
-  const bus = context.container.resolve(EventBus);
   const store = context.container.resolve<Store>(StoreToken);
-  const live = merge(bus.subscribe('metrics', runId), bus.subscribe('status', runId));
   try {
     const run = await store.getRun(runId);
     if (!run) return;
