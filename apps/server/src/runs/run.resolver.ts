@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { inject, injectable } from 'tsyringe';
-import type { MetricRow, RunRecord } from '../domain.js';
+import { ErrorCode, MedadError } from '@medad/core';
+import { RunKind, type MetricRow, type RunRecord } from '../domain.js';
 import { EventBus, isFinalStatus, type StatusChange } from '../execution/event-bus.js';
 import { merge } from '../execution/merge.js';
 import type { GraphQLContext } from '../graphql/context.js';
@@ -11,7 +12,8 @@ import type { Store } from '../store/store.js';
 import { toEvaluation } from './evaluation.js';
 import { BuildDatasetInput, ConGrpoRunInput, EvaluationInput, RunFilter, SftRunInput } from './run.input.js';
 import { RunService } from './run.service.js';
-import { Checkpoint, Evaluation, MetricPoint, RunConnection, RunEventEntry, RunStatusChange, RunType } from './run.type.js';
+import { Checkpoint, Evaluation, MetricPoint, PredictionConnection, RunConnection, RunEventEntry, RunStatusChange, RunType } from './run.type.js';
+import { runPredictions } from './predictions.js';
 
 type Ctx = SubscribeResolverData<unknown, Record<string, unknown>, GraphQLContext>;
 
@@ -126,6 +128,31 @@ export class RunResolver {
     let batcher = metricCountBatchers.get(context);
     if (!batcher) metricCountBatchers.set(context, (batcher = new KeyBatcher((ids) => this.store.metricCounts(ids), 0)));
     return batcher.load(run.id);
+  }
+
+  @FieldResolver(() => PredictionConnection, { description: "An evaluation's answered questions (its predictions.jsonl, seed by seed) with their samples, filtered; empty for other runs." })
+  predictions(
+    @Root() run: RunRecord,
+    @Arg('first', () => Int, { defaultValue: 50, description: 'At most 500.' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'A cursor from a previous page.' }) after?: string,
+    @Arg('task', () => String, { nullable: true }) task?: string,
+    @Arg('correct', () => Boolean, { nullable: true }) correct?: boolean,
+    @Arg('consistent', () => Boolean, { nullable: true, description: 'The findings judge reached the answer.' }) consistent?: boolean,
+  ): PredictionConnection {
+    if (!Number.isInteger(first) || first < 1 || first > 500) {
+      throw new MedadError(ErrorCode.BadUserInput, `predictions(first: ${first}) must be between 1 and 500`, { fix: 'page with first ≤ 500 and after' });
+    }
+    const all = run.kind === RunKind.Eval ? runPredictions(run.dir, { task, correct, consistent }) : [];
+    const from = after === undefined || after === null ? 0 : Number(after) + 1;
+    if (!Number.isInteger(from) || from < 0) throw new MedadError(ErrorCode.BadUserInput, `after ${JSON.stringify(after)} is not a predictions cursor`, { fix: 'pass an endCursor from a previous page' });
+    const start = all.findIndex((p) => p.index >= from);
+    const page = start < 0 ? [] : all.slice(start, start + first);
+    const edges = page.map((p) => ({ cursor: String(p.index), node: { ...p, thinkCorrect: p.thinkCorrect ?? null, judgeDeductionKeep: p.judgeDeductionKeep ?? null } }));
+    return {
+      totalCount: all.length,
+      edges,
+      pageInfo: { hasNextPage: start >= 0 && start + first < all.length, hasPreviousPage: start > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+    };
   }
 
   @FieldResolver(() => Evaluation, { nullable: true, description: 'The per-task table of an EVAL run once it succeeded.' })

@@ -179,3 +179,62 @@ export class RunConnection {
   @Field(() => Int, { description: 'Runs matching the filter, over all pages.' })
   totalCount!: number;
 }
+
+/** One question an evaluation answered (predictions.jsonl), with its sample. */
+@ObjectType('Prediction')
+export class PredictionType {
+  @Field(() => ID, { description: 'The sample id.' })
+  id!: string;
+  @Field(() => Int)
+  seed!: number;
+  @Field(() => String)
+  task!: string;
+  @Field(() => String, { description: 'The answer key (A–D).' })
+  answer!: string;
+  @Field(() => String, { nullable: true, description: 'The letter read from the answer tag, or null.' })
+  parsed!: string | null;
+  @Field(() => Boolean)
+  correct!: boolean;
+  @Field(() => Boolean, { description: 'The judge reading the findings (conclusion stripped) reached the model\'s answer.' })
+  consistent!: boolean;
+  @Field(() => Boolean, { nullable: true, description: 'The judge reading the whole think reached it (when that reading ran).' })
+  consistentKeep!: boolean | null;
+  @Field(() => String, { nullable: true })
+  judgeDeduction!: string | null;
+  @Field(() => String, { nullable: true })
+  judgeDeductionKeep!: string | null;
+  @Field(() => Boolean)
+  formatOk!: boolean;
+  @Field(() => Boolean, { nullable: true })
+  thinkCorrect!: boolean | null;
+  @Field(() => String, { nullable: true, description: 'The reasoning inside <think>.' })
+  think!: string | null;
+  @Field(() => String, { description: 'The model\'s whole output.' })
+  raw!: string;
+  @Field(() => String, { nullable: true })
+  question!: string | null;
+  @Field(() => [String], { nullable: true })
+  options!: string[] | null;
+  @Field(() => String, { nullable: true, description: 'Image path inside the dataset directory.' })
+  image!: string | null;
+}
+
+/** A prediction and its cursor. */
+@ObjectType()
+export class PredictionEdge {
+  @Field(() => String)
+  cursor!: string;
+  @Field(() => PredictionType)
+  node!: PredictionType;
+}
+
+/** A page of an evaluation's predictions, in file order. */
+@ObjectType()
+export class PredictionConnection {
+  @Field(() => Int, { description: 'Predictions that pass the filter.' })
+  totalCount!: number;
+  @Field(() => [PredictionEdge])
+  edges!: PredictionEdge[];
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { RunStatus, type MedAdSample } from '@medad/core';
+import { writeSamplesJsonl } from '@medad/dataset';
+import { startControlPlane, type ControlPlane } from '../app.js';
+import { RunKind } from '../domain.js';
+import { freshDataDir, gql, testRegistry } from '../testing/index.js';
+
+describe("an evaluation's predictions through GraphQL", () => {
+  let cp: ControlPlane;
+  let dataDir: string;
+  const tasks = ['modality_classification', 'pathology_characterization'] as const;
+  before(async () => {
+    dataDir = await freshDataDir();
+    cp = await startControlPlane({ port: 0, dataDir, logLevel: 'silent' }, { registry: testRegistry() });
+    const data = join(dataDir, 'datasets', 'p');
+    mkdirSync(data, { recursive: true });
+    const samples: MedAdSample[] = Array.from({ length: 6 }, (_, i) => ({
+      id: `s${i}`, image: `images/s${i}.png`, modality: 'CT', anatomy: 'Lung', task: tasks[i % 2]!, question: `Question ${i}?`, options: ['CT', 'MRI', 'X-ray', 'OCT'], answer: 'A', cot: 'so the answer is CT (A).', source: 't', split: 'test',
+    }));
+    writeSamplesJsonl(join(data, 'samples.jsonl'), samples);
+    const dir = join(dataDir, 'runs', 'eval-p');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify({ kind: 'eval', data }));
+    const lines = samples.map((s, i) => ({
+      id: s.id, task: s.task, answer: 'A', seed: 0, formatOk: true, thinkCorrect: i % 2 === 0,
+      raw: `<think> finding ${i}, so the answer is (${i < 3 ? 'A' : 'B'}). </think> <answer> ${i < 3 ? 'A' : 'B'} </answer>`,
+      parsed: i < 3 ? 'A' : 'B', correct: i < 3, judgeDeduction: i % 3 === 0 ? null : i < 3 ? 'A' : 'B', judgeDeductionKeep: i < 3 ? 'A' : 'B',
+    }));
+    writeFileSync(join(dir, 'predictions.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    await cp.store.createRun({ id: 'eval-p', kind: RunKind.Eval, config: {}, dir });
+    await cp.store.setStatus('eval-p', RunStatus.Succeeded, null);
+  });
+  after(async () => {
+    await cp.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const page = async (args: string) => {
+    const r = await gql(cp.url, `{ run(id: "eval-p") { predictions${args} { totalCount pageInfo { hasNextPage endCursor } edges { node { id task correct consistent consistentKeep think question options image parsed } } } } }`);
+    assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+    return r.data!.run.predictions as { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: Array<{ node: Record<string, unknown> }> };
+  };
+
+  test('filters by task, correctness and consistency; pages with cursors; joins the sample and splits out the think', async () => {
+    const all = await page('');
+    assert.equal(all.totalCount, 6);
+    assert.deepEqual(all.edges[1]!.node, { id: 's1', task: 'pathology_characterization', correct: true, consistent: true, consistentKeep: true, think: 'finding 1, so the answer is (A).', question: 'Question 1?', options: ['CT', 'MRI', 'X-ray', 'OCT'], image: 'images/s1.png', parsed: 'A' });
+    assert.deepEqual((await page('(correct: false)')).edges.map((e) => e.node.id), ['s3', 's4', 's5']);
+    assert.deepEqual((await page('(consistent: false)')).edges.map((e) => e.node.id), ['s0', 's3'], 'no deduction is not consistent');
+    assert.deepEqual((await page('(task: "modality_classification", correct: true)')).edges.map((e) => e.node.id), ['s0', 's2']);
+    const first = await page('(first: 4)');
+    assert.deepEqual([first.edges.length, first.pageInfo.hasNextPage, first.pageInfo.endCursor], [4, true, '3']);
+    const next = await page(`(first: 4, after: "${first.pageInfo.endCursor}")`);
+    assert.deepEqual([next.edges.map((e) => e.node.id), next.pageInfo.hasNextPage], [['s4', 's5'], false]);
+    const bad = await gql(cp.url, '{ run(id: "eval-p") { predictions(first: 501) { totalCount } } }');
+    assert.match(bad.errors![0]!.message, /predictions\(first: 501\) must be between 1 and 500/);
+  });
+});

@@ -1,0 +1,81 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseCompletion, type MedAdSample } from '@medad/core';
+import { loadDatasetDir } from '@medad/dataset';
+import { isConsistent, isConsistentKeep, readPredictions, type Prediction } from '@medad/evaluator';
+
+/** Which predictions of an evaluation to list. */
+export interface PredictionFilter {
+  task?: string | null;
+  correct?: boolean | null;
+  /** The judge reading the findings reached the model's answer. */
+  consistent?: boolean | null;
+}
+
+/** One answered question, with what the viewer shows beside it. */
+export interface PredictionView extends Prediction {
+  /** Position in predictions.jsonl (the cursor). */
+  index: number;
+  think: string | null;
+  consistent: boolean;
+  consistentKeep: boolean | null;
+  question: string | null;
+  options: string[] | null;
+  /** The image path inside the dataset directory. */
+  image: string | null;
+}
+
+/** Datasets read for predictions, by directory: at most two kept, reread when samples.jsonl changes. */
+const samplesCache = new Map<string, { mtimeMs: number; byId: Map<string, MedAdSample> }>();
+
+function samplesOf(dataDir: string): Map<string, MedAdSample> | undefined {
+  const file = join(dataDir, 'samples.jsonl');
+  if (!existsSync(file)) return undefined;
+  const mtimeMs = statSync(file).mtimeMs;
+  const hit = samplesCache.get(dataDir);
+  if (hit && hit.mtimeMs === mtimeMs) return hit.byId;
+  const byId = new Map(loadDatasetDir(dataDir).samples.map((s) => [s.id, s]));
+  samplesCache.delete(dataDir);
+  samplesCache.set(dataDir, { mtimeMs, byId });
+  while (samplesCache.size > 2) samplesCache.delete(samplesCache.keys().next().value!);
+  return byId;
+}
+
+/** The dataset an evaluation run answered, from the spec it ran (`<dir>/spec.json`). */
+function datasetOf(runDir: string): string | undefined {
+  try {
+    const spec = JSON.parse(readFileSync(join(runDir, 'spec.json'), 'utf8')) as { data?: unknown };
+    return typeof spec.data === 'string' ? spec.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The predictions an evaluation wrote (`<dir>/predictions.jsonl`), filtered, with the think split
+ * out, both judge readings and the question, options and image joined from its dataset.
+ */
+export function runPredictions(runDir: string, filter: PredictionFilter): PredictionView[] {
+  const rows = readPredictions(join(runDir, 'predictions.jsonl'));
+  const data = datasetOf(runDir);
+  const samples = data ? samplesOf(data) : undefined;
+  const out: PredictionView[] = [];
+  rows.forEach((p, index) => {
+    const consistent = isConsistent(p);
+    if (filter.task && p.task !== filter.task) return;
+    if (typeof filter.correct === 'boolean' && p.correct !== filter.correct) return;
+    if (typeof filter.consistent === 'boolean' && consistent !== filter.consistent) return;
+    const s = samples?.get(p.id);
+    out.push({
+      ...p,
+      index,
+      think: parseCompletion(p.raw).think,
+      consistent,
+      consistentKeep: p.judgeDeductionKeep === undefined ? null : isConsistentKeep(p),
+      question: s?.question ?? null,
+      options: s ? [...s.options] : null,
+      image: s?.image ?? null,
+    });
+  });
+  return out;
+}
