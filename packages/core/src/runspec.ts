@@ -111,6 +111,7 @@ export const conGrpoHyperSchema = z.object({
   lossAggregation: z.enum(['grpo', 'dr_grpo', 'dapo']).default('grpo').describe('loss aggregation'),
   mu: int(1, 64).default(2).describe('optimisation passes per rollout batch (μ; > 1 so the clipped ratio acts; chosen in docs/results/rl-defaults.md)'),
   clipNorm: positive(1e6).default(1).describe('global gradient-norm clip'),
+  logCompletions: int(0, 1000).default(1).describe("prompt groups per step whose completions go to completions.jsonl for the completions viewer: text, parsed answer, the judge's deduction, each reward and the advantage (0 = none)"),
   oversample: z.number().min(1, 'must be ≥ 1 (1 = no dynamic sampling)').max(16, 'must be ≤ 16').default(3).describe('dynamic sampling (DAPO): roll out x × the prompts, train on the first groups whose rewards differ (1 = off)'),
   rollout: z.enum(['ort', 'tfjs']).default('ort').describe('rollout engine'),
   evalEvery: int(0, 10_000_000).default(25).describe('held-out evaluation every N steps'),
@@ -265,6 +266,32 @@ export function defaultRunSpec<K extends RunSpecKind>(kind: K, required: Record<
 
 /** The file a run's output directory holds its resolved spec in (`medad run` writes it; the control plane launches it). */
 export const RUN_SPEC_FILE = 'spec.json';
+
+/** Where a Con-GRPO run writes the completions of `logCompletions` groups per step (JSONL, one {@link CompletionRecord} per line). */
+export const COMPLETIONS_FILE = 'completions.jsonl';
+
+/** One rolled-out completion of a Con-GRPO step, with how it was scored. */
+export interface CompletionRecord {
+  step: number;
+  /** Which of the step's prompt groups. */
+  group: number;
+  sampleId: string;
+  task: string;
+  /** The answer key. */
+  answer: string;
+  completion: string;
+  /** The letter read from the answer tag, or null. */
+  parsed: string | null;
+  wellFormed: boolean;
+  /** The judge's deduction from the think (null: none; absent judge: null). */
+  judgeDeduction: string | null;
+  /** The weighted total reward. */
+  reward: number;
+  /** Each reward's unweighted score. */
+  rewards: Record<string, number>;
+  /** The advantage the update used, or null when the group was not trained on (no reward variance). */
+  advantage: number | null;
+}
 
 /** `run:<id>`: a reference to another run's output, resolved by the control plane at launch. */
 export const RUN_REF = /^run:([A-Za-z0-9._-]+)$/;

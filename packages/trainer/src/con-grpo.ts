@@ -20,6 +20,8 @@ import {
   type Dataset,
   type TrainCompute,
   type TrainablePolicyRequest,
+  COMPLETIONS_FILE,
+  type CompletionRecord as CompletionRow,
 } from '@medad/core';
 import { OrtPolicy, VlmPolicy, buildOnnxModels, generateTokens, type ComputeBackend, type GeneratedSequence, type VlmConfig, type VlmPreset } from '@medad/policy';
 import { groupRelativeAdvantage, selectGroups, zeroVarianceFraction } from './grpo/advantage.js';
@@ -139,6 +141,9 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
   const metrics = new MetricsLog(join(o.outDir, 'metrics.jsonl'));
   const previous = metrics.openForResume(startStep);
   const rewardHistory = previous.map((r) => Number(r['reward_mean']));
+  // A few groups' completions per step, for reading what the policy writes (GraphQL Run.completions).
+  const completionsLog = o.logCompletions > 0 ? new MetricsLog<CompletionRow>(join(o.outDir, COMPLETIONS_FILE)) : null;
+  completionsLog?.openForResume(startStep);
   const runInfo = {
     kind: 'con-grpo',
     runId,
@@ -234,6 +239,29 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
       }
       step++;
       ran++;
+      if (completionsLog) {
+        const keptAt = new Map(kept.map((g, k) => [g, k]));
+        for (let g = 0; g < Math.min(o.logCompletions, rolled.length); g++) {
+          for (let j = 0; j < o.groupSize; j++) {
+            const i = g * o.groupSize + j;
+            const k = keptAt.get(g);
+            completionsLog.append({
+              step,
+              group: g,
+              sampleId: rolledRows[i]!.item.sample.id,
+              task: rolledRows[i]!.item.sample.task,
+              answer: rolledRows[i]!.item.sample.answer,
+              completion: texts[i]!,
+              parsed: parsed[i]!.answer,
+              wellFormed: parsed[i]!.wellFormed,
+              judgeDeduction: deductions[i] ?? null,
+              reward: scores.total[i]!,
+              rewards: Object.fromEntries(Object.entries(scores.components).map(([name, s]) => [name, s[i]!])),
+              advantage: k === undefined ? null : advantages[k * o.groupSize + j]!,
+            });
+          }
+        }
+      }
       const emaShift = ema ? await ema.afterStep(step, policy.model.weights()) : 0;
       const tUpdate = Date.now();
       // Rollout statistics cover every rolled-out completion; the loss statistics the trained ones.

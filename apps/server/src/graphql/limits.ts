@@ -24,7 +24,7 @@ const INTROSPECTION_ROOTS: Record<string, GraphQLOutputType> = { __schema: __Sch
 /** Multiplier of a list field when no size argument bounds it. */
 const DEFAULT_LIST_SIZE = 20;
 /** List fields whose size without an argument is not {@link DEFAULT_LIST_SIZE} (the server's own default bound). */
-const DEFAULT_SIZES: Record<string, number> = { metrics: 2000, predictions: 50 };
+const DEFAULT_SIZES: Record<string, number> = { metrics: 2000, predictions: 50, completions: 50 };
 /** Arguments that bound how many items a list field returns. */
 const SIZE_ARGS = ['first', 'last', 'downsample', 'limit'];
 

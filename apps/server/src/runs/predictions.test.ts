@@ -32,6 +32,16 @@ describe("an evaluation's predictions through GraphQL", () => {
     writeFileSync(join(dir, 'predictions.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     await cp.store.createRun({ id: 'eval-p', kind: RunKind.Eval, config: {}, dir });
     await cp.store.setStatus('eval-p', RunStatus.Succeeded, null);
+    // A Con-GRPO run's logged completions: 2 steps × G = 2, and a torn last line (killed mid-write).
+    const grpo = join(dataDir, 'runs', 'grpo-p');
+    mkdirSync(grpo, { recursive: true });
+    writeFileSync(join(grpo, 'spec.json'), JSON.stringify({ kind: 'con-grpo', data }));
+    const completion = (step: number, j: number) => ({
+      step, group: 0, sampleId: `s${step}`, task: tasks[step % 2], answer: 'A', completion: `<think> look ${step}.${j} </think> <answer> ${j ? 'B' : 'A'} </answer>`,
+      parsed: j ? 'B' : 'A', wellFormed: true, judgeDeduction: 'A', reward: j ? 0.33 : 1, rewards: { format: 1, accuracy: j ? 0 : 1, consistency: j ? 0 : 1 }, advantage: j ? -0.7 : 0.7,
+    });
+    writeFileSync(join(grpo, 'completions.jsonl'), [completion(1, 0), completion(1, 1), completion(2, 0), completion(2, 1)].map((c) => JSON.stringify(c)).join('\n') + '\n{"step": 3, "gro');
+    await cp.store.createRun({ id: 'grpo-p', kind: RunKind.ConGrpo, config: {}, dir: grpo });
   });
   after(async () => {
     await cp.close();
@@ -57,5 +67,16 @@ describe("an evaluation's predictions through GraphQL", () => {
     assert.deepEqual([next.edges.map((e) => e.node.id), next.pageInfo.hasNextPage], [['s4', 's5'], false]);
     const bad = await gql(cp.url, '{ run(id: "eval-p") { predictions(first: 501) { totalCount } } }');
     assert.match(bad.errors![0]!.message, /predictions\(first: 501\) must be between 1 and 500/);
+  });
+
+  test("a Con-GRPO run's logged completions: by step, with rewards, advantage, think and question; a torn line is skipped", async () => {
+    const r = await gql(cp.url, '{ run(id: "grpo-p") { completions(step: 2) { totalCount edges { node { step sampleId parsed reward rewards advantage think question } } } all: completions { totalCount } } }');
+    assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+    const c = r.data!.run;
+    assert.equal(c.all.totalCount, 4);
+    assert.equal(c.completions.totalCount, 2);
+    assert.deepEqual(c.completions.edges[1].node, { step: 2, sampleId: 's2', parsed: 'B', reward: 0.33, rewards: { format: 1, accuracy: 0, consistency: 0 }, advantage: -0.7, think: 'look 2.1', question: 'Question 2?' });
+    const other = await gql(cp.url, '{ run(id: "eval-p") { completions { totalCount } } }');
+    assert.equal(other.data!.run.completions.totalCount, 0, 'only Con-GRPO runs log completions');
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCompletion, type MedAdSample } from '@medad/core';
+import { COMPLETIONS_FILE, parseCompletion, type CompletionRecord, type MedAdSample } from '@medad/core';
 import { loadDatasetDir } from '@medad/dataset';
 import { isConsistent, isConsistentKeep, readPredictions, type Prediction } from '@medad/evaluator';
 
@@ -77,5 +77,42 @@ export function runPredictions(runDir: string, filter: PredictionFilter): Predic
       image: s?.image ?? null,
     });
   });
+  return out;
+}
+
+/** A Con-GRPO completion with the think split out and its sample's question and options. */
+export interface CompletionView extends CompletionRecord {
+  /** Position in completions.jsonl (the cursor). */
+  index: number;
+  think: string | null;
+  question: string | null;
+  options: string[] | null;
+  image: string | null;
+}
+
+/**
+ * The completions a Con-GRPO run logged (`<dir>/completions.jsonl`), of one step or all, joined
+ * with their samples; a torn last line (a run killed mid-write) is skipped.
+ */
+export function runCompletions(runDir: string, step?: number | null): CompletionView[] {
+  const file = join(runDir, COMPLETIONS_FILE);
+  if (!existsSync(file)) return [];
+  const data = datasetOf(runDir);
+  const samples = data ? samplesOf(data) : undefined;
+  const out: CompletionView[] = [];
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, index) => {
+      if (!line.trim()) return;
+      let c: CompletionRecord;
+      try {
+        c = JSON.parse(line) as CompletionRecord;
+      } catch {
+        return;
+      }
+      if (typeof step === 'number' && c.step !== step) return;
+      const s = samples?.get(c.sampleId);
+      out.push({ ...c, index, think: parseCompletion(c.completion).think, question: s?.question ?? null, options: s ? [...s.options] : null, image: s?.image ?? null });
+    });
   return out;
 }

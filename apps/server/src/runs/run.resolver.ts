@@ -12,8 +12,8 @@ import type { Store } from '../store/store.js';
 import { toEvaluation } from './evaluation.js';
 import { BuildDatasetInput, ConGrpoRunInput, EvaluationInput, RunFilter, SftRunInput } from './run.input.js';
 import { RunService } from './run.service.js';
-import { Checkpoint, Evaluation, MetricPoint, PredictionConnection, RunConnection, RunEventEntry, RunStatusChange, RunType } from './run.type.js';
-import { runPredictions } from './predictions.js';
+import { Checkpoint, CompletionConnection, Evaluation, MetricPoint, PredictionConnection, RunConnection, RunEventEntry, RunStatusChange, RunType } from './run.type.js';
+import { runCompletions, runPredictions } from './predictions.js';
 
 type Ctx = SubscribeResolverData<unknown, Record<string, unknown>, GraphQLContext>;
 
@@ -74,6 +74,23 @@ async function* metricRows({ args, context }: Ctx, live: AsyncGenerator<{ from: 
   } finally {
     await live.return(undefined);
   }
+}
+
+/** A cursor page over rows that carry their file position (`index`): at most 500, after a cursor. */
+function pageByIndex<R extends { index: number }, N>(all: R[], first: number, after: string | null | undefined, field: string, node: (r: R) => N) {
+  if (!Number.isInteger(first) || first < 1 || first > 500) {
+    throw new MedadError(ErrorCode.BadUserInput, `${field}(first: ${first}) must be between 1 and 500`, { fix: 'page with first ≤ 500 and after' });
+  }
+  const from = after === undefined || after === null ? 0 : Number(after) + 1;
+  if (!Number.isInteger(from) || from < 0) throw new MedadError(ErrorCode.BadUserInput, `after ${JSON.stringify(after)} is not a ${field} cursor`, { fix: 'pass an endCursor from a previous page' });
+  const start = all.findIndex((r) => r.index >= from);
+  const page = start < 0 ? [] : all.slice(start, start + first);
+  const edges = page.map((r) => ({ cursor: String(r.index), node: node(r) }));
+  return {
+    totalCount: all.length,
+    edges,
+    pageInfo: { hasNextPage: start >= 0 && start + first < all.length, hasPreviousPage: start > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+  };
 }
 
 /** One metric-count batcher per request context (a run list asks for every run's count at once). */
@@ -139,20 +156,19 @@ export class RunResolver {
     @Arg('correct', () => Boolean, { nullable: true }) correct?: boolean,
     @Arg('consistent', () => Boolean, { nullable: true, description: 'The findings judge reached the answer.' }) consistent?: boolean,
   ): PredictionConnection {
-    if (!Number.isInteger(first) || first < 1 || first > 500) {
-      throw new MedadError(ErrorCode.BadUserInput, `predictions(first: ${first}) must be between 1 and 500`, { fix: 'page with first ≤ 500 and after' });
-    }
     const all = run.kind === RunKind.Eval ? runPredictions(run.dir, { task, correct, consistent }) : [];
-    const from = after === undefined || after === null ? 0 : Number(after) + 1;
-    if (!Number.isInteger(from) || from < 0) throw new MedadError(ErrorCode.BadUserInput, `after ${JSON.stringify(after)} is not a predictions cursor`, { fix: 'pass an endCursor from a previous page' });
-    const start = all.findIndex((p) => p.index >= from);
-    const page = start < 0 ? [] : all.slice(start, start + first);
-    const edges = page.map((p) => ({ cursor: String(p.index), node: { ...p, thinkCorrect: p.thinkCorrect ?? null, judgeDeductionKeep: p.judgeDeductionKeep ?? null } }));
-    return {
-      totalCount: all.length,
-      edges,
-      pageInfo: { hasNextPage: start >= 0 && start + first < all.length, hasPreviousPage: start > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-    };
+    return pageByIndex(all, first, after, 'predictions', (p) => ({ ...p, thinkCorrect: p.thinkCorrect ?? null, judgeDeductionKeep: p.judgeDeductionKeep ?? null }));
+  }
+
+  @FieldResolver(() => CompletionConnection, { description: 'Completions a CON_GRPO run logged (`hyper.logCompletions` groups per step) with their rewards and advantages; empty for other runs.' })
+  completions(
+    @Root() run: RunRecord,
+    @Arg('step', () => Int, { nullable: true, description: 'Only this step.' }) step?: number,
+    @Arg('first', () => Int, { defaultValue: 50, description: 'At most 500.' }) first: number = 50,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ): CompletionConnection {
+    const all = run.kind === RunKind.ConGrpo ? runCompletions(run.dir, step) : [];
+    return pageByIndex(all, first, after, 'completions', (c) => c);
   }
 
   @FieldResolver(() => Evaluation, { nullable: true, description: 'The per-task table of an EVAL run once it succeeded.' })

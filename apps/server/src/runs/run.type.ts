@@ -238,3 +238,60 @@ export class PredictionConnection {
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
 }
+
+/** A completion a Con-GRPO step rolled out (completions.jsonl), with how it was scored. */
+@ObjectType('Completion')
+export class CompletionType {
+  @Field(() => Int)
+  step!: number;
+  @Field(() => Int, { description: "Which of the step's prompt groups." })
+  group!: number;
+  @Field(() => ID)
+  sampleId!: string;
+  @Field(() => String)
+  task!: string;
+  @Field(() => String, { description: 'The answer key.' })
+  answer!: string;
+  @Field(() => String)
+  completion!: string;
+  @Field(() => String, { nullable: true })
+  think!: string | null;
+  @Field(() => String, { nullable: true })
+  parsed!: string | null;
+  @Field(() => Boolean)
+  wellFormed!: boolean;
+  @Field(() => String, { nullable: true })
+  judgeDeduction!: string | null;
+  @Field(() => Float)
+  reward!: number;
+  @Field(() => GraphQLJSONObject, { description: "Each reward's unweighted score, by name." })
+  rewards!: Record<string, number>;
+  @Field(() => Float, { nullable: true, description: 'The advantage the update used; null when the group was not trained on.' })
+  advantage!: number | null;
+  @Field(() => String, { nullable: true })
+  question!: string | null;
+  @Field(() => [String], { nullable: true })
+  options!: string[] | null;
+  @Field(() => String, { nullable: true })
+  image!: string | null;
+}
+
+/** A completion and its cursor. */
+@ObjectType()
+export class CompletionEdge {
+  @Field(() => String)
+  cursor!: string;
+  @Field(() => CompletionType)
+  node!: CompletionType;
+}
+
+/** A page of a Con-GRPO run's logged completions, in step order. */
+@ObjectType()
+export class CompletionConnection {
+  @Field(() => Int)
+  totalCount!: number;
+  @Field(() => [CompletionEdge])
+  edges!: CompletionEdge[];
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { OrtPolicy, SPECIAL_IDS, VlmPolicy, buildOnnxModels } from '@medad/policy';
-import type { RewardInput } from '@medad/core';
+import { COMPLETIONS_FILE, type CompletionRecord, type RewardInput } from '@medad/core';
 import { writeToyDataset } from '../testing/toy-dataset.js';
 import { metricRows } from '../testing/compare.js';
 import { trainSft } from '../sft.js';
@@ -126,6 +126,17 @@ test('Con-GRPO keeps the EMA reference in its checkpoint: a run stopped and resu
   // (A step where no completion has an answer has no answer_likelihood in either run.)
   for (const key of ['reward_mean', 'loss', 'answer_likelihood', 'ema_shift']) a.forEach((r, i) => assert.ok(b[i]![key] === r[key] || Math.abs(b[i]![key]! - r[key]!) <= 1e-6, `step ${i + 1} ${key}: ${b[i]![key]} != ${r[key]}`));
   assert.deepEqual(seenB, seenA, 'the same likelihoods at every step');
+  // completions.jsonl (logCompletions = 1 group per step by default): each step's G rows exactly once across the resume, equal to the uninterrupted run's.
+  const completions = (dir: string): CompletionRecord[] => readFileSync(join(dir, COMPLETIONS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as CompletionRecord);
+  const ca = completions(join(work, 'care-a'));
+  assert.deepEqual(ca.map((c) => c.step), [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4]);
+  assert.deepEqual(completions(join(work, 'care-b')), ca, 'the resumed run logged the same completions, none twice');
+  for (const c of ca) {
+    assert.equal(c.group, 0);
+    assert.ok(Math.abs(c.reward - c.rewards.lik!) < 1e-9, 'one reward of weight 1: the total is its score');
+    assert.equal(typeof c.completion, 'string');
+  }
+  assert.ok(ca.some((c) => c.advantage !== null && c.advantage !== 0), 'trained groups carry their advantages');
   assert.ok(seenA.flat().some((x) => typeof x === 'number' && x > 0), 'likelihoods were computed');
   assert.ok(a.every((r) => r.ema_shift! > 0), `the reference moved every step (${a.map((r) => r.ema_shift).join(', ')})`);
   assert.notDeepEqual(seenA[1], seenA[0]);
