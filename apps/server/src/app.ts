@@ -13,6 +13,7 @@ import { EventBus } from './execution/event-bus.js';
 import { Executor } from './execution/executor.js';
 import { LocalLauncher, type Launcher } from './execution/launcher.js';
 import { RedisLauncher } from './execution/redis.js';
+import { sampleImageFile } from './runs/predictions.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { formatError, toGraphQLError } from './graphql/errors.js';
 import { queryLimitsRule } from './graphql/limits.js';
@@ -154,6 +155,10 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
     maxBodyBytes: config.limits.maxBodyBytes,
     context,
     dashboardDir: config.dashboardDir,
+    sampleImage: async (runId, sampleId) => {
+      const run = await store.getRun(runId);
+      return run ? sampleImageFile(run.dir, sampleId, config.datasetRoots) : undefined;
+    },
     logger,
     health: async () => ({
       ok: await store.ping(),

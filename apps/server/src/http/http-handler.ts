@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname } from 'node:path';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { MedadError, errorMessage, type Logger } from '@medad/core';
 import { GRAPHQL_CODES } from '../graphql/errors.js';
@@ -18,8 +20,12 @@ export interface HttpHandlerOptions {
   /** `/healthz` body; throws or returns ok:false when unhealthy. */
   health: () => Promise<{ ok: boolean } & Record<string, unknown>>;
   dashboardDir?: string;
+  /** The file of a sample's image for `GET /images/<run id>/<sample id>` (confined by the caller), or undefined. */
+  sampleImage?: (runId: string, sampleId: string) => Promise<string | undefined>;
   logger: Logger;
 }
+
+const IMAGE_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg' };
 
 class HttpError extends Error {
   constructor(
@@ -107,6 +113,21 @@ export function createHttpHandler(o: HttpHandlerOptions): (req: IncomingMessage,
         if (url.pathname === '/healthz') {
           const h = await o.health().catch((err: unknown) => ({ ok: false, error: errorMessage(err) }));
           return sendJson(res, h.ok ? 200 : 503, h, { 'cache-control': 'no-store' });
+        }
+        const image = /^\/images\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+        if (image && o.sampleImage && (req.method === 'GET' || req.method === 'HEAD')) {
+          // Images are data: the same token as the API (a viewer suffices); a page fetches them with it.
+          try {
+            o.auth.authenticate(req.headers.authorization);
+          } catch (err) {
+            return sendJson(res, 401, { error: errorMessage(err) }, { 'www-authenticate': 'Bearer' });
+          }
+          const file = await o.sampleImage(decodeURIComponent(image[1]!), decodeURIComponent(image[2]!));
+          const type = file ? IMAGE_TYPES[extname(file).toLowerCase()] : undefined;
+          if (!file || !type) return sendJson(res, 404, { error: `No image for ${url.pathname}`, fix: 'use /images/<run id>/<sample id> of a run whose dataset holds that sample' });
+          const body = readFileSync(file);
+          res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'private, max-age=3600', 'x-content-type-options': 'nosniff' });
+          return res.end(req.method === 'HEAD' ? undefined : body);
         }
         if (o.dashboardDir && (req.method === 'GET' || req.method === 'HEAD') && serveStatic(o.dashboardDir, url.pathname, res)) return;
         sendJson(res, 404, { error: `Nothing at ${url.pathname}`, fix: 'GraphQL is at /graphql, health at /healthz' });

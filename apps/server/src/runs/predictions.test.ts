@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RunStatus, type MedAdSample } from '@medad/core';
-import { writeSamplesJsonl } from '@medad/dataset';
+import { writePngFile, writeSamplesJsonl } from '@medad/dataset';
 import { startControlPlane, type ControlPlane } from '../app.js';
 import { RunKind } from '../domain.js';
+import { parseTokens } from '../http/auth.js';
 import { freshDataDir, gql, testRegistry } from '../testing/index.js';
 
 describe("an evaluation's predictions through GraphQL", () => {
@@ -21,6 +22,10 @@ describe("an evaluation's predictions through GraphQL", () => {
       id: `s${i}`, image: `images/s${i}.png`, modality: 'CT', anatomy: 'Lung', task: tasks[i % 2]!, question: `Question ${i}?`, options: ['CT', 'MRI', 'X-ray', 'OCT'], answer: 'A', cot: 'so the answer is CT (A).', source: 't', split: 'test',
     }));
     writeSamplesJsonl(join(data, 'samples.jsonl'), samples);
+    // A samples file edited by hand so that one image path leaves the dataset directory (the writer refuses it).
+    writeFileSync(join(data, 'samples.jsonl'), readFileSync(join(data, 'samples.jsonl'), 'utf8').replace('"images/s5.png"', '"../secret.png"'));
+    writePngFile(join(data, 'images', 's1.png'), { width: 2, height: 2, channels: 1, data: Uint8Array.of(0, 80, 160, 240) });
+    writePngFile(join(dataDir, 'datasets', 'secret.png'), { width: 1, height: 1, channels: 1, data: Uint8Array.of(7) });
     const dir = join(dataDir, 'runs', 'eval-p');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'spec.json'), JSON.stringify({ kind: 'eval', data }));
@@ -78,5 +83,30 @@ describe("an evaluation's predictions through GraphQL", () => {
     assert.deepEqual(c.completions.edges[1].node, { step: 2, sampleId: 's2', parsed: 'B', reward: 0.33, rewards: { format: 1, accuracy: 0, consistency: 0 }, advantage: -0.7, think: 'look 2.1', question: 'Question 2?' });
     const other = await gql(cp.url, '{ run(id: "eval-p") { completions { totalCount } } }');
     assert.equal(other.data!.run.completions.totalCount, 0, 'only Con-GRPO runs log completions');
+  });
+
+  test('GET /images/<run>/<sample> serves the sample image from the run dataset, nothing outside it, and needs the API token when tokens are set', async () => {
+    const base = cp.url.replace(/\/graphql$/, '');
+    const ok = await fetch(`${base}/images/eval-p/s1`);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get('content-type'), 'image/png');
+    assert.deepEqual(new Uint8Array(await ok.arrayBuffer()), new Uint8Array(readFileSync(join(dataDir, 'datasets', 'p', 'images', 's1.png'))));
+    assert.equal((await fetch(`${base}/images/eval-p/s2`)).status, 404, 'a sample whose file is missing');
+    assert.equal((await fetch(`${base}/images/eval-p/nope`)).status, 404, 'an unknown sample');
+    assert.equal((await fetch(`${base}/images/none/s1`)).status, 404, 'an unknown run');
+    assert.equal((await fetch(`${base}/images/eval-p/s5`)).status, 404, 'an image path outside the dataset directory');
+    assert.equal((await fetch(`${base}/images/eval-p/${encodeURIComponent('../../db')}`)).status, 404);
+
+    const token = 'v'.repeat(24);
+    const secured = await startControlPlane({ port: 0, dataDir: await freshDataDir(), logLevel: 'silent', tokens: parseTokens(`${token}:viewer`, 'test'), datasetRoots: [join(dataDir, 'datasets')] }, { registry: testRegistry() });
+    try {
+      await secured.store.createRun({ id: 'eval-p', kind: RunKind.Eval, config: {}, dir: join(dataDir, 'runs', 'eval-p') });
+      const url = `${secured.url.replace(/\/graphql$/, '')}/images/eval-p/s1`;
+      assert.equal((await fetch(url)).status, 401);
+      assert.equal((await fetch(url, { headers: { authorization: 'Bearer wrong-token-wrong-token' } })).status, 401);
+      assert.equal((await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    } finally {
+      await secured.close();
+    }
   });
 });

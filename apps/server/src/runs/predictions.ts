@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { COMPLETIONS_FILE, parseCompletion, type CompletionRecord, type MedAdSample } from '@medad/core';
 import { loadDatasetDir } from '@medad/dataset';
 import { isConsistent, isConsistentKeep, readPredictions, type Prediction } from '@medad/evaluator';
+import { confinePath } from '../http/paths.js';
 
 /** Which predictions of an evaluation to list. */
 export interface PredictionFilter {
@@ -46,6 +47,23 @@ function datasetOf(runDir: string): string | undefined {
   try {
     const spec = JSON.parse(readFileSync(join(runDir, 'spec.json'), 'utf8')) as { data?: unknown };
     return typeof spec.data === 'string' ? spec.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The image file of a sample a run answered or trained on: the sample's `image` inside the run's
+ * dataset directory, which must itself lie inside `roots` (symlinks resolved); undefined otherwise.
+ */
+export function sampleImageFile(runDir: string, sampleId: string, roots: readonly string[]): string | undefined {
+  const data = datasetOf(runDir);
+  const image = data ? samplesOf(data)?.get(sampleId)?.image : undefined;
+  if (!data || !image) return undefined;
+  try {
+    const dir = confinePath(data, roots, 'dataset', 'dataset');
+    const file = confinePath(join(dir, image), [dir], 'image', 'dataset');
+    return existsSync(file) && statSync(file).isFile() ? file : undefined;
   } catch {
     return undefined;
   }
