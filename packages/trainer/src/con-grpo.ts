@@ -241,11 +241,12 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
       ran++;
       if (completionsLog) {
         const keptAt = new Map(kept.map((g, k) => [g, k]));
+        const logged: CompletionRow[] = [];
         for (let g = 0; g < Math.min(o.logCompletions, rolled.length); g++) {
           for (let j = 0; j < o.groupSize; j++) {
             const i = g * o.groupSize + j;
             const k = keptAt.get(g);
-            completionsLog.append({
+            logged.push({
               step,
               group: g,
               sampleId: rolledRows[i]!.item.sample.id,
@@ -261,6 +262,7 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
             });
           }
         }
+        completionsLog.append(...logged); // one write per step
       }
       const emaShift = ema ? await ema.afterStep(step, policy.model.weights()) : 0;
       const tUpdate = Date.now();

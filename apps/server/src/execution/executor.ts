@@ -137,7 +137,7 @@ export class Executor {
             : await this.transition(run, RunStatus.Interrupted, `${why}; resumeRun continues it from its last checkpoint`, [RunStatus.Running], run.owner);
           if (done) {
             await this.o.store.updateRun(run.id, { pid: null });
-            this.logger.warn('run interrupted: its owner is gone', { runId: run.id, owner: run.owner });
+            this.logger.warn(`run ${done.status === RunStatus.Cancelled ? 'cancelled' : 'interrupted'}: its owner is gone`, { runId: run.id, owner: run.owner });
           }
         }
         if (requeued) this.pump();

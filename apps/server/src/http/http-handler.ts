@@ -122,7 +122,13 @@ export function createHttpHandler(o: HttpHandlerOptions): (req: IncomingMessage,
           } catch (err) {
             return sendJson(res, 401, { error: errorMessage(err) }, { 'www-authenticate': 'Bearer' });
           }
-          const file = await o.sampleImage(decodeURIComponent(image[1]!), decodeURIComponent(image[2]!));
+          let ids: [string, string] | undefined;
+          try {
+            ids = [decodeURIComponent(image[1]!), decodeURIComponent(image[2]!)];
+          } catch {
+            ids = undefined; // malformed percent-encoding: no such image
+          }
+          const file = ids ? await o.sampleImage(...ids) : undefined;
           const type = file ? IMAGE_TYPES[extname(file).toLowerCase()] : undefined;
           if (!file || !type) return sendJson(res, 404, { error: `No image for ${url.pathname}`, fix: 'use /images/<run id>/<sample id> of a run whose dataset holds that sample' });
           const body = readFileSync(file);

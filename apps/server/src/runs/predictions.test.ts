@@ -96,6 +96,7 @@ describe("an evaluation's predictions through GraphQL", () => {
     assert.equal((await fetch(`${base}/images/none/s1`)).status, 404, 'an unknown run');
     assert.equal((await fetch(`${base}/images/eval-p/s5`)).status, 404, 'an image path outside the dataset directory');
     assert.equal((await fetch(`${base}/images/eval-p/${encodeURIComponent('../../db')}`)).status, 404);
+    assert.equal((await fetch(`${base}/images/eval-p/%E0%A4%A`)).status, 404, 'malformed percent-encoding is no image, not a server error');
 
     const token = 'v'.repeat(24);
     const secured = await startControlPlane({ port: 0, dataDir: await freshDataDir(), logLevel: 'silent', tokens: parseTokens(`${token}:viewer`, 'test'), datasetRoots: [join(dataDir, 'datasets')] }, { registry: testRegistry() });

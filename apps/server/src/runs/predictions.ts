@@ -26,20 +26,27 @@ export interface PredictionView extends Prediction {
   image: string | null;
 }
 
-/** Datasets read for predictions, by directory: at most two kept, reread when samples.jsonl changes. */
-const samplesCache = new Map<string, { mtimeMs: number; byId: Map<string, MedAdSample> }>();
+/**
+ * Parsed files a viewer pages through (a dataset's samples, an evaluation's predictions), by path:
+ * a page does not parse the whole file again; a changed file (size or mtime) is read again. At most
+ * four files are kept, the least recently used dropped first.
+ */
+const parsedFiles = new Map<string, { stamp: string; value: unknown }>();
+
+function parsedFile<T>(file: string, parse: () => T): T | undefined {
+  if (!existsSync(file)) return undefined;
+  const st = statSync(file);
+  const stamp = `${st.size}:${st.mtimeMs}`;
+  const hit = parsedFiles.get(file);
+  parsedFiles.delete(file);
+  const value = hit && hit.stamp === stamp ? (hit.value as T) : parse();
+  parsedFiles.set(file, { stamp, value });
+  while (parsedFiles.size > 4) parsedFiles.delete(parsedFiles.keys().next().value!);
+  return value;
+}
 
 function samplesOf(dataDir: string): Map<string, MedAdSample> | undefined {
-  const file = join(dataDir, 'samples.jsonl');
-  if (!existsSync(file)) return undefined;
-  const mtimeMs = statSync(file).mtimeMs;
-  const hit = samplesCache.get(dataDir);
-  if (hit && hit.mtimeMs === mtimeMs) return hit.byId;
-  const byId = new Map(loadDatasetDir(dataDir).samples.map((s) => [s.id, s]));
-  samplesCache.delete(dataDir);
-  samplesCache.set(dataDir, { mtimeMs, byId });
-  while (samplesCache.size > 2) samplesCache.delete(samplesCache.keys().next().value!);
-  return byId;
+  return parsedFile(join(dataDir, 'samples.jsonl'), () => new Map(loadDatasetDir(dataDir).samples.map((s) => [s.id, s])));
 }
 
 /** The dataset an evaluation run answered, from the spec it ran (`<dir>/spec.json`). */
@@ -74,7 +81,8 @@ export function sampleImageFile(runDir: string, sampleId: string, roots: readonl
  * out, both judge readings and the question, options and image joined from its dataset.
  */
 export function runPredictions(runDir: string, filter: PredictionFilter): PredictionView[] {
-  const rows = readPredictions(join(runDir, 'predictions.jsonl'));
+  const file = join(runDir, 'predictions.jsonl');
+  const rows = parsedFile(file, () => readPredictions(file)) ?? [];
   const data = datasetOf(runDir);
   const samples = data ? samplesOf(data) : undefined;
   const out: PredictionView[] = [];

@@ -21,8 +21,8 @@ export class MetricsLog<R extends { step: number } = MetricRow> {
     return rows;
   }
 
-  append(row: R): void {
-    appendFileSync(this.file, JSON.stringify(row) + '\n');
+  append(...rows: R[]): void {
+    if (rows.length) appendFileSync(this.file, rows.map((r) => JSON.stringify(r) + '\n').join(''));
   }
 
   /** Every complete row, in file order. */
