@@ -37,6 +37,12 @@ describe("an evaluation's predictions through GraphQL", () => {
     writeFileSync(join(dir, 'predictions.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     await cp.store.createRun({ id: 'eval-p', kind: RunKind.Eval, config: {}, dir });
     await cp.store.setStatus('eval-p', RunStatus.Succeeded, null);
+    // A second evaluation of the same questions that answers every one correctly.
+    const dirB = join(dataDir, 'runs', 'eval-q');
+    mkdirSync(dirB, { recursive: true });
+    writeFileSync(join(dirB, 'spec.json'), JSON.stringify({ kind: 'eval', data }));
+    writeFileSync(join(dirB, 'predictions.jsonl'), lines.map((l) => JSON.stringify({ ...l, parsed: 'A', correct: true })).join('\n') + '\n');
+    await cp.store.createRun({ id: 'eval-q', kind: RunKind.Eval, config: {}, dir: dirB });
     // A Con-GRPO run's logged completions: 2 steps × G = 2, and a torn last line (killed mid-write).
     const grpo = join(dataDir, 'runs', 'grpo-p');
     mkdirSync(grpo, { recursive: true });
@@ -72,6 +78,24 @@ describe("an evaluation's predictions through GraphQL", () => {
     assert.deepEqual([next.edges.map((e) => e.node.id), next.pageInfo.hasNextPage], [['s4', 's5'], false]);
     const bad = await gql(cp.url, '{ run(id: "eval-p") { predictions(first: 501) { totalCount } } }');
     assert.match(bad.errors![0]!.message, /predictions\(first: 501\) must be between 1 and 500/);
+  });
+
+  test('differenceFrom: one evaluation minus another, paired, overall then per task, with 95% intervals', async () => {
+    const r = await gql(cp.url, '{ run(id: "eval-p") { differenceFrom(baseline: "eval-q") { task mean ci95 seeds questions significant } } }');
+    assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+    const rows = r.data!.run.differenceFrom as Array<{ task: string; mean: number; ci95: number[]; seeds: number[]; questions: number; significant: boolean }>;
+    assert.deepEqual(rows.map((d) => d.task), ['overall', 'modality_classification', 'pathology_characterization']);
+    // eval-p gets s3, s4, s5 wrong where eval-q is right: −50 points overall on 6 paired questions of seed 0.
+    assert.equal(rows[0]!.mean, -50);
+    assert.deepEqual([rows[0]!.seeds, rows[0]!.questions], [[0], 6]);
+    assert.ok(rows[0]!.ci95[0]! <= -50 && rows[0]!.ci95[1]! >= -50 && rows[0]!.ci95[1]! < 0, `${rows[0]!.ci95}`);
+    assert.equal(rows[0]!.significant, true);
+    // modality: s0, s2, s4 (s4 wrong) → −33.3; pathology: s1, s3, s5 (s3, s5 wrong) → −66.7.
+    assert.ok(Math.abs(rows[1]!.mean + 100 / 3) < 1e-9 && Math.abs(rows[2]!.mean + 200 / 3) < 1e-9);
+    const other = await gql(cp.url, '{ run(id: "grpo-p") { differenceFrom(baseline: "eval-q") { task } } }');
+    assert.deepEqual(other.data!.run.differenceFrom, [], 'a non-EVAL run has no difference');
+    const missing = await gql(cp.url, '{ run(id: "eval-p") { differenceFrom(baseline: "nope") { task } } }');
+    assert.match(missing.errors![0]!.message, /baseline: no run nope/);
   });
 
   test("a Con-GRPO run's logged completions: by step, with rewards, advantage, think and question; a torn line is skipped", async () => {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPLETIONS_FILE, parseCompletion, type CompletionRecord, type MedAdSample } from '@medad/core';
 import { loadDatasetDir } from '@medad/dataset';
-import { isConsistent, isConsistentKeep, readPredictions, type Prediction } from '@medad/evaluator';
+import { bySeed, isConsistent, isConsistentKeep, pairedDifference, readPredictions, type PairedDifference, type Prediction } from '@medad/evaluator';
 import { confinePath } from '../http/paths.js';
 
 /** Which predictions of an evaluation to list. */
@@ -81,8 +81,7 @@ export function sampleImageFile(runDir: string, sampleId: string, roots: readonl
  * out, both judge readings and the question, options and image joined from its dataset.
  */
 export function runPredictions(runDir: string, filter: PredictionFilter): PredictionView[] {
-  const file = join(runDir, 'predictions.jsonl');
-  const rows = parsedFile(file, () => readPredictions(file)) ?? [];
+  const rows = predictionsOf(runDir);
   const data = datasetOf(runDir);
   const samples = data ? samplesOf(data) : undefined;
   const out: PredictionView[] = [];
@@ -104,6 +103,24 @@ export function runPredictions(runDir: string, filter: PredictionFilter): Predic
     });
   });
   return out;
+}
+
+/** The predictions of an evaluation run directory (cached while the file is unchanged). */
+function predictionsOf(runDir: string): Prediction[] {
+  const file = join(runDir, 'predictions.jsonl');
+  return parsedFile(file, () => readPredictions(file)) ?? [];
+}
+
+/**
+ * Evaluation A − evaluation B in accuracy points, overall and per task, paired by seed and
+ * question (@medad/evaluator `pairedDifference`: the intervals reproduce `medad reproduce` uses).
+ */
+export function pairedEvaluationDifference(dirA: string, dirB: string): Array<{ task: string } & PairedDifference> {
+  const a = predictionsOf(dirA);
+  const b = predictionsOf(dirB);
+  const tasks = [...new Set(a.map((p) => p.task))];
+  const of = (rows: Prediction[], task?: string) => bySeed(task ? rows.filter((p) => p.task === task) : rows);
+  return [{ task: 'overall', ...pairedDifference(of(a), of(b)) }, ...tasks.map((task) => ({ task, ...pairedDifference(of(a, task), of(b, task)) }))];
 }
 
 /** A Con-GRPO completion with the think split out and its sample's question and options. */

@@ -12,8 +12,8 @@ import type { Store } from '../store/store.js';
 import { toEvaluation } from './evaluation.js';
 import { BuildDatasetInput, ConGrpoRunInput, EvaluationInput, RunFilter, SftRunInput } from './run.input.js';
 import { RunService } from './run.service.js';
-import { Checkpoint, CompletionConnection, Evaluation, MetricPoint, PredictionConnection, RunConnection, RunEventEntry, RunStatusChange, RunType } from './run.type.js';
-import { runCompletions, runPredictions } from './predictions.js';
+import { Checkpoint, CompletionConnection, Evaluation, MetricPoint, PairedDifferenceType, PredictionConnection, RunConnection, RunEventEntry, RunStatusChange, RunType } from './run.type.js';
+import { pairedEvaluationDifference, runCompletions, runPredictions } from './predictions.js';
 
 type Ctx = SubscribeResolverData<unknown, Record<string, unknown>, GraphQLContext>;
 
@@ -175,6 +175,23 @@ export class RunResolver {
   async evaluation(@Root() run: RunRecord): Promise<Evaluation | null> {
     const e = await this.store.evaluation(run.id);
     return e ? toEvaluation(e.result) : null;
+  }
+
+  @FieldResolver(() => [PairedDifferenceType], {
+    description: 'This evaluation minus `baseline` (another EVAL run) in accuracy points, overall first then per task, paired by seed and question with 95% bootstrap intervals; empty unless both are EVAL runs with predictions.',
+  })
+  async differenceFrom(@Root() run: RunRecord, @Arg('baseline', () => ID) baseline: string): Promise<PairedDifferenceType[]> {
+    const other = await this.service.get(baseline);
+    if (!other) throw new MedadError(ErrorCode.NotFound, `baseline: no run ${baseline}`, { fix: 'give the id of an EVAL run (see `runs`)' });
+    if (run.kind !== RunKind.Eval || other.kind !== RunKind.Eval) return [];
+    return pairedEvaluationDifference(run.dir, other.dir).map((d) => ({
+      task: d.task,
+      mean: Number.isFinite(d.mean) ? d.mean : null,
+      ci95: Number.isFinite(d.mean) ? d.ci95 : [],
+      seeds: d.seeds,
+      questions: d.questions,
+      significant: d.significant,
+    }));
   }
 
   @FieldResolver(() => [RunEventEntry], { description: 'Status changes and log lines, oldest first.' })

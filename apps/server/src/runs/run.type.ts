@@ -180,6 +180,23 @@ export class RunConnection {
   totalCount!: number;
 }
 
+/** A paired difference A − B in accuracy points (the evaluator's hierarchical bootstrap over seeds, then questions). */
+@ObjectType()
+export class PairedDifferenceType {
+  @Field(() => String, { description: 'A task, or "overall".' })
+  task!: string;
+  @Field(() => Float, { nullable: true, description: 'Mean over shared seeds of the per-seed accuracy difference on shared questions; null when nothing is shared.' })
+  mean!: number | null;
+  @Field(() => [Float], { description: 'The 95% interval [low, high]; empty when nothing is shared.' })
+  ci95!: number[];
+  @Field(() => [Int], { description: 'Seeds both evaluations answered.' })
+  seeds!: number[];
+  @Field(() => Int, { description: 'Paired questions per seed (the smallest).' })
+  questions!: number;
+  @Field(() => Boolean, { description: 'The interval excludes 0; otherwise the difference is a tie.' })
+  significant!: boolean;
+}
+
 /** One question an evaluation answered (predictions.jsonl), with its sample. */
 @ObjectType('Prediction')
 export class PredictionType {
