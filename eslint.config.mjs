@@ -8,7 +8,7 @@ export default [
   { ignores: ['**/dist/**', '**/node_modules/**', '**/files/**', '.nx/**', 'bench/results/**'] },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts', '**/*.js', '**/*.cjs', '**/*.mjs'],
+    files: ['**/*.ts', '**/*.tsx', '**/*.js', '**/*.cjs', '**/*.mjs'],
     plugins: { '@nx': nx },
     rules: {
       '@nx/enforce-module-boundaries': [

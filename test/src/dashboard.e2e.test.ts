@@ -1,53 +1,52 @@
 /**
- * The dashboard (apps/dashboard/public) in real Chromium against a `medad serve` process that
- * runs the TEST FIXTURE CLI (fast stand-in runs that honour the child-command contract): the
- * runs table against the API, a training curve that grows while an SFT run runs and ends at its
- * step count, an evaluation's per-task table, cancel and resume from the page, and the token
- * flow. Every page must log no console errors and throw no page errors.
+ * The dashboard (apps/dashboard, built by `npm run build` into apps/dashboard/dist) in real
+ * Chromium against a real `medad serve` that runs the real `medad` CLI on the tiny preset:
+ * a dataset, an SFT and a Con-GRPO run started from the forms (a bad field shows the server's
+ * message at that field), the reward chart gaining points as metrics arrive, a completion opened
+ * in the viewer, an evaluation's per-task table, two evaluations compared with paired intervals,
+ * a reproduce results.json rendered, cancel and resume, axe-core, and screenshots at 1280×800 and
+ * 390×844 in test/artifacts/. A second server requires tokens: the page asks for one, a viewer
+ * cannot start runs. Every page must log no console errors and throw no page errors.
  */
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { FIXTURE_CLI, freshDataDir, gql, waitFor } from '@medad/server/testing';
-import { startServerProcess, type ServerProcess } from './harness.js';
+import { freshDataDir, gql, waitFor } from '@medad/server/testing';
+import { ROOT, startServerProcess, type ServerProcess } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}`;
-const FIXTURE_ENV = {
-  MEDAD_RUN_CLI: FIXTURE_CLI,
-  MEDAD_PLUGIN_MODULES: fileURLToPath(new URL('./test-plugins.js', import.meta.resolve('@medad/server/testing'))),
-  // Slow enough that a browser sees a 50-step run progress (about 3 s), fast enough for CI.
-  MEDAD_FIXTURE_STEP_MS: '60',
-};
-const BACKBONE = '{ plugin: "fixture-backbone" }';
-const SFT_STEPS = 50;
-const LONG_STEPS = 5000;
+const DIST = join(ROOT, 'apps/dashboard/dist/index.html');
+const skip = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : !existsSync(DIST) ? 'the dashboard is not built (npm run build)' : false;
+const ARTIFACTS = join(ROOT, 'test/artifacts');
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const OPERATOR = 'dashboard-operator-token-0001';
 const VIEWER = 'dashboard-viewer-token-00001';
+const GRPO_STEPS = 12;
+// Enough for the tiny model to learn the <think>…</think><answer>…</answer> form (training.e2e: 400 steps learn the answers too).
+const SFT_STEPS = 400;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- API JSON
 type Json = any;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const dashboardUrl = (server: ServerProcess): string => server.url.replace(/graphql$/, '');
 
 let browser: Browser;
 
 before(async () => {
   if (skip) return;
+  mkdirSync(ARTIFACTS, { recursive: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 });
 after(async () => {
   await browser?.close();
 });
 
-/** A fresh browser context on the dashboard, recording console errors and page errors. */
-async function openDashboard(server: ServerProcess, allowed?: RegExp): Promise<{ context: BrowserContext; page: Page; problems: string[]; allowedSeen: string[] }> {
-  const context = await browser.newContext();
+/** A browser context on the dashboard, recording console errors and page errors (`allowed` ones apart). */
+async function openDashboard(url: string, allowed?: RegExp): Promise<{ context: BrowserContext; page: Page; problems: string[]; allowedSeen: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(30_000);
   const problems: string[] = [];
   const allowedSeen: string[] = [];
   page.on('console', (m) => {
@@ -56,209 +55,272 @@ async function openDashboard(server: ServerProcess, allowed?: RegExp): Promise<{
     else problems.push(`console error: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(dashboardUrl(server));
+  await page.goto(url);
   return { context, page, problems, allowedSeen };
 }
 
-const row = (page: Page, id: string) => page.locator(`#runs tbody tr[data-run-id="${id}"]`);
-
-/** Waits until the runs table shows `id` with `status` (no reload: live updates or polling). */
-async function waitRowStatus(page: Page, id: string, statuses: string[], timeout = 20_000): Promise<string> {
-  const handle = await page.waitForFunction(
-    ([runId, wanted]) => {
-      const s = document.querySelector(`#runs tbody tr[data-run-id="${CSS.escape(runId as string)}"]`)?.getAttribute('data-status');
-      return s && (wanted as string[]).includes(s) ? s : false;
-    },
-    [id, statuses] as const,
-    { timeout },
-  );
-  return (await handle.jsonValue()) as string;
+/** Waits until the run page shows one of `statuses`; returns it. */
+async function detailStatus(page: Page, statuses: string[], timeout = 180_000): Promise<string> {
+  const h = await page.waitForFunction((wanted) => {
+    const s = document.querySelector('#run-detail')?.getAttribute('data-status');
+    return s && wanted.includes(s) ? s : false;
+  }, statuses, { timeout });
+  return (await h.jsonValue()) as string;
 }
 
-/** The runs table as the page shows it: id → [kind, status text, steps, backend]. */
-async function tableRows(page: Page): Promise<Record<string, string[]>> {
-  return page.$$eval('#runs tbody tr', (trs) =>
-    Object.fromEntries(trs.map((tr) => [(tr as HTMLElement).dataset.runId!, [1, 2, 3, 4].map((i) => (tr as HTMLTableRowElement).cells[i]!.textContent!.trim())])),
-  );
+/** Submits the open form and returns the id of the run it started (the page moves to `#/run/<id>`). */
+async function submitForm(page: Page): Promise<string> {
+  await page.click('#start-submit');
+  await page.waitForFunction(() => /^#\/run\/[^/]+/.test(location.hash));
+  return decodeURIComponent(/^#\/run\/([^/]+)/.exec(await page.evaluate(() => location.hash))![1]!);
 }
 
-describe('dashboard in Chromium — fixture CLI server', { skip }, () => {
+/** axe-core on the page as it is: the serious and critical violations (none expected). */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE); // evaluated over the DevTools protocol: the page's CSP does not apply
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- axe's global
+    const axe = (globalThis as any).axe;
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v: Json) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n: Json) => n.target.join(' ')).slice(0, 3) }));
+  });
+  return (result as Array<{ id: string; impact: string; nodes: string[] }>).filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.join(', ')}`);
+}
+
+/** Nothing wider than the viewport, and no table cell that cuts its content. */
+async function clipped(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    if (document.documentElement.scrollWidth > innerWidth + 1) out.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${innerWidth}`);
+    for (const td of Array.from(document.querySelectorAll('#runs td'))) {
+      const el = td as HTMLElement;
+      if (el.scrollWidth > el.clientWidth + 1) out.push(`cell "${el.textContent}" of ${el.clientWidth}px holds ${el.scrollWidth}px`);
+    }
+    return out;
+  });
+}
+
+describe('dashboard in Chromium — a real control plane and the tiny preset', { skip }, () => {
   let server: ServerProcess;
   let dataDir: string;
-  let datasetRun = '';
-  let judge = 'rule';
   let page: Page;
   let context: BrowserContext;
   let problems: string[];
-  let sftRun = '';
-
-  const api = (query: string, variables?: Record<string, unknown>) => gql(server.url, query, variables);
-  const apiRun = async (id: string, fields = 'status statusMessage attempts metricCount'): Promise<Json> => (await api(`query($id: ID!) { run(id: $id) { ${fields} } }`, { id })).data?.run;
-  const until = (id: string, statuses: string[], what: string) =>
-    waitFor(async () => {
-      const r = await apiRun(id);
-      return statuses.includes(r?.status) ? r : undefined;
-    }, what, 20_000, 50);
-  const startSft = async (steps: number): Promise<string> => {
-    const r = await api(`mutation { startSftRun(input: { dataset: { fromRun: "${datasetRun}" }, backbone: ${BACKBONE}, seed: 5, hyper: { steps: ${steps}, batchSize: 4, saveEvery: 10 } }) { id } }`);
+  let dataset = '';
+  let sft = '';
+  let grpo = '';
+  let evalSft = '';
+  let evalGrpo = '';
+  const api = async (query: string, variables?: Record<string, unknown>): Promise<Json> => {
+    const r = await gql(server.url, query, variables);
     assert.equal(r.errors, undefined, JSON.stringify(r.errors));
-    return r.data!.startSftRun.id;
+    return r.data;
   };
+  const base = (): string => server.url.replace(/graphql$/, '');
 
   before(async () => {
     dataDir = await freshDataDir('medad-dashboard-');
-    server = await startServerProcess(dataDir, FIXTURE_ENV);
-    const judges = (await api('{ plugins(kind: JUDGE) { id } }')).data?.plugins.map((p: { id: string }) => p.id) as string[];
-    assert.ok(judges.length, 'no judge plugin is built; run `npm run build` at the root');
-    judge = judges.includes('rule') ? 'rule' : judges[0]!;
-    const ds = await api('mutation { buildDataset(input: { name: "dashboard", samples: 40, seed: 3 }) { id } }');
-    assert.equal(ds.errors, undefined, JSON.stringify(ds.errors));
-    datasetRun = ds.data!.buildDataset.id;
-    const built = await until(datasetRun, ['SUCCEEDED', 'FAILED'], 'the dataset build');
-    assert.equal(built.status, 'SUCCEEDED', built.statusMessage);
-    ({ page, context, problems } = await openDashboard(server));
+    server = await startServerProcess(dataDir);
+    ({ page, context, problems } = await openDashboard(base()));
   });
   after(async () => {
     await context?.close();
-    if (server) {
-      const code = await server.stop();
-      assert.equal(code, 0, `graceful shutdown exits 0; output:\n${server.output()}`);
-    }
+    if (server) assert.equal(await server.stop(), 0, server.output());
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  test('the runs table lists the runs with the status, kind and step count the API reports', async () => {
-    await waitRowStatus(page, datasetRun, ['SUCCEEDED']);
-    const api1 = (await api('{ runs(first: 50) { totalCount edges { node { id kind status metricCount } } } }')).data!.runs;
-    const rows = await tableRows(page);
-    assert.equal(Object.keys(rows).length, api1.totalCount);
-    for (const { node } of api1.edges) assert.deepEqual(rows[node.id]!.slice(0, 3), [node.kind, node.status, String(node.metricCount)], node.id);
-    assert.equal(await page.textContent('#run-count'), `(${api1.totalCount})`);
-    assert.equal(await page.getAttribute(`#runs tbody tr[data-run-id="${datasetRun}"] .pill`, 'class'), 'pill status-SUCCEEDED');
-    assert.equal(await page.getAttribute('#connection', 'data-state'), 'live', 'the graphql-ws connection is acknowledged');
-    assert.equal(await page.textContent('#error'), '');
+  test('builds a dataset from the form: a bad name shows the server message at its field, a good one starts the run', async () => {
+    await page.goto(`${base()}#/start/dataset`);
+    await page.fill('#f-input-name', 'Bad Name!');
+    await page.click('#start-submit');
+    const error = await page.locator('#f-input-name-error').textContent();
+    assert.match(error!, /must be 1-64 characters/);
+    assert.equal(await page.getAttribute('#f-input-name', 'aria-invalid'), 'true');
+    await page.fill('#f-input-name', 'e2e');
+    await page.fill('#f-input-samples', '80');
+    await page.fill('#f-input-seed', '3');
+    dataset = await submitForm(page);
+    assert.equal(await detailStatus(page, ['SUCCEEDED', 'FAILED']), 'SUCCEEDED');
+    assert.match(JSON.stringify((await api(`{ run(id: "${dataset}") { config } }`)).run.config), /"samples":80\b/);
   });
 
-  test("an SFT run's chart grows while it runs and ends with one point per step", async () => {
-    sftRun = await startSft(SFT_STEPS);
-    // The new run appears without a reload (runStatus subscription), then a click opens it.
-    await waitRowStatus(page, sftRun, ['QUEUED', 'RUNNING']);
-    await row(page, sftRun).click();
-    await page.locator('#charts figure.chart[data-series="loss"]').waitFor();
-
-    const samples: Array<{ points: number; lastStep: number; status: string }> = [];
-    const deadline = Date.now() + 25_000;
-    for (;;) {
-      const s = await page.evaluate(() => {
-        const fig = document.querySelector('#charts figure.chart[data-series="loss"]');
-        return {
-          points: Number(fig?.getAttribute('data-points') ?? 0),
-          lastStep: Number(fig?.getAttribute('data-last-step') ?? 0),
-          status: document.getElementById('detail-status')?.dataset.status ?? '',
-        };
-      });
-      samples.push(s);
-      if (s.status === 'SUCCEEDED' && s.points === SFT_STEPS) break;
-      assert.ok(Date.now() < deadline, `chart did not reach ${SFT_STEPS} points: ${JSON.stringify(samples.slice(-5))}`);
-      await sleep(30);
-    }
-    for (let i = 1; i < samples.length; i++) assert.ok(samples[i]!.points >= samples[i - 1]!.points, 'the point count never drops');
-    const whileRunning = new Set(samples.filter((s) => s.status === 'RUNNING' && s.points < SFT_STEPS).map((s) => s.points));
-    assert.ok(whileRunning.size >= 3, `the chart grew while the run was RUNNING (saw ${[...whileRunning].join(', ')})`);
-    assert.equal(samples.at(-1)!.lastStep, SFT_STEPS);
-    assert.equal(await page.getAttribute('#charts', 'data-points'), String(SFT_STEPS));
-
-    const done = await apiRun(sftRun, 'status metricCount checkpoints { step } metrics { step values }');
-    assert.equal(done.status, 'SUCCEEDED');
-    assert.equal(done.metricCount, SFT_STEPS);
-    // The label shows the last stored loss value; the table row its final status and steps.
-    const lastLoss = done.metrics.at(-1).values.loss as number;
-    assert.equal(Number(await page.getAttribute('#charts figure.chart[data-series="loss"]', 'data-last')), lastLoss);
-    await waitRowStatus(page, sftRun, ['SUCCEEDED']);
-    await page.waitForFunction(([id, text]) => document.querySelector(`#runs tbody tr[data-run-id="${id}"] td.steps`)?.textContent === text, [sftRun, `${SFT_STEPS} / ${SFT_STEPS}`] as const);
-    assert.deepEqual(
-      await page.$$eval('#checkpoint-table tbody tr td:first-child', (tds) => tds.map((td) => Number(td.textContent))),
-      done.checkpoints.map((c: { step: number }) => c.step),
-    );
-    assert.equal(await page.isHidden('#cancel-run'), true, 'no Cancel on a finished run');
-    assert.equal(await page.isHidden('#resume-run'), true, 'no Resume on a SUCCEEDED run');
-
-    // Series picking: unticking "reward" removes its chart; ticking it brings it back with every point.
-    assert.deepEqual(await page.$$eval('#series-options input', (is) => is.map((i) => (i as HTMLInputElement).value).sort()), ['loss', 'reward']);
-    await page.uncheck('#series-options input[value="reward"]');
-    assert.equal(await page.locator('#charts figure.chart[data-series="reward"]').count(), 0);
-    await page.check('#series-options input[value="reward"]');
-    assert.equal(await page.getAttribute('#charts figure.chart[data-series="reward"]', 'data-points'), String(SFT_STEPS));
+  test('starts a small SFT from the form (hyper fields from the run spec schema); its curves and held-out table fill', async () => {
+    await page.goto(`${base()}#/start/sft`);
+    await page.selectOption('#f-input-dataset', 'id:e2e');
+    await page.selectOption('#f-input-backbone-config-preset', 'tiny');
+    await page.fill('#f-input-hyper-steps', '0');
+    await page.click('#start-submit');
+    assert.match((await page.locator('#f-input-hyper-steps-error').textContent())!, /(≥|>=|at least|too small).*1/i);
+    await page.fill('#f-input-hyper-steps', String(SFT_STEPS));
+    await page.fill('#f-input-hyper-batchSize', '16');
+    await page.fill('#f-input-hyper-lr', '0.003');
+    await page.fill('#f-input-hyper-saveEvery', '100');
+    await page.fill('#f-input-hyper-evalEvery', '0');
+    await page.fill('#f-input-hyper-evalSamples', '10');
+    await page.fill('#f-input-seed', '5');
+    sft = await submitForm(page);
+    const spec = (await api(`{ run(id: "${sft}") { config } }`)).run.config;
+    assert.deepEqual([spec.hyper.steps, spec.hyper.batchSize, spec.hyper.lr, spec.seed, spec.backbone.config.preset], [SFT_STEPS, 16, 0.003, 5, 'tiny']);
+    assert.equal(spec.hyper.warmupSteps, 50, 'fields left empty take the spec defaults');
+    assert.equal(await detailStatus(page, ['SUCCEEDED', 'FAILED']), 'SUCCEEDED');
+    await page.waitForFunction(() => Number(document.querySelector('figure[data-series="loss"]')?.getAttribute('data-points')) >= 1);
+    const count = (await api(`{ run(id: "${sft}") { metricCount } }`)).run.metricCount;
+    await page.waitForFunction((n) => Number(document.getElementById('charts')?.dataset.points) === n, count);
+    assert.equal(await page.locator('#held-out tbody tr[data-task]').count(), 5, 'held-out accuracy for each task');
+    // uPlot draws axes with ticks and a legend that reads values.
+    assert.ok((await page.locator('figure[data-series="loss"] .u-axis').count()) >= 2);
+    assert.ok((await page.locator('figure[data-series="loss"] .u-legend').count()) === 1);
   });
 
-  test('an evaluation run shows the per-task table (5 tasks), overall, consistency and format rate', async () => {
-    const ev = await api(`mutation { startEvaluation(input: { dataset: { fromRun: "${datasetRun}" }, checkpoint: { fromRun: "${sftRun}" }, judge: { plugin: "${judge}" }, seeds: [1, 2], limit: 20 }) { id } }`);
-    assert.equal(ev.errors, undefined, JSON.stringify(ev.errors));
-    const evalId = ev.data!.startEvaluation.id as string;
-    assert.equal(await waitRowStatus(page, evalId, ['SUCCEEDED', 'FAILED']), 'SUCCEEDED');
-    await row(page, evalId).click();
-    await page.waitForFunction(() => document.querySelectorAll('#eval-table tbody tr').length > 0);
+  test('starts a Con-GRPO run from the form; the reward chart gains points while it runs; a completion opens in the viewer', async () => {
+    await page.goto(`${base()}#/start/con-grpo`);
+    await page.selectOption('#f-input-dataset', 'id:e2e');
+    await page.selectOption('#f-input-from', sft);
+    await page.fill('#f-input-hyper-steps', String(GRPO_STEPS));
+    await page.fill('#f-input-hyper-promptsPerStep', '4');
+    await page.fill('#f-input-hyper-groupSize', '8');
+    await page.fill('#f-input-hyper-saveEvery', '6');
+    await page.fill('#f-input-hyper-evalEvery', '0');
+    await page.fill('#f-input-hyper-evalSamples', '0');
+    await page.fill('#f-input-hyper-logCompletions', '2');
+    await page.fill('#f-input-seed', '5');
+    grpo = await submitForm(page);
+    // The reward chart as metrics arrive: a first point, then more while the run is still running.
+    const first = Number(await (await page.waitForFunction(() => {
+      const n = Number(document.querySelector('figure[data-series="reward"]')?.getAttribute('data-points'));
+      return n >= 1 ? n : false;
+    }, undefined, { timeout: 180_000 })).jsonValue());
+    assert.ok(first < GRPO_STEPS, `the chart showed ${first} points before the run ended`);
+    await page.screenshot({ path: join(ARTIFACTS, 'con-grpo-live-1280x800.png'), fullPage: true });
+    assert.equal(await detailStatus(page, ['SUCCEEDED', 'FAILED']), 'SUCCEEDED');
+    await page.waitForFunction((n) => Number(document.querySelector('figure[data-series="reward"]')?.getAttribute('data-points')) === n, GRPO_STEPS);
+    for (const series of ['loss', 'kl', 'accuracy', 'consistency', 'format', 'length', 'zero-variance', 'time']) assert.equal(await page.locator(`figure[data-series="${series}"]`).count(), 1, `a ${series} chart`);
 
-    const e = (await apiRun(evalId, 'evaluation { overall { mean std } perTask { task mean std } consistency { mean std } formatRate { mean std } }')).evaluation;
-    const score = (s: { mean: number; std: number }): string => `${s.mean.toFixed(1)} ± ${s.std.toFixed(1)}`;
-    const shown = await page.$$eval('#eval-table tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th')!.textContent, tr.querySelector('td')!.textContent]));
-    assert.equal(shown.length, 5);
-    assert.deepEqual(shown, e.perTask.map((t: { task: string; mean: number; std: number }) => [t.task, score(t)]));
-    assert.deepEqual(shown.map(([task]) => task), ['anatomy_identification', 'modality_classification', 'anomaly_detection', 'pathology_characterization', 'lesion_localization']);
-    assert.equal(await page.textContent('#eval-overall'), score(e.overall));
-    assert.equal(await page.textContent('#eval-consistency'), score(e.consistency));
-    assert.equal(await page.textContent('#eval-format'), score(e.formatRate));
-    assert.match((await page.textContent('#eval-table caption'))!, /seeds 1, 2/);
+    await page.click('#tab-completions');
+    assert.equal((await api(`{ run(id: "${grpo}") { completions { totalCount } } }`)).run.completions.totalCount, GRPO_STEPS * 2 * 8, '2 groups of 8 logged per step');
+    await page.fill('#viewer-step', String(GRPO_STEPS));
+    await page.press('#viewer-step', 'Enter');
+    const logged = (await api(`{ run(id: "${grpo}") { completions(step: ${GRPO_STEPS}) { totalCount edges { node { parsed answer } } } } }`)).run.completions;
+    assert.equal(logged.totalCount, 16, 'the last step: 2 groups of 8');
+    await page
+      .waitForFunction((n) => Number(document.getElementById('viewer-count')?.dataset.count) === n, logged.totalCount, { timeout: 15_000 })
+      .catch(async (err: Error) => assert.fail(`${err.message}: the viewer says "${await page.textContent('#viewer')}"`));
+    // Open one with a think block (the viewer lists them in the API's order).
+    const nodes = (await api(`{ run(id: "${grpo}") { completions(step: ${GRPO_STEPS}) { edges { node { sampleId think parsed judgeDeduction } } } } }`)).run.completions.edges.map((e: Json) => e.node);
+    const at = Math.max(0, nodes.findIndex((n: Json) => n.think));
+    assert.ok(nodes[at].think, `the SFT policy writes a think block: ${JSON.stringify(nodes[0])}`);
+    await page.locator('.items .item').nth(at).click();
+    await page.waitForFunction(() => ((document.getElementById('sample-image') as HTMLImageElement | null)?.naturalWidth ?? 0) > 0);
+    assert.equal(await page.getAttribute('#item-detail', 'data-sample-id'), nodes[at].sampleId);
+    assert.equal((await page.textContent('#item-think'))!.trim(), nodes[at].think);
+    assert.equal((await page.textContent('#item-answer'))!.trim(), nodes[at].parsed ?? '— (none parsed)');
+    assert.equal((await page.textContent('#item-judge'))!.trim(), nodes[at].judgeDeduction ?? '— (none)');
+    const terms = await page.$$eval('#reward-breakdown tbody th', (ths) => ths.map((t) => t.textContent));
+    for (const t of ['format', 'accuracy', 'consistency', 'Weighted reward', 'Advantage']) assert.ok(terms.includes(t), `${t} in ${terms}`);
+    await page.screenshot({ path: join(ARTIFACTS, 'completion-1280x800.png'), fullPage: true });
+    // Only the incorrect ones.
+    await page.selectOption('#viewer-correct', 'false');
+    const wrong = logged.edges.filter((e: Json) => e.node.parsed !== e.node.answer).length;
+    await page.waitForFunction((n) => Number(document.getElementById('viewer-count')?.dataset.count) === n, wrong);
+    assert.equal(await page.locator('.items .item[data-correct="true"]').count(), 0);
   });
 
-  test('Cancel on a running run ends with CANCELLED in the table; Resume queues it again', async () => {
-    const id = await startSft(LONG_STEPS);
-    // Opened mid-run: the chart holds the stored history plus the live rows, with no step missing.
-    const opened = await waitFor(async () => ((await apiRun(id)).metricCount >= 15 ? await apiRun(id) : undefined), 'the run to pass step 15', 20_000, 50);
-    await waitRowStatus(page, id, ['RUNNING']);
-    await row(page, id).click();
-    const contiguous = await page.waitForFunction(
-      (from) => {
-        const fig = document.querySelector('#charts figure.chart[data-series="loss"]');
-        const points = Number(fig?.getAttribute('data-points'));
-        return points > from + 10 && points === Number(fig?.getAttribute('data-last-step')) ? points : false;
-      },
-      opened.metricCount as number,
-      { timeout: 10_000 },
-    );
-    assert.ok(((await contiguous.jsonValue()) as number) > opened.metricCount + 10);
-    await page.locator('#cancel-run').waitFor({ state: 'visible' });
-    assert.equal(await page.isHidden('#resume-run'), true);
+  test("evaluations: one from the form; the per-task table matches the API's", async () => {
+    await page.goto(`${base()}#/start/eval`);
+    await page.selectOption('#f-input-dataset', 'id:e2e');
+    await page.selectOption('#f-input-checkpoint', grpo);
+    await page.fill('#f-input-seeds', '[1, 2]');
+    await page.fill('#f-input-limit', '16');
+    evalGrpo = await submitForm(page);
+    evalSft = (await api(`mutation { startEvaluation(input: { dataset: { id: "e2e" }, checkpoint: { fromRun: "${sft}" }, seeds: [1, 2], limit: 16 }) { id } }`)).startEvaluation.id;
+    assert.equal(await detailStatus(page, ['SUCCEEDED', 'FAILED']), 'SUCCEEDED');
+    await waitFor(async () => (await api(`{ run(id: "${evalSft}") { status } }`)).run.status === 'SUCCEEDED' || undefined, 'the SFT evaluation', 180_000, 200);
+    const e = (await api(`{ run(id: "${evalGrpo}") { evaluation { overall { mean std } perTask { task mean std } } } }`)).run.evaluation;
+    await page.locator('#evaluation').waitFor();
+    const rows = await page.$$eval('#evaluation tbody tr[data-task]', (trs) => trs.map((tr) => [tr.getAttribute('data-task'), tr.querySelector('td')!.textContent]));
+    const fmt = (s: Json): string => `${s.mean.toFixed(2)}${s.std != null ? ` ± ${s.std.toFixed(2)}` : ''}`;
+    assert.deepEqual(rows, [...e.perTask.map((t: Json) => [t.task, fmt(t)]), ['overall', fmt(e.overall)]]);
+    await page.click('#tab-predictions');
+    await page.waitForFunction(() => Number(document.getElementById('viewer-count')?.dataset.count) === 32);
+  });
+
+  test('compares two evaluations (paired intervals from the server) and overlays training curves', async () => {
+    await page.goto(`${base()}#/runs`);
+    for (const id of [evalSft, evalGrpo, sft, grpo]) await page.locator(`#runs tr[data-run-id="${id}"] input[type=checkbox]`).check();
+    await page.click('#compare-selected');
+    await page.locator('#compare-evaluations').waitFor();
+    const d = (await api(`{ run(id: "${evalGrpo}") { differenceFrom(baseline: "${evalSft}") { task mean ci95 significant } } }`)).run.differenceFrom;
+    const overall = d.find((x: Json) => x.task === 'overall');
+    const cells = await page.$$eval('#compare-evaluations tr[data-task="overall"] td', (tds) => tds.map((t) => t.textContent));
+    const s = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;
+    assert.equal(cells[2], `${s(overall.mean)} [${s(overall.ci95[0])}, ${s(overall.ci95[1])}]${overall.significant ? '' : ' tie'}`);
+    const rewardSeries = await page.$$eval('figure[data-series="compare-reward_mean"] .u-legend .u-series', (els) => els.length);
+    assert.equal(rewardSeries, 2, 'step + the Con-GRPO run');
+    assert.ok((await page.locator('figure[data-series="compare-loss"] .u-legend .u-series').count()) === 3, 'step + both training runs on one loss chart');
+    assert.deepEqual(await axeViolations(page), []);
+    await page.screenshot({ path: join(ARTIFACTS, 'compare-1280x800.png'), fullPage: true });
+  });
+
+  test('renders a reproduce results.json as the paper tables', async () => {
+    const file = join(ROOT, 'docs/results/quick/results.json');
+    const results = JSON.parse(readFileSync(file, 'utf8'));
+    await page.goto(`${base()}#/results`);
+    await page.setInputFiles('#results-file', file);
+    await page.locator('#results-table1').waitFor();
+    const methods = await page.$$eval('#results-table1 tr[data-method]', (trs) => trs.map((t) => t.getAttribute('data-method')));
+    assert.deepEqual(methods, results.methods.filter((m: Json) => m.table === 'table1').map((m: Json) => m.id));
+    assert.deepEqual(await axeViolations(page), []);
+  });
+
+  test('cancel and resume from the run page', async () => {
+    const long = (await api(`mutation { startSftRun(input: { dataset: { id: "e2e" }, backbone: { plugin: "tfjs-vlm", config: { preset: "tiny" } }, hyper: { steps: 100000, batchSize: 4, saveEvery: 100000 } }) { id } }`)).startSftRun.id;
+    await page.goto(`${base()}#/run/${long}`);
+    await detailStatus(page, ['RUNNING'], 60_000);
     await page.click('#cancel-run');
-    await waitRowStatus(page, id, ['CANCELLED']);
-    assert.equal((await apiRun(id)).status, 'CANCELLED');
-    await page.waitForFunction(() => document.getElementById('detail-status')?.dataset.status === 'CANCELLED');
-    await page.locator('#resume-run').waitFor({ state: 'visible' });
-    assert.equal(await page.isHidden('#cancel-run'), true);
-
+    assert.equal(await detailStatus(page, ['CANCELLED'], 60_000), 'CANCELLED');
     await page.click('#resume-run');
-    await waitRowStatus(page, id, ['QUEUED', 'RUNNING']);
-    const resumed = await waitFor(async () => {
-      const r = await apiRun(id);
-      return r.status === 'RUNNING' && r.attempts === 2 ? r : undefined;
-    }, 'the resumed attempt', 20_000, 50);
-    assert.equal(resumed.attempts, 2);
-    await page.locator('#cancel-run').waitFor({ state: 'visible' });
-    await page.click('#cancel-run');
-    await waitRowStatus(page, id, ['CANCELLED']);
-    assert.equal((await apiRun(id)).status, 'CANCELLED');
-    assert.equal(await page.textContent('#error'), '');
+    await detailStatus(page, ['QUEUED', 'RUNNING'], 60_000);
+    await api(`mutation { cancelRun(id: "${long}") { id } }`);
+    assert.equal(await detailStatus(page, ['CANCELLED'], 60_000), 'CANCELLED');
   });
 
-  test('at the end the table matches the API for every run, and the page logged no errors', async () => {
-    const list = (await api('{ runs(first: 50) { totalCount edges { node { id kind status } } } }')).data!.runs;
-    await page.waitForFunction(
-      (want) => want.every(([id, status]) => document.querySelector(`#runs tbody tr[data-run-id="${id}"]`)?.getAttribute('data-status') === status),
-      list.edges.map((e: { node: { id: string; status: string } }) => [e.node.id, e.node.status]) as Array<[string, string]>,
-    );
-    const rows = await tableRows(page);
-    assert.deepEqual(Object.keys(rows), list.edges.map((e: { node: { id: string } }) => e.node.id), 'newest first, as the API orders them');
-    assert.equal(list.totalCount, 4, "dataset, SFT, evaluation, cancelled SFT");
+  test('runs list: every run, nothing clipped at 1280×800 or 390×844; axe finds nothing serious on any view; screenshots', async () => {
+    await page.goto(`${base()}#/runs`);
+    const list = (await api('{ runs(first: 50) { totalCount edges { node { id status } } } }')).runs;
+    await page.waitForFunction((n) => document.querySelectorAll('#runs tbody tr').length === n, list.totalCount);
+    const shown = await page.$$eval('#runs tbody tr', (trs) => trs.map((t) => [t.getAttribute('data-run-id'), t.getAttribute('data-status')]));
+    assert.deepEqual(shown, list.edges.map((e: Json) => [e.node.id, e.node.status]), 'newest first, as the API orders them');
+    await page.fill('#run-search', 'e2e');
+    await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr').length < 8);
+    await page.fill('#run-search', '');
+    await page.selectOption('#run-kind', 'EVAL');
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#runs tbody tr')).every((t) => t.getAttribute('data-kind') === 'EVAL') && document.querySelectorAll('#runs tbody tr').length === 2);
+    await page.selectOption('#run-kind', '');
+    await page.waitForFunction((n) => document.querySelectorAll('#runs tbody tr').length === n, list.totalCount);
+    for (const [w, h] of [[1280, 800], [390, 844]] as const) {
+      await page.setViewportSize({ width: w, height: h });
+      await page.waitForTimeout(200);
+      assert.deepEqual(await clipped(page), [], `runs at ${w}×${h}`);
+      await page.screenshot({ path: join(ARTIFACTS, `runs-${w}x${h}.png`), fullPage: true });
+      await page.goto(`${base()}#/run/${grpo}`);
+      await page.locator('figure[data-series="reward"]').waitFor();
+      assert.deepEqual(await clipped(page), [], `run detail at ${w}×${h}`);
+      await page.screenshot({ path: join(ARTIFACTS, `run-${w}x${h}.png`), fullPage: true });
+      await page.goto(`${base()}#/runs`);
+      await page.waitForFunction((n) => document.querySelectorAll('#runs tbody tr').length === n, list.totalCount);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+    for (const view of ['#/runs', `#/run/${grpo}`, `#/run/${grpo}/completions`, `#/run/${evalGrpo}/evaluation`, `#/run/${evalGrpo}/predictions`, '#/start/sft', '#/start/con-grpo', '#/start/eval']) {
+      await page.goto(`${base()}${view}`);
+      await page.waitForLoadState('networkidle');
+      await page.waitForTimeout(300);
+      assert.deepEqual(await axeViolations(page), [], view);
+    }
+    // Keyboard: the skip link and the first run link are reachable with Tab.
+    await page.goto(`${base()}#/runs`);
+    await page.reload();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
     assert.deepEqual(problems, []);
   });
 });
@@ -274,51 +336,34 @@ describe('dashboard in Chromium — a server that requires API tokens', { skip }
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  test('the page shows an auth error until a token is entered; a viewer cannot cancel, an operator can; the token is remembered', async () => {
+  test('the page asks for a token; a viewer token lists runs but cannot start one; the token is kept for the session', async () => {
     dataDir = await freshDataDir('medad-dashboard-auth-');
-    server = await startServerProcess(dataDir, { ...FIXTURE_ENV, MEDAD_API_TOKENS: `${OPERATOR}:operator,${VIEWER}:viewer` });
-    const api = (query: string) => gql(server.url, query, undefined, OPERATOR);
-    const ds = await api('mutation { buildDataset(input: { name: "auth", samples: 20, seed: 1 }) { id } }');
+    server = await startServerProcess(dataDir, { MEDAD_API_TOKENS: `${OPERATOR}:operator,${VIEWER}:viewer` });
+    const ds = await gql(server.url, 'mutation { buildDataset(input: { name: "auth", samples: 20, seed: 1 }) { id } }', undefined, OPERATOR);
     assert.equal(ds.errors, undefined, JSON.stringify(ds.errors));
-    const sft = await api(`mutation { startSftRun(input: { dataset: { fromRun: "${ds.data!.buildDataset.id}" }, backbone: ${BACKBONE}, hyper: { steps: ${LONG_STEPS}, batchSize: 4, saveEvery: 10 } }) { id } }`);
-    assert.equal(sft.errors, undefined, JSON.stringify(sft.errors));
-    const sftId = sft.data!.startSftRun.id as string;
-    await waitFor(async () => (await api(`{ run(id: "${sftId}") { status } }`)).data?.run.status === 'RUNNING', 'the SFT run to start', 20_000, 50);
-
     // The browser itself reports refused requests (401 without a token, 403 for a viewer's mutation).
-    const opened = await openDashboard(server, /^Failed to load resource: the server responded with a status of 40[13]\b/);
+    const opened = await openDashboard(server.url.replace(/graphql$/, ''), /^Failed to load resource: the server responded with a status of 40[13]\b/);
     context = opened.context;
     const { page, problems, allowedSeen } = opened;
-
-    await page.waitForFunction(() => /requires an API token/.test(document.getElementById('error')!.textContent!));
-    assert.equal(await page.getAttribute('#connection', 'data-state'), 'auth');
+    await page.locator('#token-needed').waitFor();
     assert.equal(await page.locator('#runs tbody tr').count(), 0, 'no runs without a token');
 
-    await page.fill('#token', VIEWER);
-    await page.press('#token', 'Enter');
-    await waitRowStatus(page, sftId, ['RUNNING']);
-    assert.equal(await page.locator('#runs tbody tr').count(), 2);
-    await page.waitForFunction(() => document.getElementById('connection')!.dataset.state === 'live');
-    assert.equal(await page.textContent('#error'), '');
+    await page.fill('#api-token', VIEWER);
+    await page.press('#api-token', 'Enter');
+    await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr').length === 1);
+    await page.waitForFunction(() => document.getElementById('socket-state')?.dataset.state === 'connected');
+    assert.equal(await page.locator('#token-needed').count(), 0);
 
-    await row(page, sftId).click();
-    await page.locator('#cancel-run').waitFor({ state: 'visible' });
-    await page.click('#cancel-run');
-    await page.waitForFunction(() => /cancelRun failed: Mutations need the operator role/.test(document.getElementById('error')!.textContent!));
-    assert.equal((await api(`{ run(id: "${sftId}") { status } }`)).data?.run.status, 'RUNNING', "the viewer's cancel changed nothing");
-
-    await page.fill('#token', OPERATOR);
-    await page.press('#token', 'Enter');
-    await page.click('#cancel-run');
-    await waitRowStatus(page, sftId, ['CANCELLED']);
-    assert.equal((await api(`{ run(id: "${sftId}") { status } }`)).data?.run.status, 'CANCELLED');
-    assert.equal(await page.textContent('#error'), '');
+    await page.goto(`${server.url.replace(/graphql$/, '')}#/start/dataset`);
+    await page.fill('#f-input-name', 'viewer');
+    await page.click('#start-submit');
+    await page.waitForFunction(() => /operator/.test(document.getElementById('error')?.textContent ?? ''));
+    assert.equal((await gql(server.url, '{ runs { totalCount } }', undefined, OPERATOR)).data?.runs.totalCount, 1, "the viewer's start changed nothing");
 
     await page.reload();
-    await waitRowStatus(page, sftId, ['CANCELLED']);
-    assert.equal(await page.inputValue('#token'), OPERATOR, 'the token is kept in localStorage');
-    assert.equal(await page.textContent('#error'), '');
-
+    assert.equal(await page.inputValue('#api-token'), VIEWER, 'the token is kept for the session');
+    await page.goto(`${server.url.replace(/graphql$/, '')}#/runs`);
+    await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr').length === 1);
     assert.deepEqual(problems, []);
     assert.ok(allowedSeen.some((m) => / 401 /.test(m)), `the unauthenticated request was refused with 401 (${allowedSeen.join(' | ')})`);
   });

@@ -114,9 +114,9 @@ export function parseServeModels(raw: string | undefined, source = 'MEDAD_SERVE_
   return models;
 }
 
-/** The default dashboard build (apps/dashboard/public), when present. */
+/** The default dashboard build (apps/dashboard/dist, made by `npm run build`), when present. */
 function defaultDashboardDir(projectRoot: string): string | undefined {
-  const dir = join(projectRoot, 'apps', 'dashboard', 'public');
+  const dir = join(projectRoot, 'apps', 'dashboard', 'dist');
   return existsSync(join(dir, 'index.html')) ? dir : undefined;
 }
 

@@ -12,6 +12,7 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png',
   '.json': 'application/json; charset=utf-8',
   '.ico': 'image/x-icon',
+  '.map': 'application/json; charset=utf-8',
 };
 
 /** Serves a file of `dir` for `pathname` (`/` → index.html); false when there is none. Paths cannot leave `dir`. */
