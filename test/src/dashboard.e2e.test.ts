@@ -139,6 +139,7 @@ describe('dashboard in Chromium — a real control plane and the tiny preset', {
     await page.fill('#f-input-name', 'e2e');
     await page.fill('#f-input-samples', '80');
     await page.fill('#f-input-seed', '3');
+    await page.selectOption('#f-input-zoom', 'true'); // MedReason-R1 local zoom: the viewer draws crop and inset
     dataset = await submitForm(page);
     assert.equal(await detailStatus(page, ['SUCCEEDED', 'FAILED']), 'SUCCEEDED');
     assert.match(JSON.stringify((await api(`{ run(id: "${dataset}") { config } }`)).run.config), /"samples":80\b/);
@@ -242,6 +243,23 @@ describe('dashboard in Chromium — a real control plane and the tiny preset', {
     assert.deepEqual(rows, [...e.perTask.map((t: Json) => [t.task, fmt(t)]), ['overall', fmt(e.overall)]]);
     await page.click('#tab-predictions');
     await page.waitForFunction(() => Number(document.getElementById('viewer-count')?.dataset.count) === 32);
+    // A localization question: the image carries the lesion box, the zoom crop and inset, and the region the model picked.
+    await page.selectOption('#viewer-task', 'lesion_localization');
+    const local = (await api(`{ run(id: "${evalGrpo}") { predictions(task: "lesion_localization", first: 1) { totalCount edges { node { id parsed options annotations } } } } }`)).run.predictions;
+    assert.ok(local.totalCount > 0, 'the first 16 test questions include a localization one');
+    await page.waitForFunction((n) => Number(document.getElementById('viewer-count')?.dataset.count) === n, local.totalCount);
+    await page.locator('.items .item').first().click();
+    await page.locator('#sample-image').waitFor();
+    const node = local.edges[0].node;
+    assert.ok(node.annotations?.bbox && node.annotations?.inset && node.annotations?.crop, JSON.stringify(node.annotations));
+    await page.locator('.overlay rect[data-kind="lesion"]').waitFor();
+    const drawn = await page.$$eval('.overlay rect', (rs) => rs.map((r) => [r.getAttribute('data-kind'), ...['x', 'y', 'width', 'height'].map((k) => Number(r.getAttribute(k)))]));
+    const b = node.annotations.bbox;
+    assert.deepEqual(drawn.find((d) => d[0] === 'lesion'), ['lesion', b.x, b.y, b.width, b.height]);
+    assert.ok(drawn.some((d) => d[0] === 'inset') && drawn.some((d) => d[0] === 'crop'));
+    const picked = node.parsed ? node.options['ABCD'.indexOf(node.parsed)] : undefined;
+    assert.equal(drawn.some((d) => d[0] === 'predicted'), ['Left Upper', 'Right Upper', 'Left Lower', 'Right Lower', 'Center'].includes(picked), `model picked ${picked}`);
+    await page.screenshot({ path: join(ARTIFACTS, 'prediction-zoom-1280x800.png'), fullPage: true });
   });
 
   test('compares two evaluations (paired intervals from the server) and overlays training curves', async () => {

@@ -19,6 +19,8 @@ interface Item {
   raw: string;
   question: string | null;
   options: string[] | null;
+  /** The sample's lesion box and local-zoom crop and inset, in image pixels. */
+  annotations: Annotations | null;
   judgeDeduction: string | null;
   judgeDeductionKeep?: string | null;
   correct: boolean;
@@ -36,8 +38,8 @@ interface Item {
 type Tri = '' | 'true' | 'false';
 const PAGE = 100;
 
-const COMPLETION_FIELDS = 'step group sampleId task answer completion think parsed question options judgeDeduction reward rewards advantage wellFormed';
-const PREDICTION_FIELDS = 'id seed task answer parsed correct consistent judgeDeduction judgeDeductionKeep formatOk think raw question options';
+const COMPLETION_FIELDS = 'step group sampleId task answer completion think parsed question options judgeDeduction reward rewards advantage wellFormed annotations';
+const PREDICTION_FIELDS = 'id seed task answer parsed correct consistent judgeDeduction judgeDeductionKeep formatOk think raw question options annotations';
 
 export function Viewer({ runId, source }: { runId: string; source: 'completions' | 'predictions' }) {
   const [task, setTask] = useState('');
@@ -61,7 +63,7 @@ export function Viewer({ runId, source }: { runId: string; source: 'completions'
         const c = r.run.predictions;
         for (const e of c.edges) {
           const p = e.node;
-          items.push({ key: e.cursor, sampleId: p.id, task: p.task, answer: p.answer, parsed: p.parsed, think: p.think, raw: p.raw, question: p.question, options: p.options, judgeDeduction: p.judgeDeduction, judgeDeductionKeep: p.judgeDeductionKeep, correct: p.correct, consistent: p.consistent, wellFormed: p.formatOk, seed: p.seed });
+          items.push({ key: e.cursor, sampleId: p.id, task: p.task, answer: p.answer, parsed: p.parsed, think: p.think, raw: p.raw, question: p.question, options: p.options, judgeDeduction: p.judgeDeduction, judgeDeductionKeep: p.judgeDeductionKeep, correct: p.correct, consistent: p.consistent, wellFormed: p.formatOk, seed: p.seed, annotations: p.annotations });
         }
         total = c.totalCount;
         more = c.pageInfo.hasNextPage;
@@ -73,7 +75,7 @@ export function Viewer({ runId, source }: { runId: string; source: 'completions'
         const c = r.run.completions;
         for (const e of c.edges) {
           const n = e.node;
-          const item: Item = { key: e.cursor, sampleId: n.sampleId, task: n.task, answer: n.answer, parsed: n.parsed, think: n.think, raw: n.completion, question: n.question, options: n.options, judgeDeduction: n.judgeDeduction, correct: n.parsed === n.answer, consistent: n.parsed != null && n.judgeDeduction === n.parsed, wellFormed: n.wellFormed, reward: n.reward, rewards: n.rewards, advantage: n.advantage, step: n.step, group: n.group };
+          const item: Item = { key: e.cursor, sampleId: n.sampleId, task: n.task, answer: n.answer, parsed: n.parsed, think: n.think, raw: n.completion, question: n.question, options: n.options, judgeDeduction: n.judgeDeduction, correct: n.parsed === n.answer, consistent: n.parsed != null && n.judgeDeduction === n.parsed, wellFormed: n.wellFormed, annotations: n.annotations, reward: n.reward, rewards: n.rewards, advantage: n.advantage, step: n.step, group: n.group };
           if (task && item.task !== task) continue;
           if (correct && String(item.correct) !== correct) continue;
           if (consistent && String(item.consistent) !== consistent) continue;
@@ -149,7 +151,43 @@ export function Viewer({ runId, source }: { runId: string; source: 'completions'
   );
 }
 
-function SampleImage({ runId, sampleId }: { runId: string; sampleId: string }) {
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+interface Annotations {
+  bbox?: Box;
+  crop?: Box;
+  inset?: Box;
+}
+
+/** The lesion-localization regions as fractions of the image (the dataset's REGION_GRID: Center is the middle third). */
+const REGION_BOXES: Record<string, [number, number, number, number]> = {
+  'Left Upper': [0, 0, 0.5, 0.5],
+  'Right Upper': [0.5, 0, 0.5, 0.5],
+  'Left Lower': [0, 0.5, 0.5, 0.5],
+  'Right Lower': [0.5, 0.5, 0.5, 0.5],
+  Center: [1 / 3, 1 / 3, 1 / 3, 1 / 3],
+};
+
+/** What to draw over the image: the sample's boxes and, for a localization question, the region the model picked. */
+function overlaysOf(item: Item): Array<{ kind: string; label: string; box: Box | [number, number, number, number] }> {
+  const out: Array<{ kind: string; label: string; box: Box | [number, number, number, number] }> = [];
+  const a = item.annotations;
+  if (a?.crop) out.push({ kind: 'crop', label: 'zoom crop', box: a.crop });
+  if (a?.inset) out.push({ kind: 'inset', label: 'zoom inset', box: a.inset });
+  if (a?.bbox) out.push({ kind: 'lesion', label: 'lesion (ground truth)', box: a.bbox });
+  const letter = item.parsed ? 'ABCDEF'.indexOf(item.parsed) : -1;
+  const picked = letter >= 0 ? item.options?.[letter] : undefined;
+  if (picked && REGION_BOXES[picked]) out.push({ kind: 'predicted', label: `predicted region: ${picked}`, box: REGION_BOXES[picked]! });
+  return out;
+}
+
+function SampleImage({ runId, sampleId, item }: { runId: string; sampleId: string; item: Item }) {
+  const [size, setSize] = useState<[number, number] | null>(null);
+  const overlays = overlaysOf(item);
   const [state, setState] = useState<{ url?: string; error?: string }>({});
   useEffect(() => {
     let url: string | undefined;
@@ -171,7 +209,28 @@ function SampleImage({ runId, sampleId }: { runId: string; sampleId: string }) {
   if (state.error) return <p class="muted">{state.error}</p>;
   if (!state.url) return <p class="muted">Loading the image…</p>;
   // A zoomed dataset (MedReason-R1 local zoom) carries its inset inside the image itself.
-  return <img id="sample-image" src={state.url} alt={`The sample image of ${sampleId}`} class="sample-image" />;
+  return (
+    <figure class="sample">
+      <div class="sample-frame">
+        <img id="sample-image" src={state.url} alt={`The sample image of ${sampleId}`} class="sample-image" onLoad={(e) => setSize([e.currentTarget.naturalWidth, e.currentTarget.naturalHeight])} />
+        {size && overlays.length > 0 && (
+          <svg class="overlay" viewBox={`0 0 ${size[0]} ${size[1]}`} preserveAspectRatio="none" aria-hidden="true">
+            {overlays.map((o) => {
+              const [x, y, w, h] = Array.isArray(o.box) ? [o.box[0] * size[0], o.box[1] * size[1], o.box[2] * size[0], o.box[3] * size[1]] : [o.box.x, o.box.y, o.box.width, o.box.height];
+              return <rect class={`ov-${o.kind}`} data-kind={o.kind} x={x} y={y} width={w} height={h} vector-effect="non-scaling-stroke" />;
+            })}
+          </svg>
+        )}
+      </div>
+      {overlays.length > 0 && (
+        <figcaption id="overlay-legend">
+          {overlays.map((o) => (
+            <span class={`legend legend-${o.kind}`}>{o.label}</span>
+          ))}
+        </figcaption>
+      )}
+    </figure>
+  );
 }
 
 function ItemDetail({ runId, item }: { runId: string; item: Item }) {
@@ -181,7 +240,7 @@ function ItemDetail({ runId, item }: { runId: string; item: Item }) {
       <h2>
         Sample <span class="mono">{item.sampleId}</span> · {taskLabel(item.task)}
       </h2>
-      <SampleImage runId={runId} sampleId={item.sampleId} />
+      <SampleImage runId={runId} sampleId={item.sampleId} item={item} />
       {item.question && <p class="question">{item.question}</p>}
       {item.options && (
         <ol class="options" type="A">

@@ -20,6 +20,8 @@ describe("an evaluation's predictions through GraphQL", () => {
     mkdirSync(data, { recursive: true });
     const samples: MedAdSample[] = Array.from({ length: 6 }, (_, i) => ({
       id: `s${i}`, image: `images/s${i}.png`, modality: 'CT', anatomy: 'Lung', task: tasks[i % 2]!, question: `Question ${i}?`, options: ['CT', 'MRI', 'X-ray', 'OCT'], answer: 'A', cot: 'so the answer is CT (A).', source: 't', split: 'test',
+      // s2: a lesion box and a local-zoom inset for the viewer to draw.
+      ...(i === 2 ? { bbox: { x: 1, y: 0, width: 1, height: 1 }, meta: { zoom: { crop: { x: 0, y: 0, width: 2, height: 2 }, inset: { x: 0, y: 1, width: 1, height: 1 }, corner: 'bl' } } } : {}),
     }));
     writeSamplesJsonl(join(data, 'samples.jsonl'), samples);
     // A samples file edited by hand so that one image path leaves the dataset directory (the writer refuses it).
@@ -60,7 +62,7 @@ describe("an evaluation's predictions through GraphQL", () => {
   });
 
   const page = async (args: string) => {
-    const r = await gql(cp.url, `{ run(id: "eval-p") { predictions${args} { totalCount pageInfo { hasNextPage endCursor } edges { node { id task correct consistent consistentKeep think question options image parsed } } } } }`);
+    const r = await gql(cp.url, `{ run(id: "eval-p") { predictions${args} { totalCount pageInfo { hasNextPage endCursor } edges { node { id task correct consistent consistentKeep think question options image parsed annotations } } } } }`);
     assert.equal(r.errors, undefined, JSON.stringify(r.errors));
     return r.data!.run.predictions as { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: Array<{ node: Record<string, unknown> }> };
   };
@@ -68,7 +70,8 @@ describe("an evaluation's predictions through GraphQL", () => {
   test('filters by task, correctness and consistency; pages with cursors; joins the sample and splits out the think', async () => {
     const all = await page('');
     assert.equal(all.totalCount, 6);
-    assert.deepEqual(all.edges[1]!.node, { id: 's1', task: 'pathology_characterization', correct: true, consistent: true, consistentKeep: true, think: 'finding 1, so the answer is (A).', question: 'Question 1?', options: ['CT', 'MRI', 'X-ray', 'OCT'], image: 'images/s1.png', parsed: 'A' });
+    assert.deepEqual(all.edges[1]!.node, { id: 's1', task: 'pathology_characterization', correct: true, consistent: true, consistentKeep: true, think: 'finding 1, so the answer is (A).', question: 'Question 1?', options: ['CT', 'MRI', 'X-ray', 'OCT'], image: 'images/s1.png', parsed: 'A', annotations: null });
+    assert.deepEqual(all.edges[2]!.node.annotations, { bbox: { x: 1, y: 0, width: 1, height: 1 }, crop: { x: 0, y: 0, width: 2, height: 2 }, inset: { x: 0, y: 1, width: 1, height: 1 } });
     assert.deepEqual((await page('(correct: false)')).edges.map((e) => e.node.id), ['s3', 's4', 's5']);
     assert.deepEqual((await page('(consistent: false)')).edges.map((e) => e.node.id), ['s0', 's3'], 'no deduction is not consistent');
     assert.deepEqual((await page('(task: "modality_classification", correct: true)')).edges.map((e) => e.node.id), ['s0', 's2']);

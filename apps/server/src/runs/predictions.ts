@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMPLETIONS_FILE, parseCompletion, type CompletionRecord, type MedAdSample } from '@medad/core';
+import { COMPLETIONS_FILE, parseCompletion, type BBox, type CompletionRecord, type MedAdSample } from '@medad/core';
 import { loadDatasetDir } from '@medad/dataset';
 import { bySeed, isConsistent, isConsistentKeep, pairedDifference, readPredictions, type PairedDifference, type Prediction } from '@medad/evaluator';
 import { confinePath } from '../http/paths.js';
@@ -24,6 +24,22 @@ export interface PredictionView extends Prediction {
   options: string[] | null;
   /** The image path inside the dataset directory. */
   image: string | null;
+  annotations: SampleAnnotations | null;
+}
+
+/** What a viewer draws over a sample's image, in its pixels. */
+export type SampleAnnotations = {
+  bbox?: BBox;
+  crop?: BBox;
+  inset?: BBox;
+};
+
+/** The lesion box and the local zoom's crop and inset (`meta.zoom`) of a sample, when it has any. */
+export function sampleAnnotations(s: MedAdSample | undefined): SampleAnnotations | null {
+  if (!s) return null;
+  const zoom = s.meta?.zoom as { crop?: BBox; inset?: BBox } | undefined;
+  const out: SampleAnnotations = { ...(s.bbox ? { bbox: s.bbox } : {}), ...(zoom?.crop ? { crop: zoom.crop } : {}), ...(zoom?.inset ? { inset: zoom.inset } : {}) };
+  return Object.keys(out).length ? out : null;
 }
 
 /**
@@ -100,6 +116,7 @@ export function runPredictions(runDir: string, filter: PredictionFilter): Predic
       question: s?.question ?? null,
       options: s ? [...s.options] : null,
       image: s?.image ?? null,
+      annotations: sampleAnnotations(s),
     });
   });
   return out;
@@ -131,6 +148,7 @@ export interface CompletionView extends CompletionRecord {
   question: string | null;
   options: string[] | null;
   image: string | null;
+  annotations: SampleAnnotations | null;
 }
 
 /**
@@ -155,7 +173,7 @@ export function runCompletions(runDir: string, step?: number | null): Completion
       }
       if (typeof step === 'number' && c.step !== step) return;
       const s = samples?.get(c.sampleId);
-      out.push({ ...c, index, think: parseCompletion(c.completion).think, question: s?.question ?? null, options: s ? [...s.options] : null, image: s?.image ?? null });
+      out.push({ ...c, index, think: parseCompletion(c.completion).think, question: s?.question ?? null, options: s ? [...s.options] : null, image: s?.image ?? null, annotations: sampleAnnotations(s) });
     });
   return out;
 }

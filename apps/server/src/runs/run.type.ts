@@ -234,6 +234,8 @@ export class PredictionType {
   options!: string[] | null;
   @Field(() => String, { nullable: true, description: 'Image path inside the dataset directory.' })
   image!: string | null;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: "What the viewer draws on the image, in its pixels: the lesion `bbox`, and the local zoom's `crop` and `inset` (MedReason-R1) when the dataset is zoomed; null when the sample has neither." })
+  annotations!: Record<string, unknown> | null;
 }
 
 /** A prediction and its cursor. */
@@ -291,6 +293,8 @@ export class CompletionType {
   options!: string[] | null;
   @Field(() => String, { nullable: true })
   image!: string | null;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: "What the viewer draws on the image, in its pixels: the lesion `bbox`, and the local zoom's `crop` and `inset` (MedReason-R1) when the dataset is zoomed; null when the sample has neither." })
+  annotations!: Record<string, unknown> | null;
 }
 
 /** A completion and its cursor. */
