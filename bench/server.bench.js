@@ -2,8 +2,9 @@
 //
 // The control plane runs in a child process, so the load generator and the 200 websocket clients
 // here do not share its event loop. Two figures (keys name their units):
-//  - the dashboard's `runs(first: 20)` query (totalCount, pageInfo, id kind status statusMessage
-//    metricCount backend createdAt config) at a fixed OPEN-LOOP rate: requests are sent on a
+//  - the dashboard's run-list query, 20 runs a page (totalCount, pageInfo, id kind status
+//    statusMessage createdAt startedAt finishedAt durationMs backend config, the last metric row and
+//    the evaluation's overall score — apps/dashboard/src/model.ts RUN_SUMMARY_FIELDS) at a fixed OPEN-LOOP rate: requests are sent on a
 //    schedule whatever the replies do, and latency counts from the scheduled send time, so a
 //    stall shows up as latency instead of silently lowering the rate;
 //  - metric delivery: 1000 graphql-ws subscribers to `trainingMetrics(runId)`; metric rows are
@@ -27,7 +28,7 @@ const RUNS_QUERY = `query Runs($first: Int!, $after: String) {
   runs(first: $first, after: $after) {
     totalCount
     pageInfo { hasNextPage endCursor }
-    edges { node { id kind status statusMessage metricCount backend createdAt config } }
+    edges { node { id kind status statusMessage createdAt startedAt finishedAt durationMs backend config lastMetrics { step values } evaluation { overall { mean std } } } }
   }
 }`;
 
@@ -51,6 +52,7 @@ async function child() {
     const config = { dataset: { id: 'demo' }, seed: i, hyper: { steps: 100, batchSize: 8, lr: 3e-4, saveEvery: 25 } };
     await cp.store.createRun({ id, kind, config, dir: `${dataDir}/runs/${id}` });
     await cp.store.setStatus(id, statuses[i % statuses.length], i % 5 === 2 ? 'exit code 1: out of memory' : null);
+    if (kind === RunKind.Eval) await cp.store.saveEvaluation(id, { overall: 70 + (i % 20), std: { overall: 1.5 }, seeds: [1, 2, 3], n: 1000, perTask: { anomaly_detection: 80 } });
     if (kind === RunKind.Sft || kind === RunKind.ConGrpo) {
       const rows = Array.from({ length: 100 }, (_, s) => ({ runId: id, step: s + 1, time: new Date(), values: { loss: 1 / (s + 1), lr: 3e-4, reward: s / 100 } }));
       metricRows += await cp.store.insertMetrics(rows);
@@ -342,7 +344,7 @@ export default async function server({ log }) {
       database: 'pglite',
       runs_in_table: ready.runs,
       metric_rows_in_table: ready.metricRows,
-      query: 'runs(first: 20) { totalCount pageInfo edges { node { id kind status statusMessage metricCount backend createdAt config } } } (the dashboard run list)',
+      query: 'runs(first: 20) { totalCount pageInfo edges { node { id kind status statusMessage createdAt startedAt finishedAt durationMs backend config lastMetrics { step values } evaluation { overall { mean std } } } } } (the dashboard run list)',
       ...http,
       ...subs,
       clock_offset_rtt_ms: Math.round(clock.rtt * 1000) / 1000,

@@ -68,6 +68,11 @@ async function detailStatus(page: Page, statuses: string[], timeout = 180_000): 
   return (await h.jsonValue()) as string;
 }
 
+/** Types values into the open form's fields (`hyper-steps` → `#f-input-hyper-steps`). */
+async function fill(page: Page, fields: Record<string, string | number>): Promise<void> {
+  for (const [field, value] of Object.entries(fields)) await page.fill(`#f-input-${field}`, String(value));
+}
+
 /** Submits the open form and returns the id of the run it started (the page moves to `#/run/<id>`). */
 async function submitForm(page: Page): Promise<string> {
   await page.click('#start-submit');
@@ -152,13 +157,7 @@ describe('dashboard in Chromium — a real control plane and the tiny preset', {
     await page.fill('#f-input-hyper-steps', '0');
     await page.click('#start-submit');
     assert.match((await page.locator('#f-input-hyper-steps-error').textContent())!, /(≥|>=|at least|too small).*1/i);
-    await page.fill('#f-input-hyper-steps', String(SFT_STEPS));
-    await page.fill('#f-input-hyper-batchSize', '16');
-    await page.fill('#f-input-hyper-lr', '0.003');
-    await page.fill('#f-input-hyper-saveEvery', '100');
-    await page.fill('#f-input-hyper-evalEvery', '0');
-    await page.fill('#f-input-hyper-evalSamples', '10');
-    await page.fill('#f-input-seed', '5');
+    await fill(page, { 'hyper-steps': SFT_STEPS, 'hyper-batchSize': 16, 'hyper-lr': 0.003, 'hyper-saveEvery': 100, 'hyper-evalEvery': 0, 'hyper-evalSamples': 10, seed: 5 });
     sft = await submitForm(page);
     const spec = (await api(`{ run(id: "${sft}") { config } }`)).run.config;
     assert.deepEqual([spec.hyper.steps, spec.hyper.batchSize, spec.hyper.lr, spec.seed, spec.backbone.config.preset], [SFT_STEPS, 16, 0.003, 5, 'tiny']);
@@ -177,14 +176,7 @@ describe('dashboard in Chromium — a real control plane and the tiny preset', {
     await page.goto(`${base()}#/start/con-grpo`);
     await page.selectOption('#f-input-dataset', 'id:e2e');
     await page.selectOption('#f-input-from', sft);
-    await page.fill('#f-input-hyper-steps', String(GRPO_STEPS));
-    await page.fill('#f-input-hyper-promptsPerStep', '4');
-    await page.fill('#f-input-hyper-groupSize', '8');
-    await page.fill('#f-input-hyper-saveEvery', '6');
-    await page.fill('#f-input-hyper-evalEvery', '0');
-    await page.fill('#f-input-hyper-evalSamples', '0');
-    await page.fill('#f-input-hyper-logCompletions', '2');
-    await page.fill('#f-input-seed', '5');
+    await fill(page, { 'hyper-steps': GRPO_STEPS, 'hyper-promptsPerStep': 4, 'hyper-groupSize': 8, 'hyper-saveEvery': 6, 'hyper-evalEvery': 0, 'hyper-evalSamples': 0, 'hyper-logCompletions': 2, seed: 5 });
     grpo = await submitForm(page);
     // The reward chart as metrics arrive: a first point, then more while the run is still running.
     const first = Number(await (await page.waitForFunction(() => {

@@ -34,7 +34,8 @@ export interface Evaluation {
   raw: Json;
 }
 
-export interface RunSummary {
+/** What every view of a run reads. */
+export interface RunBase {
   id: string;
   kind: RunKind;
   status: RunStatus;
@@ -45,11 +46,15 @@ export interface RunSummary {
   durationMs: number | null;
   backend: string | null;
   config: Json;
-  metrics: MetricPoint[];
+}
+
+export interface RunSummary extends RunBase {
+  /** The last metric row (the list's progress and headline). */
+  lastMetrics: MetricPoint | null;
   evaluation: { overall: Score } | null;
 }
 
-export const RUN_SUMMARY_FIELDS = 'id kind status statusMessage createdAt startedAt finishedAt durationMs backend config metrics(downsample: 2) { step values } evaluation { overall { mean std } }';
+export const RUN_SUMMARY_FIELDS = 'id kind status statusMessage createdAt startedAt finishedAt durationMs backend config lastMetrics { step values } evaluation { overall { mean std } }';
 export const EVALUATION_FIELDS = 'n seeds overall { mean std } perTask { task mean std } consistency { mean std } formatRate { mean std } thinkCorrectness { mean std } invalidRate raw';
 
 /** `/data/datasets/demo` → `demo`; a dataset that waits for a build run → `run <id>`. */
@@ -67,18 +72,18 @@ export function deviceOf(run: Pick<RunSummary, 'backend' | 'config'>): string {
 }
 
 /** Steps done / planned, and the remaining time at the pace so far (training runs). */
-export function progressOf(run: Pick<RunSummary, 'kind' | 'status' | 'config' | 'metrics' | 'durationMs'>): { done: number; total: number; etaMs: number | null } | undefined {
+export function progressOf(run: Pick<RunSummary, 'kind' | 'status' | 'config' | 'lastMetrics' | 'durationMs'>): { done: number; total: number; etaMs: number | null } | undefined {
   const total = Number(run.config?.hyper?.steps);
   if (!(run.kind === 'SFT' || run.kind === 'CON_GRPO') || !Number.isFinite(total) || total <= 0) return undefined;
-  const done = Math.min(total, run.metrics.at(-1)?.step ?? 0);
+  const done = Math.min(total, run.lastMetrics?.step ?? 0);
   const etaMs = run.status === 'RUNNING' && done > 0 && run.durationMs ? (run.durationMs * (total - done)) / done : null;
   return { done, total, etaMs };
 }
 
 /** The one or two numbers a run is judged by, from its last metric row or its evaluation. */
-export function headlineOf(run: Pick<RunSummary, 'kind' | 'metrics' | 'evaluation'>): string {
+export function headlineOf(run: Pick<RunSummary, 'kind' | 'lastMetrics' | 'evaluation'>): string {
   if (run.kind === 'EVAL') return run.evaluation?.overall.mean != null ? `accuracy ${pct(run.evaluation.overall.mean)}` : '—';
-  const last = run.metrics.at(-1)?.values ?? {};
+  const last = run.lastMetrics?.values ?? {};
   const parts: string[] = [];
   const add = (key: string, label: string, f: (x: number) => string): void => {
     if (typeof last[key] === 'number') parts.push(`${label} ${f(last[key])}`);

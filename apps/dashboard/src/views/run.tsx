@@ -2,26 +2,16 @@
 import { useMemo, useRef, useState } from 'preact/hooks';
 import { gql, useQuery, useSubscription } from '../api.js';
 import { align, Chart } from '../chart.js';
-import { ACTIVE, EVALUATION_FIELDS, KIND_LABEL, RESUMABLE, TASKS, datasetOf, deviceOf, duration, groupMetrics, meanStd, pct, progressOf, taskLabel, when, type Evaluation, type Json, type MetricPoint, type RunKind, type RunStatus } from '../model.js';
+import { ACTIVE, EVALUATION_FIELDS, KIND_LABEL, RESUMABLE, TASKS, datasetOf, deviceOf, duration, groupMetrics, meanStd, pct, progressOf, taskLabel, when, type Evaluation, type MetricPoint, type RunBase, type RunKind, type RunStatus } from '../model.js';
 import { StatusPill, href, showError, useInterval } from '../ui.js';
 import { Viewer } from './viewer.js';
 
-interface RunDetailData {
-  id: string;
-  kind: RunKind;
-  status: RunStatus;
-  statusMessage: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  backend: string | null;
+interface RunDetailData extends RunBase {
   attempts: number;
   dir: string;
   worker: string | null;
   dependsOn: string | null;
   command: string[] | null;
-  config: Json;
   metricCount: number;
   checkpoints: Array<{ step: number; path: string; createdAt: string }>;
   events: Array<{ time: string; type: string; status: RunStatus | null; level: string | null; message: string | null }>;
@@ -99,7 +89,7 @@ export function RunDetail({ id, tab }: { id: string; tab?: string }) {
         <div><dt>Seed</dt><dd>{run.config?.seed ?? '—'}</dd></div>
         {run.dependsOn && <div><dt>Waits for</dt><dd><a href={href('run', run.dependsOn)} class="mono">{run.dependsOn}</a></dd></div>}
         {(() => {
-          const p = progressOf({ ...run, metrics: [] });
+          const p = progressOf({ ...run, lastMetrics: null });
           return p ? <div><dt>Steps planned</dt><dd>{p.total}</dd></div> : null;
         })()}
       </dl>

@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { inject, injectable } from 'tsyringe';
 import { ErrorCode, MedadError } from '@medad/core';
-import { RunKind, type MetricRow, type RunRecord } from '../domain.js';
+import { RunKind, type EvaluationRecord, type MetricRow, type RunRecord } from '../domain.js';
 import { EventBus, isFinalStatus, type StatusChange } from '../execution/event-bus.js';
 import { merge } from '../execution/merge.js';
 import type { GraphQLContext } from '../graphql/context.js';
@@ -95,6 +95,15 @@ function pageByIndex<R extends { index: number }, N>(all: R[], first: number, af
 
 /** One metric-count batcher per request context (a run list asks for every run's count at once). */
 const metricCountBatchers = new WeakMap<GraphQLContext, KeyBatcher<number>>();
+const lastMetricBatchers = new WeakMap<GraphQLContext, KeyBatcher<MetricRow | null>>();
+const evaluationBatchers = new WeakMap<GraphQLContext, KeyBatcher<EvaluationRecord | null>>();
+
+/** The context's batcher of `kind` (one query per response for a field asked of every run in a list). */
+function batcher<V>(map: WeakMap<GraphQLContext, KeyBatcher<V>>, context: GraphQLContext, load: (ids: readonly string[]) => Promise<Map<string, V>>, missing: V): KeyBatcher<V> {
+  let b = map.get(context);
+  if (!b) map.set(context, (b = new KeyBatcher(load, missing)));
+  return b;
+}
 
 /** Runs: queries, mutations, per-run fields and subscriptions. */
 @injectable()
@@ -142,9 +151,12 @@ export class RunResolver {
 
   @FieldResolver(() => Int)
   metricCount(@Root() run: RunRecord, @Ctx() context: GraphQLContext): Promise<number> {
-    let batcher = metricCountBatchers.get(context);
-    if (!batcher) metricCountBatchers.set(context, (batcher = new KeyBatcher((ids) => this.store.metricCounts(ids), 0)));
-    return batcher.load(run.id);
+    return batcher(metricCountBatchers, context, (ids) => this.store.metricCounts(ids), 0).load(run.id);
+  }
+
+  @FieldResolver(() => MetricPoint, { nullable: true, description: 'The last metric row (highest step); null before the first. One query for every run of a list.' })
+  lastMetrics(@Root() run: RunRecord, @Ctx() context: GraphQLContext): Promise<MetricRow | null> {
+    return batcher<MetricRow | null>(lastMetricBatchers, context, (ids) => this.store.lastMetrics(ids), null).load(run.id);
   }
 
   @FieldResolver(() => PredictionConnection, { description: "An evaluation's answered questions (its predictions.jsonl, seed by seed) with their samples, filtered; empty for other runs." })
@@ -172,8 +184,8 @@ export class RunResolver {
   }
 
   @FieldResolver(() => Evaluation, { nullable: true, description: 'The per-task table of an EVAL run once it succeeded.' })
-  async evaluation(@Root() run: RunRecord): Promise<Evaluation | null> {
-    const e = await this.store.evaluation(run.id);
+  async evaluation(@Root() run: RunRecord, @Ctx() context: GraphQLContext): Promise<Evaluation | null> {
+    const e = await batcher<EvaluationRecord | null>(evaluationBatchers, context, (ids) => this.store.evaluations(ids), null).load(run.id);
     return e ? toEvaluation(e.result) : null;
   }
 

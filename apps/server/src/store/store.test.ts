@@ -73,6 +73,8 @@ function describeStore(name: string, open: () => Promise<{ client: SqlClient; cl
       assert.equal(await store.insertMetrics(rows('m', 50, 100)), 40, 'steps 50-60 replayed after a resume are not stored twice');
       assert.equal(await store.metricCount('m'), 100);
       assert.deepEqual([...(await store.metricCounts(['m', 'no-such-run', 'm']))], [['m', 100], ['no-such-run', 0]], 'one query for several runs; unknown runs count 0');
+      const last = await store.lastMetrics(['m', 'no-such-run']);
+      assert.deepEqual([[...last.keys()], last.get('m')?.step, last.get('m')?.values.loss], [['m'], 100, 1 / 100], 'the highest step of each run; a run without rows is absent');
       const all = await store.metrics('m');
       assert.deepEqual(all.map((r) => r.step), Array.from({ length: 100 }, (_, i) => i + 1));
       assert.equal(all[9]!.values.loss, 1 / 10);
@@ -110,6 +112,7 @@ function describeStore(name: string, open: () => Promise<{ client: SqlClient; cl
       assert.deepEqual((await store.checkpoints('sft-a')).map((c) => c.step), [10, 30], 'a newer step at the same path replaces the older row');
       await store.saveEvaluation('eval-0', { overall: 61.5, perTask: { anomaly_detection: 90 } });
       assert.equal((await store.evaluation('eval-0'))?.result.overall, 61.5);
+      assert.deepEqual([...(await store.evaluations(['eval-0', 'sft-a']))].map(([id, e]) => [id, e.result.overall]), [['eval-0', 61.5]]);
       await store.upsertDataset({ id: 'demo', name: 'demo', path: '/tmp/d/demo', runId: null, info: { counts: { train: 70 } }, createdAt: new Date() });
       assert.deepEqual((await store.datasets()).map((d) => [d.id, d.info?.counts]), [['demo', { train: 70 }]]);
       assert.equal(await store.isEmpty(), false);

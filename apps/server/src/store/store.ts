@@ -61,10 +61,14 @@ export interface Store {
   metricCount(runId: string): Promise<number>;
   /** Metric row counts of several runs in one query (0 for a run without rows). */
   metricCounts(runIds: readonly string[]): Promise<Map<string, number>>;
+  /** The last metric row (highest step) of several runs in one query; a run without rows is absent. */
+  lastMetrics(runIds: readonly string[]): Promise<Map<string, MetricRow>>;
   upsertCheckpoint(cp: CheckpointRecord): Promise<void>;
   checkpoints(runId: string): Promise<CheckpointRecord[]>;
   saveEvaluation(runId: string, result: Record<string, unknown>): Promise<void>;
   evaluation(runId: string): Promise<EvaluationRecord | undefined>;
+  /** The evaluations of several runs in one query; a run without one is absent. */
+  evaluations(runIds: readonly string[]): Promise<Map<string, EvaluationRecord>>;
   upsertDataset(ds: DatasetRecord): Promise<void>;
   datasets(): Promise<DatasetRecord[]>;
   /** True when no run was ever created (the demo pipeline is queued only then). */
@@ -341,6 +345,15 @@ export class SqlStore implements Store {
     return out;
   }
 
+  async lastMetrics(runIds: readonly string[]): Promise<Map<string, MetricRow>> {
+    const out = new Map<string, MetricRow>();
+    if (!runIds.length) return out;
+    // One index descent per run (primary key run_id, step), not a scan of every run's rows.
+    const rows = await this.db.query(`select distinct on (run_id) * from metrics where run_id = any($1::text[]) order by run_id, step desc`, [[...new Set(runIds)]]);
+    for (const r of rows) out.set(r.run_id as string, { runId: r.run_id as string, step: Number(r.step), time: asDate(r.time)!, values: r.values as Record<string, number> });
+    return out;
+  }
+
   async upsertCheckpoint(cp: CheckpointRecord): Promise<void> {
     // A run overwrites its checkpoint directory in place: only the newest step at a path exists.
     await this.db.query(`delete from checkpoints where run_id = $1 and path = $2 and step < $3`, [cp.runId, cp.path, cp.step]);
@@ -368,6 +381,14 @@ export class SqlStore implements Store {
     const rows = await this.db.query(`select * from evaluations where run_id = $1`, [runId]);
     const r = rows[0];
     return r ? { runId, result: r.result as Record<string, unknown>, createdAt: asDate(r.created_at)! } : undefined;
+  }
+
+  async evaluations(runIds: readonly string[]): Promise<Map<string, EvaluationRecord>> {
+    const out = new Map<string, EvaluationRecord>();
+    if (!runIds.length) return out;
+    const rows = await this.db.query(`select * from evaluations where run_id = any($1::text[])`, [[...new Set(runIds)]]);
+    for (const r of rows) out.set(r.run_id as string, { runId: r.run_id as string, result: r.result as Record<string, unknown>, createdAt: asDate(r.created_at)! });
+    return out;
   }
 
   async upsertDataset(ds: DatasetRecord): Promise<void> {
