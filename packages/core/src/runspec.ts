@@ -168,6 +168,10 @@ export const evalSpecSchema = z.object({
   split: z.enum(['test', 'train']).default('test').describe('which split to answer'),
   limit: int(1, 100_000_000).optional().describe('only the first N samples of the split'),
   batchSize: int(1, 4096).default(16).describe('prompts per generate call'),
+  zoom: z
+    .enum(['none', 'predicted', 'oracle'])
+    .default('none')
+    .describe('coarse-to-fine (MedReason-R1): answer on the image with a zoomed inset of the region the model predicts (predicted; needs a grounding head) or of the labelled lesion box (oracle, an upper bound); none = the image as it is'),
   device: deviceSchema,
 });
 /** A resolved evaluation spec. */

@@ -1,12 +1,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { zoomWithRoi } from '@medad/dataset';
 import {
+  ErrorCode,
+  MedadError,
+  SeededRng,
   parseCompletion,
   silentProgress,
+  type BBox,
   type Backbone,
   type Dataset,
   type Judge,
   type MedAdSample,
+  type PolicyPrompt,
   type ProgressReporter,
   type Split,
 } from '@medad/core';
@@ -35,9 +41,43 @@ export interface EvaluateOptions {
   batchSize?: number;
   /** Only the first N samples of the split (for quick looks). */
   limit?: number;
+  /**
+   * Coarse-to-fine diagnosis (MedReason-R1): `predicted` asks the backbone where to look
+   * (`locate`, from the image alone) and answers on the image with a zoomed inset of that region;
+   * `oracle` zooms into the labelled lesion box (an upper bound, never a result of the model);
+   * `none` (default) answers on the image as it is. The inset is drawn as `medad data zoom` draws it.
+   */
+  zoom?: ZoomMode;
   /** Directory for `predictions.jsonl` and `eval.json`; an existing predictions file is resumed. */
   outDir?: string;
   progress?: ProgressReporter;
+}
+
+/** Where an evaluation zooms: nowhere, into the region the model predicts, or into the labelled one. */
+export const ZOOM_MODES = ['none', 'predicted', 'oracle'] as const;
+export type ZoomMode = (typeof ZOOM_MODES)[number];
+
+/**
+ * The images a batch is answered on under `zoom`, and the boxes their insets enlarge. `predicted`
+ * reads nothing but the images (the backbone's `locate`); only `oracle` reads the samples' boxes.
+ * The inset's corner is drawn from a stream seeded by the image path, as `medad data zoom` does.
+ */
+export async function zoomedPrompts(backbone: Backbone, prompts: readonly PolicyPrompt[], zoom: ZoomMode): Promise<{ prompts: PolicyPrompt[]; boxes: Array<BBox | undefined> }> {
+  if (zoom === 'none') return { prompts: [...prompts], boxes: prompts.map(() => undefined) };
+  let boxes: Array<BBox | null>;
+  if (zoom === 'predicted') {
+    if (!backbone.locate) {
+      throw new MedadError(ErrorCode.BadUserInput, `zoom predicted: backbone "${backbone.describe().id}" predicts no region`, {
+        fix: 'evaluate a tfjs-vlm checkpoint trained with hyper.grounding > 0 (it has a grounding head), or use zoom none or oracle',
+      });
+    }
+    boxes = await backbone.locate(prompts);
+  } else boxes = prompts.map((p) => p.sample.bbox ?? null);
+  const out = prompts.map((p, i) => {
+    const z = zoomWithRoi(p.image, boxes[i] ?? null, new SeededRng(`zoom/0/${p.sample.image}`));
+    return { prompt: { sample: p.sample, image: z.image }, box: z.crop };
+  });
+  return { prompts: out.map((o) => o.prompt), boxes: out.map((o) => o.box) };
 }
 
 /** What {@link evaluate} returns (and writes to `eval.json`). */
@@ -60,6 +100,8 @@ export interface EvaluationResult {
   aggregate: SeedAggregate;
   n: number;
   backbone: string;
+  /** Where the answers were zoomed ({@link ZoomMode}). */
+  zoom: ZoomMode;
 }
 
 async function collect(dataset: Dataset, split: Split, limit?: number): Promise<MedAdSample[]> {
@@ -105,6 +147,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationResult> {
   const decoding = o.decoding ?? 'greedy';
   const seeds = o.seeds?.length ? o.seeds : [0];
   const batchSize = o.batchSize ?? 16;
+  const zoom = o.zoom ?? 'none';
   const progress = o.progress ?? silentProgress;
   const samples = await collect(o.dataset, split, o.limit);
   const predFile = o.outDir ? join(o.outDir, 'predictions.jsonl') : undefined;
@@ -120,7 +163,8 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationResult> {
     count += samples.length - todo.length;
     for (let i = 0; i < todo.length; i += batchSize) {
       const batch = todo.slice(i, i + batchSize);
-      const prompts = await Promise.all(batch.map(async (sample) => ({ sample, image: await o.dataset.loadImage(sample) })));
+      const loaded = await Promise.all(batch.map(async (sample) => ({ sample, image: await o.dataset.loadImage(sample) })));
+      const { prompts, boxes } = await zoomedPrompts(o.backbone, loaded, zoom);
       const groups = await o.backbone.generate(prompts, {
         groupSize: 1,
         greedy: decoding === 'greedy',
@@ -129,7 +173,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationResult> {
         maxTokens: o.maxTokens,
         seed: seed * 1_000_003 + i,
       });
-      const rows = await scoreOutputs(batch, groups.map((g) => g[0]?.text ?? ''), seed, o.judge, o.judgeKeep);
+      const rows = (await scoreOutputs(batch, groups.map((g) => g[0]?.text ?? ''), seed, o.judge, o.judgeKeep)).map((r, j) => (boxes[j] ? { ...r, zoomBox: boxes[j] } : r));
       if (predFile) appendPredictions(predFile, rows);
       all.push(...rows);
       count += batch.length;
@@ -168,6 +212,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationResult> {
     aggregate: agg,
     n: samples.length,
     backbone: o.backbone.describe().id,
+    zoom,
   };
   if (o.outDir) writeFileSync(join(o.outDir, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
   return result;

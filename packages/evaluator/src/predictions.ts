@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { ErrorCode, MedadError, type OptionLetter, type Task } from '@medad/core';
+import { ErrorCode, MedadError, type BBox, type OptionLetter, type Task } from '@medad/core';
 
 /** One evaluated item, as stored in `predictions.jsonl`. */
 export interface Prediction {
@@ -22,6 +22,8 @@ export interface Prediction {
   thinkCorrect: boolean;
   /** Seed of the decoding run that produced it. */
   seed: number;
+  /** With zoom: the region the inset enlarged, in the image's pixels (the model's own with `predicted`). */
+  zoomBox?: BBox;
 }
 
 /** Appends predictions, one JSON object per line. */

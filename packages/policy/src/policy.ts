@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Completion, GenerateOptions, PolicyPrompt } from '@medad/core';
+import { ErrorCode, MedadError, type BBox, type Completion, type GenerateOptions, type PolicyPrompt } from '@medad/core';
 import { selectBackend, type ComputeBackend } from './backend.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { generateTokens, type GeneratedSequence } from './generate.js';
-import { sequenceLogProbs, type EncodedPrompt, type SequenceLogProbs } from './logprobs.js';
+import { patchesTensor, sequenceLogProbs, type EncodedPrompt, type SequenceLogProbs } from './logprobs.js';
 import { optionMarkers } from './vlm/option-match.js';
 import { presetConfig, type VlmConfig, type VlmPreset } from './vlm/config.js';
 import { VlmModel, type VlmModelOptions } from './vlm/model.js';
-import { imageToPatches, imageToPixels, pixelsToNCHW, renderCompletion, renderPrompt } from './vlm/processor.js';
+import { groundingBox, imageToPatches, imageToPixels, pixelsToNCHW, renderCompletion, renderPrompt } from './vlm/processor.js';
 import { buildOnnxModels } from './onnx/export.js';
 import { OrtPolicy } from './onnx/ort-policy.js';
 import { SPECIAL_IDS, WordTokenizer } from './vlm/tokenizer.js';
@@ -100,6 +100,22 @@ export class VlmPolicy {
     const pixels = new Float32Array(prompts.length * one);
     prompts.forEach((p, i) => pixels.set(pixelsToNCHW(imageToPixels(p.image, S), S), i * one));
     return this.completions(await runtime.generate(prompts.map((p) => this.tokenizer.encode(renderPrompt(p.sample))), pixels, samplingOf(options)));
+  }
+
+  /**
+   * The coarse pass of coarse-to-fine zoom: the region of interest the grounding head predicts on
+   * each prompt's image, in its pixels ({@link groundingBox}); reads the image only.
+   */
+  locate(prompts: readonly PolicyPrompt[]): BBox[] {
+    if (!this.model.config.groundingHead) {
+      throw new MedadError(ErrorCode.BadUserInput, 'This policy has no grounding head, so it cannot predict a region to zoom into', {
+        fix: 'train the SFT with hyper.grounding > 0 on a dataset with lesion boxes (a fresh model then gets the head), or evaluate with zoom none or oracle',
+      });
+    }
+    if (prompts.length === 0) return [];
+    const P = this.model.imageTokens;
+    const logits = tf.tidy(() => this.model.groundingLogits(patchesTensor(prompts.map((p) => ({ patches: imageToPatches(p.image, this.model.config) })), P)).dataSync() as Float32Array);
+    return prompts.map((p, b) => groundingBox(logits.subarray(b * P, (b + 1) * P), p.image.width, p.image.height, this.model.config));
   }
 
   /** Generated token sequences as contract completions. */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ErrorCode, MedadError, REGIONS, definePlugin, z, type TrainableBackbone, pathField } from '@medad/core';
+import { ErrorCode, MedadError, REGIONS, definePlugin, z, type PolicyPrompt, type TrainableBackbone, pathField } from '@medad/core';
 // The engines (tfjs, ONNX Runtime) load when a backbone is created, not when the plugin is discovered.
 import type { VlmPolicy, WordTokenizer } from '@medad/policy';
 
@@ -123,6 +123,8 @@ export const tfjsVlmBackbonePlugin = definePlugin({
         }
         return policy.scoreTokens(prompts, completions.map((c) => policy.encodeCompletion(c)));
       },
+      // The coarse pass of zoom: only a model with a grounding head predicts a region.
+      ...(policy.model.config.groundingHead ? { locate: async (prompts: readonly PolicyPrompt[]) => policy.locate(prompts) } : {}),
       // A fresh policy of this config for a training run: its tokenizer covers the run's texts.
       createTrainable: (request) =>
         VlmPolicy.create({

@@ -22,6 +22,7 @@ export function registerEvalCommand(program: Command): void {
     .addOption(new Option('--split <split>', 'which split to answer').choices(['test', 'train']).default('test'))
     .option('--limit <n>', 'only the first N samples of the split', int)
     .option('--batch-size <n>', 'prompts per generate call', int, 16)
+    .addOption(new Option('--zoom <mode>', 'coarse-to-fine: answer on the image zoomed into the region the model predicts (predicted) or the labelled lesion (oracle)').choices(['none', 'predicted', 'oracle']).default('none'))
     .addOption(new Option('--device <device>', 'where ONNX Runtime computes: auto = CUDA when its provider is installed, else the CPU').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--out <dir>', 'write predictions.jsonl and eval.json here (an existing predictions file is resumed)')
     .option('--json', 'print the result as JSON')
@@ -43,6 +44,7 @@ export function registerEvalCommand(program: Command): void {
           split: o.split,
           limit: o.limit,
           batchSize: o.batchSize,
+          zoom: o.zoom,
           device: o.device,
         },
         'flags',

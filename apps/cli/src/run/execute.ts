@@ -110,6 +110,7 @@ async function executeLocked(spec: RunSpec, registry: PluginRegistry, io: RunIo)
           split: spec.split,
           limit: spec.limit,
           batchSize: spec.batchSize,
+          zoom: spec.zoom,
           outDir: spec.out ? resolve(spec.out) : undefined,
           progress: io.progress,
         });

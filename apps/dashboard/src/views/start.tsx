@@ -292,6 +292,7 @@ function RunForm({ form, catalog, spec }: { form: FormKind; catalog: Catalog; sp
               decoding: { enum: ['greedy', 'sample'], description: 'sample: temperature 1, one pass per seed (the default with several seeds)' },
               split: { enum: ['test', 'train'], default: 'test' },
               limit: { type: 'integer', description: 'only the first N samples of the split' },
+              zoom: { enum: ['none', 'predicted', 'oracle'], default: 'none', description: 'coarse-to-fine: zoom into the region the model predicts, or the labelled lesion (oracle, an upper bound)' },
             } }}
             path="input" value={evalOpts} set={setEvalOpts} errors={errors} />
         </>

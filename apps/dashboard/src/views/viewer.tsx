@@ -161,6 +161,8 @@ interface Annotations {
   bbox?: Box;
   crop?: Box;
   inset?: Box;
+  /** The region an evaluation with zoom enlarged before answering. */
+  zoomed?: Box;
 }
 
 /** The lesion-localization regions as fractions of the image (the dataset's REGION_GRID: Center is the middle third). */
@@ -179,6 +181,7 @@ function overlaysOf(item: Item): Array<{ kind: string; label: string; box: Box |
   if (a?.crop) out.push({ kind: 'crop', label: 'zoom crop', box: a.crop });
   if (a?.inset) out.push({ kind: 'inset', label: 'zoom inset', box: a.inset });
   if (a?.bbox) out.push({ kind: 'lesion', label: 'lesion (ground truth)', box: a.bbox });
+  if (a?.zoomed) out.push({ kind: 'zoomed', label: 'zoomed before answering', box: a.zoomed });
   const letter = item.parsed ? 'ABCDEF'.indexOf(item.parsed) : -1;
   const picked = letter >= 0 ? item.options?.[letter] : undefined;
   if (picked && REGION_BOXES[picked]) out.push({ kind: 'predicted', label: `predicted region: ${picked}`, box: REGION_BOXES[picked]! });

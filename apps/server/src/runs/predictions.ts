@@ -32,6 +32,8 @@ export type SampleAnnotations = {
   bbox?: BBox;
   crop?: BBox;
   inset?: BBox;
+  /** An evaluation with zoom: the region its inset enlarged (the model's own with `zoom: predicted`). */
+  zoomed?: BBox;
 };
 
 /** The lesion box and the local zoom's crop and inset (`meta.zoom`) of a sample, when it has any. */
@@ -116,7 +118,7 @@ export function runPredictions(runDir: string, filter: PredictionFilter): Predic
       question: s?.question ?? null,
       options: s ? [...s.options] : null,
       image: s?.image ?? null,
-      annotations: sampleAnnotations(s),
+      annotations: p.zoomBox ? { ...sampleAnnotations(s), zoomed: p.zoomBox } : sampleAnnotations(s),
     });
   });
   return out;

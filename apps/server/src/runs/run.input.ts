@@ -112,6 +112,8 @@ export class EvaluationInput {
   split?: string;
   @Field(() => Int, { nullable: true, description: 'Only the first N samples of the split.' })
   limit?: number;
+  @Field(() => String, { nullable: true, description: 'none (default), predicted (zoom into the region the model predicts; needs a grounding head) or oracle (into the labelled lesion box, an upper bound).' })
+  zoom?: string;
 }
 
 /** `buildDataset`: the embedded benchmark generator. */

@@ -206,6 +206,7 @@ export class RunService {
         decoding: input.decoding ?? (Array.isArray(seeds) && seeds.length > 1 ? 'sample' : 'greedy'),
         split: input.split ?? EVAL_INPUT_DEFAULTS.split,
         limit: input.limit ?? undefined,
+        zoom: input.zoom ?? undefined,
       },
       'input',
     );

@@ -234,7 +234,7 @@ export class PredictionType {
   options!: string[] | null;
   @Field(() => String, { nullable: true, description: 'Image path inside the dataset directory.' })
   image!: string | null;
-  @Field(() => GraphQLJSONObject, { nullable: true, description: "What the viewer draws on the image, in its pixels: the lesion `bbox`, and the local zoom's `crop` and `inset` (MedReason-R1) when the dataset is zoomed; null when the sample has neither." })
+  @Field(() => GraphQLJSONObject, { nullable: true, description: "What the viewer draws on the image, in its pixels: the lesion `bbox`, the local zoom's `crop` and `inset` (MedReason-R1) when the dataset is zoomed, and `zoomed`, the region an evaluation with zoom enlarged; null when there is none." })
   annotations!: Record<string, unknown> | null;
 }
 
@@ -293,7 +293,7 @@ export class CompletionType {
   options!: string[] | null;
   @Field(() => String, { nullable: true })
   image!: string | null;
-  @Field(() => GraphQLJSONObject, { nullable: true, description: "What the viewer draws on the image, in its pixels: the lesion `bbox`, and the local zoom's `crop` and `inset` (MedReason-R1) when the dataset is zoomed; null when the sample has neither." })
+  @Field(() => GraphQLJSONObject, { nullable: true, description: "What the viewer draws on the image, in its pixels: the lesion `bbox`, the local zoom's `crop` and `inset` (MedReason-R1) when the dataset is zoomed, and `zoomed`, the region an evaluation with zoom enlarged; null when there is none." })
   annotations!: Record<string, unknown> | null;
 }
 

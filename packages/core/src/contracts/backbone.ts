@@ -1,4 +1,4 @@
-import type { MedAdSample, RawImage } from '../domain.js';
+import type { BBox, MedAdSample, RawImage } from '../domain.js';
 
 /** One prompt for the policy: the sample (question, options) and its decoded image. */
 export interface PolicyPrompt {
@@ -48,6 +48,12 @@ export interface Backbone {
   generate(prompts: readonly PolicyPrompt[], options?: GenerateOptions): Promise<Completion[][]>;
   /** Per-token log-probs of the given completion texts under the policy (non-differentiable view). */
   logProbs(prompts: readonly PolicyPrompt[], completions: readonly string[]): Promise<Float32Array[]>;
+  /**
+   * The coarse pass of coarse-to-fine diagnosis (MedReason-R1): the region of interest the model
+   * predicts on each prompt's image, in that image's pixels, from the image alone (never a label).
+   * Backbones without a region predictor leave it out; `zoom: predicted` then refuses to run.
+   */
+  locate?(prompts: readonly PolicyPrompt[]): Promise<Array<BBox | null>>;
   save?(dir: string): Promise<void>;
   exportOnnx?(dir: string): Promise<string>;
   dispose?(): void | Promise<void>;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { presetConfig } from './config.js';
-import { groundingTargets, imageToPixels, pixelsToNCHW, pixelsToPatches, renderCompletion, renderPrompt } from './processor.js';
+import { groundingBox, groundingTargets, imageToPixels, pixelsToNCHW, pixelsToPatches, renderCompletion, renderPrompt } from './processor.js';
 
 test('prompt and completion follow the ARCHITECTURE.md format', () => {
   const sample = { question: 'Where?', options: ['a', 'b', 'c', 'd'] as [string, string, string, string], cot: 'It is b.', answer: 'B' };
@@ -45,4 +45,17 @@ test('grounding targets: the fraction of each patch a box covers, in the image\'
   assert.ok(Math.abs(u[8]! - 0.75 * 1) < 1e-6 && Math.abs(u[5]! - 0.75 * 0.5) < 1e-6, `${Array.from(u)}`);
   assert.equal(u.filter((v) => v > 0).length, 2);
   assert.throws(() => groundingTargets({ x: 1, y: 1, width: 0, height: 5 }, 64, 64, cfg), /not a box of positive size.*Fix: give bbox/);
+});
+
+test('groundingBox inverts groundingTargets to the grid: the cells scored ≥ 0.5, else the top cell, in image pixels', () => {
+  const cfg = presetConfig('small', 50); // 6×6 grid
+  const logit = (p: number): number => Math.log(p / (1 - p));
+  // A box covering cells (row 1–2, col 3–4) of a 120×60 image: cells are 20×10 pixels.
+  const t = groundingTargets({ x: 60, y: 10, width: 40, height: 20 }, 120, 60, cfg);
+  const z = Array.from(t, (v) => logit(Math.min(0.99, Math.max(0.01, v))));
+  assert.deepEqual(groundingBox(z, 120, 60, cfg), { x: 60, y: 10, width: 40, height: 20 });
+  // Nothing above 0.5: the most probable cell (row 5, col 0).
+  const low = Array.from({ length: 36 }, (_, i) => (i === 30 ? logit(0.3) : logit(0.1)));
+  assert.deepEqual(groundingBox(low, 120, 60, cfg), { x: 0, y: 50, width: 20, height: 10 });
+  assert.throws(() => groundingBox([0, 1], 120, 60, cfg), /2 logits for a 6×6 grid/);
 });

@@ -116,3 +116,28 @@ export function groundingTargets(bbox: BBox, width: number, height: number, cfg:
   for (let r = 0; r < g; r++) for (let c = 0; c < g; c++) out[r * g + c] = cy[r]! * cx[c]!;
   return out;
 }
+
+/**
+ * The region the grounding head predicts, in the pixels of a `width × height` image: the box of
+ * the grid cells whose probability (sigmoid of the logit; the head is trained with BCE on each
+ * cell's covered fraction, {@link groundingTargets}) is at least `threshold`, or the most probable
+ * cell when none is. The inverse of {@link groundingTargets} up to the grid's resolution.
+ */
+export function groundingBox(logits: ArrayLike<number>, width: number, height: number, cfg: VlmConfig, threshold = 0.5): BBox {
+  const g = gridSize(cfg);
+  if (logits.length !== g * g) {
+    throw new MedadError(ErrorCode.BadUserInput, `groundingBox got ${logits.length} logits for a ${g}×${g} grid`, { fix: 'pass one image row of model.groundingLogits' });
+  }
+  const z = Math.log(threshold / (1 - threshold)); // sigmoid(l) ≥ threshold ⇔ l ≥ z
+  let r0 = g, r1 = -1, c0 = g, c1 = -1, best = 0;
+  for (let i = 0; i < g * g; i++) {
+    if (logits[i]! > logits[best]!) best = i;
+    if (logits[i]! < z) continue;
+    const r = Math.floor(i / g), c = i % g;
+    r0 = Math.min(r0, r); r1 = Math.max(r1, r); c0 = Math.min(c0, c); c1 = Math.max(c1, c);
+  }
+  if (r1 < 0) [r0, r1, c0, c1] = [Math.floor(best / g), Math.floor(best / g), best % g, best % g];
+  const cw = width / g, ch = height / g;
+  const x = Math.round(c0 * cw), y = Math.round(r0 * ch);
+  return { x, y, width: Math.max(1, Math.round((c1 + 1) * cw) - x), height: Math.max(1, Math.round((r1 + 1) * ch) - y) };
+}
