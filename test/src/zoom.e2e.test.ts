@@ -1,5 +1,7 @@
 /**
- * Coarse-to-fine evaluation (MedReason-R1) through the real `medad` command: `--zoom predicted`
+ * Coarse-to-fine diagnosis (MedReason-R1) through the real `medad` command. SFT with `--zoom
+ * oracle` learns both passes (grounding on the global image, answers on zoomed copies); Con-GRPO
+ * with `--zoom predicted` rolls out on the regions the starting policy predicts. In evaluation, `--zoom predicted`
  * zooms into the region the model's grounding head predicts and never reads a label — corrupting
  * every test sample's lesion box leaves its predictions byte-identical — while `--zoom oracle`
  * zooms into the labelled box (so corrupting it moves the zoom). A model without a grounding head
@@ -17,17 +19,18 @@ import { MEDAD, ROOT } from './harness.js';
 type Json = any;
 
 function medad(...args: string[]): string {
-  const r = spawnSync(process.execPath, [MEDAD, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MEDAD_LOG_LEVEL: 'warn' } });
+  const r = spawnSync(process.execPath, [MEDAD, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MEDAD_LOG_LEVEL: 'info' } });
   assert.equal(r.status, 0, `medad ${args.join(' ')}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
+  return r.stdout + r.stderr;
 }
 
 const lines = (file: string): Json[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 
-describe('medad eval --zoom', () => {
+describe('coarse-to-fine zoom through medad: SFT, Con-GRPO and evaluation', () => {
   let work: string;
   let data: string;
   let corrupt: string;
+  let sftLog = '';
   before(() => {
     work = mkdtempSync(join(tmpdir(), 'medad-zoom-'));
     data = join(work, 'data');
@@ -37,7 +40,8 @@ describe('medad eval --zoom', () => {
     cpSync(data, corrupt, { recursive: true });
     const samples = lines(join(data, 'samples.jsonl'));
     writeFileSync(join(corrupt, 'samples.jsonl'), samples.map((s) => JSON.stringify(s.split === 'test' ? { ...s, bbox: { x: 0, y: 0, width: 3, height: 3 } } : s)).join('\n') + '\n');
-    medad('train', 'sft', '--data', data, '--out', join(work, 'sft'), '--preset', 'tiny', '--steps', '6', '--batch-size', '8', '--save-every', '6', '--eval-every', '0', '--eval-samples', '0', '--grounding', '1');
+    // SFT teaches both passes: where to look (grounding, global image) and the answer on the zoomed image.
+    sftLog = medad('train', 'sft', '--data', data, '--out', join(work, 'sft'), '--preset', 'tiny', '--steps', '6', '--batch-size', '8', '--save-every', '6', '--eval-every', '0', '--eval-samples', '0', '--grounding', '1', '--zoom', 'oracle');
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -68,6 +72,15 @@ describe('medad eval --zoom', () => {
     }
     assert.ok(moved.every((p) => p.zoomBox.x === 0 && p.zoomBox.y === 0), 'the corrupted box is in the top-left corner: so is every crop');
     assert.notDeepEqual(moved.map((p) => p.zoomBox), clean.map((p) => p.zoomBox));
+  });
+
+  test('SFT with zoom oracle adds a zoomed copy of every train sample; Con-GRPO with zoom predicted rolls out on the predicted zooms', () => {
+    const m = /zoom oracle: (\d+) zoomed copies of the train samples join the (\d+) global ones/.exec(sftLog);
+    assert.ok(m && m[1] === m[2] && Number(m[1]) > 0, sftLog.slice(-2000));
+    const grpoLog = medad('train', 'con-grpo', '--from', join(work, 'sft'), '--data', data, '--out', join(work, 'grpo'), '--steps', '2', '--prompts-per-step', '2', '--group-size', '2', '--oversample', '1', '--save-every', '2', '--eval-every', '2', '--eval-samples', '4', '--zoom', 'predicted');
+    assert.match(grpoLog, /zoom predicted: \d+ train images zoomed into the regions the starting policy predicts/);
+    assert.equal(JSON.parse(readFileSync(join(work, 'grpo', 'spec.json'), 'utf8')).hyper.zoom, 'predicted');
+    assert.equal(lines(join(work, 'grpo', 'metrics.jsonl')).at(-1).step, 2);
   });
 
   test('a model without a grounding head cannot predict a region: refused with the fix', () => {

@@ -68,6 +68,10 @@ export const sftHyperSchema = z.object({
   answerWeight: z.number().min(0).max(1000).default(1).describe('loss weight of the answer-letter tokens relative to the other target tokens'),
   focalGamma: z.number().min(0).max(10).default(0).describe('focal token loss: weight each target token by (1 − p)^γ (0 = plain cross-entropy)'),
   grounding: z.number().min(0, 'must be ≥ 0 (0 = off)').max(100, 'must be ≤ 100').default(1).describe("weight of the lesion grounding loss: image tokens also learn which patches a sample's bbox covers (0 = off)"),
+  zoom: z
+    .enum(['none', 'oracle'])
+    .default('none')
+    .describe("coarse-to-fine (MedReason-R1): oracle = also learn each answer on the image zoomed into its labelled lesion box (a decoy box without one), the second pass of `eval --zoom predicted`; the grounding loss (hyper.grounding) teaches the first pass, where to look, on the global image"),
   target: z.enum(['cot', 'base']).default('cot').describe('what the policy learns: cot = the CoT and answer (SFT); base = a general description of each image and a uniformly drawn answer letter — the answer format and looking at images with no task supervision (the base stage RL-only starts from)'),
   baseCaption: z.enum(['look', 'caption']).default('look').describe("the base stage's description: look = brightness, contrast and colour only; caption = also the modality and body region, as an image captioner pre-trained on medical images would say (the answer letter stays uniformly drawn either way)"),
   baseMcq: z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1').default(0).describe("fraction of the base stage's samples whose question becomes a general one about the image's look (brightness, contrast, colour) with its key the option the description names — general multiple-choice reading, as a pre-trained VLM has, still with no task supervision (0 = off)"),
@@ -114,6 +118,10 @@ export const conGrpoHyperSchema = z.object({
   logCompletions: int(0, 1000).default(1).describe("prompt groups per step whose completions go to completions.jsonl for the completions viewer: text, parsed answer, the judge's deduction, each reward and the advantage (0 = none)"),
   oversample: z.number().min(1, 'must be ≥ 1 (1 = no dynamic sampling)').max(16, 'must be ≤ 16').default(3).describe('dynamic sampling (DAPO): roll out x × the prompts, train on the first groups whose rewards differ (1 = off)'),
   rollout: z.enum(['ort', 'tfjs']).default('ort').describe('rollout engine'),
+  zoom: z
+    .enum(['none', 'predicted', 'oracle'])
+    .default('none')
+    .describe("coarse-to-fine (MedReason-R1): roll out and train on images zoomed into the region the starting policy's grounding head predicts (predicted; computed once when the run starts) or into the labelled lesion box (oracle); the held-out evaluation zooms the same way"),
   evalEvery: int(0, 10_000_000).default(25).describe('held-out evaluation every N steps'),
   evalSamples: int(0, 1_000_000).default(150).describe('held-out samples per evaluation'),
   saveEvery: int(1, 10_000_000).default(25).describe('checkpoint every N steps'),

@@ -40,6 +40,15 @@ export function zoomWithRoi(img: RawImage, roi: BBox | null, rng: SeededRng, opt
   return localZoom(img, { bbox: box }, { ...opts, corner });
 }
 
+/**
+ * The image a coarse-to-fine pass answers on (MedReason-R1): `img` with the zoomed inset of `box`
+ * (a decoy of lesion size when null), the corner drawn from a stream seeded by the image path — the
+ * one rendering `medad data zoom`, evaluation (`zoom: predicted|oracle`) and training share.
+ */
+export function zoomSampleImage(img: RawImage, box: BBox | null, imagePath: string, seed = 0): LocalZoomResult {
+  return zoomWithRoi(img, box, new SeededRng(`zoom/${seed}/${imagePath}`));
+}
+
 /** The region of interest of a sample: its bbox, else the box of its mask file, else null. */
 export function sampleRoi(root: string, sample: MedAdSample): BBox | null {
   if (sample.bbox) return sample.bbox;
@@ -66,8 +75,7 @@ export function zoomDatasetDir(src: string, out: string, options: LocalZoomOptio
     let entry = done.get(s.image);
     if (!entry) {
       const img = readImageFile(join(loaded.root, s.image));
-      const rng = new SeededRng(`zoom/${options.seed ?? 0}/${s.image}`);
-      const { image, ...zoom } = zoomWithRoi(img, sampleRoi(loaded.root, s), rng, options);
+      const { image, ...zoom } = zoomWithRoi(img, sampleRoi(loaded.root, s), new SeededRng(`zoom/${options.seed ?? 0}/${s.image}`), options);
       const rel = s.image.replace(/\.[A-Za-z0-9]+$/, '') + '.png';
       writePngFile(join(out, rel), image);
       entry = { image: rel, zoom };

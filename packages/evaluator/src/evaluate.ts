@@ -1,10 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { zoomWithRoi } from '@medad/dataset';
+import { zoomSampleImage } from '@medad/dataset';
 import {
   ErrorCode,
   MedadError,
-  SeededRng,
   parseCompletion,
   silentProgress,
   type BBox,
@@ -74,7 +73,7 @@ export async function zoomedPrompts(backbone: Backbone, prompts: readonly Policy
     boxes = await backbone.locate(prompts);
   } else boxes = prompts.map((p) => p.sample.bbox ?? null);
   const out = prompts.map((p, i) => {
-    const z = zoomWithRoi(p.image, boxes[i] ?? null, new SeededRng(`zoom/0/${p.sample.image}`));
+    const z = zoomSampleImage(p.image, boxes[i] ?? null, p.sample.image);
     return { prompt: { sample: p.sample, image: z.image }, box: z.crop };
   });
   return { prompts: out.map((o) => o.prompt), boxes: out.map((o) => o.box) };

@@ -12,6 +12,7 @@ import {
   type EventSink,
   type Judge,
   type Logger,
+  type MedAdSample,
   type ProgressReporter,
   type RewardInput,
   conGrpoHyperSchema,
@@ -30,7 +31,7 @@ import { engineThreads, gradEngineMessage, resolveGradEngine, startGradientEngin
 import { grpoTotals, type GrpoShardRow } from './parallel/shard-loss.js';
 import { compositeReward, meanOf, type WeightedReward } from './grpo/rewards.js';
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
-import { assertFitsModel, encodeSamples, openTrainingData, splitSamples, tokenizerCorpus, trainablePolicy, trainTokenizer, type EncodedSample } from './run/data.js';
+import { assertFitsModel, encodeSamples, openTrainingData, splitSamples, tokenizerCorpus, trainablePolicy, trainTokenizer, zoomBoxes, type EncodedSample } from './run/data.js';
 import { checkpointDir, readEmaReference, readOptimizerState, readTrainerState, saveTrainingCheckpoint } from './run/checkpoint.js';
 import { EmaReference } from './grpo/ema.js';
 import { batchPixels, heldOutEval, summaryMetrics } from './run/heldout.js';
@@ -158,10 +159,15 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
   await o.sink?.emit({ type: 'status', runId, status: RunStatus.Running, time: Date.now(), message: `Con-GRPO on ${policy.backend}, rollouts via ${o.rollout}` });
   await o.sink?.emit({ type: 'info', runId, time: Date.now(), info: { backend: policy.backend, rollout: o.rollout } });
 
-  const encTrain = encodeSamples(policy, data, o.fixedIndices ? o.fixedIndices.map((i) => train[i]!) : train);
+  // Coarse-to-fine (hyper.zoom): rollouts, updates and the held-out evaluation answer on images
+  // zoomed into the starting policy's predicted regions, or into the labelled boxes (oracle).
+  const zoom = o.zoom ?? 'none';
+  const zoomed = (samples: readonly MedAdSample[]): EncodedSample[] => encodeSamples(policy, data, samples, zoomBoxes(policy, data, samples, zoom));
+  const encTrain = zoomed(o.fixedIndices ? o.fixedIndices.map((i) => train[i]!) : train);
+  if (zoom !== 'none') log.info(`zoom ${zoom}: ${encTrain.length} train images zoomed${zoom === 'predicted' ? ' into the regions the starting policy predicts' : ' into their lesion boxes'}`);
   assertFitsModel(policy.model.config, encTrain, false);
   const test = data.list('test');
-  const encEval = o.evalSamples > 0 && test.length ? encodeSamples(policy, data, new SeededRng(o.seed + 17).shuffle(test).slice(0, o.evalSamples)) : [];
+  const encEval = o.evalSamples > 0 && test.length ? zoomed(new SeededRng(o.seed + 17).shuffle(test).slice(0, o.evalSamples)) : [];
   const rng = state ? SeededRng.fromState(state.rng) : new SeededRng(o.seed);
   const needsJudge = o.rewards.some((r) => r.reward.needsJudge);
   if (!(o.oversample >= 1) || !Number.isFinite(o.oversample)) {

@@ -23,7 +23,7 @@ import { answerLetterPositions, targetWeights } from './answer-weights.js';
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
 import { warmupCosine } from './optim/schedule.js';
 import { baseSamples } from './run/base-targets.js';
-import { assertFitsModel, encodeSamples, groundingTargetsOf, openTrainingData, splitSamples, tokenizerCorpus, trainablePolicy } from './run/data.js';
+import { assertFitsModel, encodeSamples, groundingTargetsOf, openTrainingData, splitSamples, tokenizerCorpus, trainablePolicy, zoomBoxes } from './run/data.js';
 import { heldOutEval, summaryMetrics } from './run/heldout.js';
 import { readOptimizerState, readTrainerState, saveTrainingCheckpoint, checkpointDir } from './run/checkpoint.js';
 import { MetricsLog, type MetricRow } from './run/metrics-log.js';
@@ -168,7 +168,12 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   await emit({ type: 'status', runId, status: RunStatus.Running, time: Date.now(), message: `SFT on ${policy.backend}` });
   await emit({ type: 'info', runId, time: Date.now(), info: { backend: policy.backend } });
 
-  const encTrain = encodeSamples(policy, data, train);
+  // Coarse-to-fine (zoom: oracle): each train sample also appears on its image zoomed into its
+  // lesion box, with no grounding target (where to look is learned on the global image).
+  const global = encodeSamples(policy, data, train);
+  const zoomed = o.zoom === 'oracle' ? encodeSamples(policy, data, train, zoomBoxes(policy, data, train, 'oracle')) : [];
+  if (zoomed.length) log.info(`zoom oracle: ${zoomed.length} zoomed copies of the train samples join the ${global.length} global ones`);
+  const encTrain = [...global, ...zoomed];
   assertFitsModel(policy.model.config, encTrain, true);
   const trainWeights = o.answerWeight === 1 ? null : encTrain.map((e) => targetWeights(policy.tokenizer, e.target, o.answerWeight));
   const trainLetters = encTrain.map((e) => {
@@ -178,7 +183,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   });
   const evalRng = new SeededRng(o.seed + 17);
   const encEval = encodeSamples(policy, data, evalRng.shuffle(test).slice(0, o.evalSamples));
-  const ground = grounding > 0 ? groundingTargetsOf(policy.model.config, encTrain) : null;
+  const ground = grounding > 0 ? groundingTargetsOf(policy.model.config, global) : null;
   if (ground) {
     for (const line of ground.skipped.slice(0, 20)) log.warn(`grounding: skipped ${line}`);
     if (ground.skipped.length > 20) log.warn(`grounding: skipped ${ground.skipped.length - 20} more samples with bad boxes`);
@@ -189,7 +194,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   }
   const shardSamples: ShardSample[] = encTrain.map((e, i) => ({ prompt: e.prompt, target: e.target, weights: trainWeights?.[i] ?? null, letters: trainLetters[i]!, ground: ground?.targets[i] ?? null }));
   const rng = state ? SeededRng.fromState(state.rng) : new SeededRng(o.seed);
-  const sampler = new TaskMixSampler(train.map((s) => s.task), o.batchSize, o.seed, o.taskWeights);
+  const sampler = new TaskMixSampler(encTrain.map((e) => e.sample.task), o.batchSize, o.seed, o.taskWeights);
   if (sampler.weighted) log.info(`task weights ${JSON.stringify(o.taskWeights)}: ${sampler.epochSize} of ${train.length} train samples per epoch`);
   const save = async (step: number): Promise<void> => {
     await saveTrainingCheckpoint(o.outDir, policy, optimizer, { kind: 'sft', step, rng: rng.getState(), seed: o.seed, options: runInfo.options, savedAt: new Date().toISOString() });

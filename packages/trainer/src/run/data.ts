@@ -1,5 +1,5 @@
-import { JsonlDataset, readImageFile } from '@medad/dataset';
-import { ErrorCode, MedadError, type Dataset, type MedAdSample, type RawImage, type Split, type TrainablePolicyRequest } from '@medad/core';
+import { JsonlDataset, readImageFile, zoomSampleImage } from '@medad/dataset';
+import { ErrorCode, MedadError, type BBox, type Dataset, type MedAdSample, type RawImage, type Split, type TrainablePolicyRequest } from '@medad/core';
 import { groundingTargets, imageToPixels, pixelsToNCHW, renderCompletion, renderPrompt, type EncodedPrompt, type VlmConfig, VlmPolicy, WordTokenizer } from '@medad/policy';
 import { join } from 'node:path';
 
@@ -92,12 +92,18 @@ export async function trainablePolicy(create: (request: TrainablePolicyRequest) 
   return policy;
 }
 
-/** Decodes images and encodes prompts and targets for a policy (done once, before training). */
-export function encodeSamples(policy: VlmPolicy, source: string | TrainingData, samples: readonly MedAdSample[]): EncodedSample[] {
+const imageLoader = (source: string | TrainingData): ((s: MedAdSample) => RawImage) =>
+  typeof source === 'string' ? (s: MedAdSample) => readImageFile(join(source, s.image)) : (s: MedAdSample) => source.image(s);
+
+/**
+ * Decodes images and encodes prompts and targets for a policy (done once, before training). With
+ * `zoom`, each image is the coarse-to-fine pass's (`zoomSampleImage`): zoomed into `zoom[i]`.
+ */
+export function encodeSamples(policy: VlmPolicy, source: string | TrainingData, samples: readonly MedAdSample[], zoom?: ReadonlyArray<BBox | null>): EncodedSample[] {
   const size = policy.model.config.imageSize;
-  const load = typeof source === 'string' ? (s: MedAdSample) => readImageFile(join(source, s.image)) : (s: MedAdSample) => source.image(s);
-  return samples.map((sample) => {
-    const image = load(sample);
+  const load = imageLoader(source);
+  return samples.map((sample, i) => {
+    const image = zoom ? zoomSampleImage(load(sample), zoom[i] ?? null, sample.image).image : load(sample);
     return {
       sample,
       prompt: policy.encodePrompt({ sample, image }),
@@ -107,6 +113,20 @@ export function encodeSamples(policy: VlmPolicy, source: string | TrainingData, 
       imageHeight: image.height,
     };
   });
+}
+
+/**
+ * The regions a run zooms its samples into (coarse-to-fine; `hyper.zoom`): none, the labelled
+ * lesion boxes (`oracle`), or those the policy's grounding head predicts on the global images
+ * (`predicted`, read from the images only).
+ */
+export function zoomBoxes(policy: VlmPolicy, source: string | TrainingData, samples: readonly MedAdSample[], zoom: 'none' | 'predicted' | 'oracle'): Array<BBox | null> | undefined {
+  if (zoom === 'none') return undefined;
+  if (zoom === 'oracle') return samples.map((s) => s.bbox ?? null);
+  const load = imageLoader(source);
+  const out: Array<BBox | null> = [];
+  for (let i = 0; i < samples.length; i += 64) out.push(...policy.locate(samples.slice(i, i + 64).map((sample) => ({ sample, image: load(sample) }))));
+  return out;
 }
 
 /**
