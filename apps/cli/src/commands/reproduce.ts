@@ -73,11 +73,12 @@ export function registerReproduceCommand(program: Command): void {
     .option('--concurrency <n>', 'jobs run at the same time (a training job uses one core)', positive, 2)
     .option('--seeds <list>', "training seeds, e.g. 1,2,3 (default: the preset's)", intList)
     .option('--dry-run', 'print the jobs, their commands and the time estimate; run nothing')
+    .addOption(new Option('--zoom <mode>', "coarse-to-fine (MedReason-R1) for every configuration: predicted = SFT also learns answers on lesion-zoomed images, Con-GRPO rolls out and every evaluation answers on the region the model predicts; use its own --out").choices(['none', 'predicted']).default('none'))
     .addOption(new Option('--queue <where>', 'where jobs run: local child processes, or `medad worker`s through the Redis queue (REDIS_URL; the workers must see --out at the same path)').choices(['local', 'redis']).default('local'))
-    .action(async (o: { preset: PresetName; out: string; concurrency: number; seeds?: number[]; dryRun?: boolean; queue: 'local' | 'redis' }) => {
+    .action(async (o: { preset: PresetName; out: string; concurrency: number; seeds?: number[]; dryRun?: boolean; queue: 'local' | 'redis'; zoom: 'none' | 'predicted' }) => {
       const preset = PRESETS[o.preset];
-      const plan = buildPlan({ outDir: o.out, presetName: o.preset, preset, seeds: o.seeds, trainThreads: Math.max(1, Math.floor(availableParallelism() / o.concurrency)) });
-      const command = `medad reproduce --preset ${o.preset} --out ${o.out}${o.concurrency !== 2 ? ` --concurrency ${o.concurrency}` : ''}${o.seeds ? ` --seeds ${plan.seeds.join(',')}` : ''}`;
+      const plan = buildPlan({ outDir: o.out, presetName: o.preset, preset, seeds: o.seeds, zoom: o.zoom, trainThreads: Math.max(1, Math.floor(availableParallelism() / o.concurrency)) });
+      const command = `medad reproduce --preset ${o.preset} --out ${o.out}${o.concurrency !== 2 ? ` --concurrency ${o.concurrency}` : ''}${o.seeds ? ` --seeds ${plan.seeds.join(',')}` : ''}${o.zoom !== 'none' ? ` --zoom ${o.zoom}` : ''}`;
       if (o.dryRun) {
         printPlan(plan, o.concurrency);
         return;
@@ -140,7 +141,7 @@ export function registerReproduceCommand(program: Command): void {
         command,
         preset: o.preset,
         presetRows: presetRows(PRESETS, o.preset),
-        settings: { ...preset, seeds: plan.seeds, concurrency: o.concurrency },
+        settings: { ...preset, seeds: plan.seeds, concurrency: o.concurrency, zoom: o.zoom },
         machine: { cpus: cpu.length, cpuModel: cpu[0]?.model.trim() ?? 'unknown', node: process.version, platform: `${platform()} ${arch()}` },
         wallSeconds: state.invocations.reduce((a, i) => a + i.seconds, 0),
         invocations: state.invocations.length,

@@ -182,3 +182,15 @@ test('stop() terminates running jobs, writes no done file, and a failed stdout j
   writeFileSync(doneFile(out, 'long'), '{torn');
   assert.equal(finishedJobs(jobs, out).size, 0, 'a torn done file means the job runs again');
 });
+
+test('--zoom predicted: SFT learns zoomed answers, Con-GRPO rolls out and every evaluation answers on the predicted region', () => {
+  const out = '/tmp/medad-plan-zoom';
+  const plan = buildPlan({ outDir: out, presetName: 'smoke', preset: PRESETS.smoke, zoom: 'predicted' });
+  const spec = (id: string) => plan.jobs.find((j) => j.id === id)!.spec as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  assert.equal(spec('sft-1').hyper.zoom, 'oracle');
+  assert.equal(spec('base-1').hyper.zoom, 'none', 'the base stage does not zoom');
+  assert.equal(spec('con-grpo-1').hyper.zoom, 'predicted');
+  assert.ok(plan.jobs.filter((j) => j.kind === 'eval').every((j) => (j.spec as { zoom?: string }).zoom === 'predicted'));
+  const plain = buildPlan({ outDir: out, presetName: 'smoke', preset: PRESETS.smoke });
+  assert.ok(plain.jobs.filter((j) => j.kind === 'eval').every((j) => (j.spec as { zoom?: string }).zoom === 'none'), 'default: no zoom');
+});

@@ -146,6 +146,13 @@ export interface PlanOptions {
    * run side by side (`--concurrency`), so `medad reproduce` gives each one cores ÷ concurrency threads.
    */
   trainThreads?: number;
+  /**
+   * Coarse-to-fine (MedReason-R1) for every configuration: `predicted` trains SFT to answer on
+   * images zoomed into the lesion box too (`hyper.zoom: oracle`, besides the grounding loss),
+   * rolls Con-GRPO out on the regions the starting policy predicts, and evaluates with predicted
+   * zoom (the region always from the model). Default `none`.
+   */
+  zoom?: 'none' | 'predicted';
 }
 
 /** Measured speed-up of an SFT step on 2 threads over 1 (ORT gradients: 101 ms on 1 thread beside another job, ~75 ms on 2 alone). */
@@ -197,7 +204,8 @@ export function buildPlan(o: PlanOptions): Plan {
   ];
   const sftHeldOut = (p.sftEvalEvery ? Math.floor(p.sftSteps / p.sftEvalEvery) : 1) * p.sftEvalSamples * t.heldOutSample;
   const grpoHeldOut = p.grpoEvalSamples ? (p.grpoEvalEvery ? Math.ceil(p.grpoSteps / p.grpoEvalEvery) : 1) * p.grpoEvalSamples * t.heldOutSample : 0;
-  const sftHyper = { steps: p.sftSteps, evalEvery: p.sftEvalEvery, evalSamples: p.sftEvalSamples };
+  const zoomed = o.zoom === 'predicted';
+  const sftHyper = { steps: p.sftSteps, evalEvery: p.sftEvalEvery, evalSamples: p.sftEvalSamples, ...(zoomed ? { zoom: 'oracle' } : {}) };
   const sftEstimate = (steps: number): number => t.startup + (steps * t.sftStep) / (trainThreads > 1 ? TWO_THREAD_SPEEDUP : 1) + sftHeldOut;
 
   for (const seed of seeds) {
@@ -205,7 +213,7 @@ export function buildPlan(o: PlanOptions): Plan {
     if (p.baseSteps > 0) {
       addSpec(
         { id: `base-${seed}`, kind: 'train', deps: ['data'], outDir: runDir(outDir, 'base', seed), estimate: sftEstimate(p.baseSteps), method: 'base', seed },
-        { kind: 'sft', data: dataDir, out: runDir(outDir, 'base', seed), seed, backbone, hyper: { ...sftHyper, steps: p.baseSteps, target: 'base' }, compute },
+        { kind: 'sft', data: dataDir, out: runDir(outDir, 'base', seed), seed, backbone, hyper: { ...sftHyper, steps: p.baseSteps, target: 'base', zoom: 'none' }, compute },
       );
     }
     for (const m of methods) {
@@ -239,13 +247,13 @@ export function buildPlan(o: PlanOptions): Plan {
             backbone,
             rewards: m.care ? CARE_REWARDS : rewardChoices(m.weights!),
             judge: judged ? { plugin: 'rule', config: {} } : null,
-            hyper: { steps: p.grpoSteps, promptsPerStep: p.promptsPerStep, groupSize: p.groupSize, evalEvery: p.grpoEvalEvery, evalSamples: p.grpoEvalSamples, ...(m.care ? { beta: 0 } : {}) },
+            hyper: { steps: p.grpoSteps, promptsPerStep: p.promptsPerStep, groupSize: p.groupSize, evalEvery: p.grpoEvalEvery, evalSamples: p.grpoEvalSamples, ...(m.care ? { beta: 0 } : {}), ...(zoomed ? { zoom: 'predicted' } : {}) },
             compute,
           },
         );
       }
       const ev = evalDir(outDir, m.id, seed);
-      const evalSpec = { kind: 'eval', data: dataDir, checkpoint: run, judge: { plugin: 'rule', config: {} }, seeds: [seed], ...(p.evalLimit ? { limit: p.evalLimit } : {}) };
+      const evalSpec = { kind: 'eval', data: dataDir, checkpoint: run, judge: { plugin: 'rule', config: {} }, seeds: [seed], ...(p.evalLimit ? { limit: p.evalLimit } : {}), ...(zoomed ? { zoom: 'predicted' } : {}) };
       addSpec({ id: `eval-${trainId}`, kind: 'eval', deps: [trainId], outDir: ev, estimate: t.startup + evalQuestions * t.evalSample, method: m.id, seed }, { ...evalSpec, out: ev });
       if (p.sampledEval) {
         // Sampled accuracy next to greedy: one pass at temperature 1, seeded by the training seed.
