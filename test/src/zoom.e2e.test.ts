@@ -81,6 +81,8 @@ describe('coarse-to-fine zoom through medad: SFT, Con-GRPO and evaluation', () =
     assert.match(grpoLog, /zoom predicted: \d+ train images zoomed into the regions the starting policy predicts/);
     assert.equal(JSON.parse(readFileSync(join(work, 'grpo', 'spec.json'), 'utf8')).hyper.zoom, 'predicted');
     assert.equal(lines(join(work, 'grpo', 'metrics.jsonl')).at(-1).step, 2);
+    const logged = lines(join(work, 'grpo', 'completions.jsonl'));
+    assert.ok(logged.length > 0 && logged.every((c) => c.zoomBox?.width > 0), 'each logged completion records the region it answered on (the viewer draws it)');
   });
 
   test('a model without a grounding head cannot predict a region: refused with the fix', () => {

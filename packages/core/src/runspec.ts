@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode, MedadError } from './errors.js';
-import { TASKS } from './domain.js';
+import { TASKS, type BBox } from './domain.js';
 
 /**
  * Run specs (DESIGN.md §3): one zod schema per run kind, with its defaults — the single source of
@@ -303,6 +303,8 @@ export interface CompletionRecord {
   rewards: Record<string, number>;
   /** The advantage the update used, or null when the group was not trained on (no reward variance). */
   advantage: number | null;
+  /** With `hyper.zoom`: the region the image's inset enlarged, in the image's pixels. */
+  zoomBox?: BBox;
 }
 
 /** `run:<id>`: a reference to another run's output, resolved by the control plane at launch. */

@@ -265,6 +265,7 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
               reward: scores.total[i]!,
               rewards: Object.fromEntries(Object.entries(scores.components).map(([name, s]) => [name, s[i]!])),
               advantage: k === undefined ? null : advantages[k * o.groupSize + j]!,
+              ...(rolledRows[i]!.item.zoomBox ? { zoomBox: rolledRows[i]!.item.zoomBox } : {}),
             });
           }
         }

@@ -175,7 +175,7 @@ export function runCompletions(runDir: string, step?: number | null): Completion
       }
       if (typeof step === 'number' && c.step !== step) return;
       const s = samples?.get(c.sampleId);
-      out.push({ ...c, index, think: parseCompletion(c.completion).think, question: s?.question ?? null, options: s ? [...s.options] : null, image: s?.image ?? null, annotations: sampleAnnotations(s) });
+      out.push({ ...c, index, think: parseCompletion(c.completion).think, question: s?.question ?? null, options: s ? [...s.options] : null, image: s?.image ?? null, annotations: c.zoomBox ? { ...sampleAnnotations(s), zoomed: c.zoomBox } : sampleAnnotations(s) });
     });
   return out;
 }

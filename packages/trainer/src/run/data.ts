@@ -13,6 +13,8 @@ export interface EncodedSample {
   /** The image's size in pixels (what `sample.bbox` is measured in). */
   imageWidth: number;
   imageHeight: number;
+  /** Coarse-to-fine: the region the image's inset enlarges (in the image's pixels), when zoomed. */
+  zoomBox?: BBox;
 }
 
 /** Samples by split and their images, however the dataset stores them. */
@@ -103,7 +105,8 @@ export function encodeSamples(policy: VlmPolicy, source: string | TrainingData, 
   const size = policy.model.config.imageSize;
   const load = imageLoader(source);
   return samples.map((sample, i) => {
-    const image = zoom ? zoomSampleImage(load(sample), zoom[i] ?? null, sample.image).image : load(sample);
+    const z = zoom ? zoomSampleImage(load(sample), zoom[i] ?? null, sample.image) : undefined;
+    const image = z ? z.image : load(sample);
     return {
       sample,
       prompt: policy.encodePrompt({ sample, image }),
@@ -111,6 +114,7 @@ export function encodeSamples(policy: VlmPolicy, source: string | TrainingData, 
       nchw: pixelsToNCHW(imageToPixels(image, size), size),
       imageWidth: image.width,
       imageHeight: image.height,
+      ...(z ? { zoomBox: z.crop } : {}),
     };
   });
 }
