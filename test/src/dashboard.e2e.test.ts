@@ -264,6 +264,11 @@ describe('dashboard in Chromium — a real control plane and the tiny preset', {
     const cells = await page.$$eval('#compare-evaluations tr[data-task="overall"] td', (tds) => tds.map((t) => t.textContent));
     const s = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;
     assert.equal(cells[2], `${s(overall.mean)} [${s(overall.ci95[0])}, ${s(overall.ci95[1])}]${overall.significant ? '' : ' tie'}`);
+    // The other evaluation as the baseline: the Δ column moves and reads the reversed difference.
+    await page.selectOption('#compare-baseline', evalGrpo);
+    const back = (await api(`{ run(id: "${evalSft}") { differenceFrom(baseline: "${evalGrpo}") { task mean ci95 significant } } }`)).run.differenceFrom.find((x: Json) => x.task === 'overall');
+    const expected = `${s(back.mean)} [${s(back.ci95[0])}, ${s(back.ci95[1])}]${back.significant ? '' : ' tie'}`;
+    await page.waitForFunction((want) => document.querySelectorAll('#compare-evaluations tr[data-task="overall"] td')[1]?.textContent === want, expected);
     const rewardSeries = await page.$$eval('figure[data-series="compare-reward_mean"] .u-legend .u-series', (els) => els.length);
     assert.equal(rewardSeries, 2, 'step + the Con-GRPO run');
     assert.ok((await page.locator('figure[data-series="compare-loss"] .u-legend .u-series').count()) === 3, 'step + both training runs on one loss chart');

@@ -27,13 +27,14 @@ interface Difference {
 const DEFAULT_METRICS = ['reward_mean', 'loss', 'accuracy', 'consistency_rate', 'kl', 'eval_overall'];
 
 export function Compare({ ids }: { ids: string[] }) {
+  const [baseline, setBaseline] = useState('');
   const q = useQuery(async () => {
     const runs: CompareRun[] = [];
     for (const id of ids) {
       const r = await gql<{ run: CompareRun | null }>(`query($id: ID!) { run(id: $id) { id kind status config metrics(downsample: 1000) { step values } evaluation { ${EVALUATION_FIELDS} } } }`, { id });
       if (r.run) runs.push(r.run);
     }
-    const base = runs.find((r) => r.kind === 'EVAL');
+    const base = runs.find((r) => r.kind === 'EVAL' && r.id === baseline) ?? runs.find((r) => r.kind === 'EVAL');
     const diffs = new Map<string, Difference[]>();
     if (base)
       for (const r of runs)
@@ -42,7 +43,7 @@ export function Compare({ ids }: { ids: string[] }) {
           diffs.set(r.id, d.run.differenceFrom);
         }
     return { runs, base: base?.id, diffs };
-  }, [ids.join(',')]);
+  }, [ids.join(','), baseline]);
   const recent = useQuery(() => gql<{ runs: { edges: Array<{ node: { id: string; kind: RunKind; status: string } }> } }>('{ runs(first: 100) { edges { node { id kind status } } } }'), []);
   const runs = q.data?.runs ?? [];
   const keys = useMemo(() => [...new Set(runs.flatMap((r) => r.metrics.flatMap((m) => Object.keys(m.values))))].sort(), [runs]);
@@ -114,6 +115,13 @@ export function Compare({ ids }: { ids: string[] }) {
       {evals.length > 0 && (
         <>
           <h2>Evaluations</h2>
+          {evals.length > 1 && (
+            <Field label="Baseline (Δ = run − baseline)" id="compare-baseline">
+              <select id="compare-baseline" value={q.data?.base ?? ''} onChange={(e) => setBaseline(e.currentTarget.value)}>
+                {evals.map((r) => <option value={r.id}>{r.id}</option>)}
+              </select>
+            </Field>
+          )}
           <div class="table-scroll">
             <table id="compare-evaluations" class="numeric">
               <caption>
