@@ -191,6 +191,8 @@ describe('dashboard in Chromium — a real control plane and the tiny preset', {
 
     await page.click('#tab-completions');
     assert.equal((await api(`{ run(id: "${grpo}") { completions { totalCount } } }`)).run.completions.totalCount, GRPO_STEPS * 2 * 8, '2 groups of 8 logged per step');
+    // The viewer opens at the run's latest step.
+    await page.waitForFunction((n) => (document.getElementById('viewer-step') as HTMLInputElement | null)?.value === String(n), GRPO_STEPS);
     await page.fill('#viewer-step', String(GRPO_STEPS));
     await page.press('#viewer-step', 'Enter');
     const logged = (await api(`{ run(id: "${grpo}") { completions(step: ${GRPO_STEPS}) { totalCount edges { node { parsed answer } } } } }`)).run.completions;

@@ -45,13 +45,22 @@ export function Viewer({ runId, source }: { runId: string; source: 'completions'
   const [task, setTask] = useState('');
   const [correct, setCorrect] = useState<Tri>('');
   const [consistent, setConsistent] = useState<Tri>('');
-  const [step, setStep] = useState<string>('');
+  // Completions open at the run's latest step (the step field empties to show every logged step).
+  const [step, setStep] = useState<string | null>(source === 'completions' ? null : '');
+  useEffect(() => {
+    if (step !== null) return;
+    void gql<{ run: { lastMetrics: { step: number } | null } | null }>('query($id: ID!) { run(id: $id) { lastMetrics { step } } }', { id: runId }).then(
+      (r) => setStep((s) => (s === null ? String(r.run?.lastMetrics?.step ?? '') : s)),
+      () => setStep((s) => (s === null ? '' : s)),
+    );
+  }, [runId, step]);
   const [pages, setPages] = useState(1);
   const [open, setOpen] = useState<string | null>(null);
   const bool = (t: Tri): boolean | null => (t === '' ? null : t === 'true');
 
   const q = useQuery(async () => {
     const items: Item[] = [];
+    if (step === null) return { items, total: 0, more: false }; // the latest step is being looked up
     let after: string | null = null;
     let total = 0;
     let more = false;
@@ -70,7 +79,7 @@ export function Viewer({ runId, source }: { runId: string; source: 'completions'
         after = c.pageInfo.endCursor;
       } else {
         const r: Json = await gql(`query($id: ID!, $after: String, $step: Int) { run(id: $id) { completions(first: ${PAGE}, after: $after, step: $step) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${COMPLETION_FIELDS} } } } } }`, {
-          id: runId, after, step: step === '' ? null : Number(step),
+          id: runId, after, step: !step ? null : Number(step),
         });
         const c = r.run.completions;
         for (const e of c.edges) {
@@ -108,7 +117,7 @@ export function Viewer({ runId, source }: { runId: string; source: 'completions'
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
         {source === 'completions' && (
           <Field label="Step" id="viewer-step" hint="empty: every logged step">
-            <input id="viewer-step" type="number" min="0" value={step} onInput={(e) => setStep(e.currentTarget.value)} />
+            <input id="viewer-step" type="number" min="0" value={step ?? ''} onInput={(e) => setStep(e.currentTarget.value)} />
           </Field>
         )}
         <Field label="Task" id="viewer-task">
@@ -122,7 +131,7 @@ export function Viewer({ runId, source }: { runId: string; source: 'completions'
       </form>
       {q.error && <p class="error">{q.error.message}</p>}
       <p class="muted" id="viewer-count" data-count={items.length}>
-        {q.data ? `${items.length} ${noun} shown${source === 'predictions' ? ` of ${q.data.total} matching` : ` (of ${q.data.total} logged${step ? ` at step ${step}` : ''})`}` : 'Loading…'}
+        {q.data && step !== null ? `${items.length} ${noun} shown${source === 'predictions' ? ` of ${q.data.total} matching` : ` (of ${q.data.total} logged${step ? ` at step ${step}` : ''})`}` : 'Loading…'}
         {source === 'completions' && q.data?.total === 0 ? ' — start the run with hyper.logCompletions > 0 to log some.' : ''}
       </p>
       <div class="viewer-body">
