@@ -14,7 +14,8 @@ export interface StoreLocation {
 export async function openStore(loc: StoreLocation): Promise<Store> {
   const client = loc.databaseUrl ? await openPostgres(loc.databaseUrl) : await openPglite(loc.pgliteDir ?? join(loc.dataDir, 'db'));
   try {
-    return await SqlStore.open(client);
+    // MEDAD_RUNS_IN_MEMORY=0 reads every run from the database on PGlite too (for comparison and debugging).
+    return await SqlStore.open(client, process.env.MEDAD_RUNS_IN_MEMORY === '0' ? { cacheRuns: false } : {});
   } catch (err) {
     await client.close().catch(() => undefined);
     throw err;

@@ -10,6 +10,7 @@ import type {
   RunRecord,
 } from '../domain.js';
 import { migrate } from './migrations.js';
+import { PerRunValues, RunTable } from './run-table.js';
 import type { SqlClient } from './sql-client.js';
 
 /** Which runs a listing returns. */
@@ -126,14 +127,41 @@ function filterSql(q: Omit<RunQuery, 'first' | 'after'>, params: unknown[]): str
   return where;
 }
 
-/** The {@link Store} over SQL, identical on PGlite and PostgreSQL. */
+/**
+ * The {@link Store} over SQL, identical on PGlite and PostgreSQL. On PGlite the control plane is
+ * the database's only writer, so it keeps the runs table in memory too ({@link RunTable}): every
+ * write puts the row it returned, and run reads (a run, the run list, its count) need no query.
+ * On PostgreSQL other replicas write as well, so every read goes to the database.
+ */
 export class SqlStore implements Store {
-  private constructor(private readonly db: SqlClient) {}
+  private table: Promise<RunTable> | undefined;
+  /** With the runs table: each run's last metric row and its evaluation, in memory too. */
+  private readonly lastRows = new PerRunValues<MetricRow>();
+  private readonly evals = new PerRunValues<EvaluationRecord>();
 
-  /** Migrates the database and returns a store over it. */
-  static async open(db: SqlClient): Promise<SqlStore> {
+  private constructor(
+    private readonly db: SqlClient,
+    private readonly cacheRuns: boolean,
+  ) {}
+
+  /** Migrates the database and returns a store over it (`cacheRuns`: default on PGlite only). */
+  static async open(db: SqlClient, options: { cacheRuns?: boolean } = {}): Promise<SqlStore> {
     await migrate(db);
-    return new SqlStore(db);
+    return new SqlStore(db, options.cacheRuns ?? db.dialect === 'pglite');
+  }
+
+  /** The in-memory runs table, loaded on first use (undefined without the cache). */
+  private runTable(): Promise<RunTable> | undefined {
+    if (!this.cacheRuns) return undefined;
+    this.table ??= this.db.query('select * from runs').then((rows) => new RunTable(rows.map(toRun)));
+    return this.table;
+  }
+
+  /** Puts rows a write returned into the loaded runs table (a table loaded later reads them anyway). */
+  private async cached(...runs: RunRecord[]): Promise<void> {
+    if (!this.table) return;
+    const t = await this.table;
+    for (const r of runs) t.put(r);
   }
 
   get dialect(): SqlClient['dialect'] {
@@ -151,15 +179,21 @@ export class SqlStore implements Store {
       await tx.query(`insert into run_events (run_id, type, status, time) values ($1, 'status', 'QUEUED', $2::timestamptz)`, [run.id, now]);
       return created;
     });
-    return toRun(rows[0]!);
+    const created = toRun(rows[0]!);
+    await this.cached(created);
+    return created;
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
+    const table = this.runTable();
+    if (table) return (await table).get(id);
     const rows = await this.db.query('select * from runs where id = $1', [id]);
     return rows[0] ? toRun(rows[0]) : undefined;
   }
 
   async listRuns(q: RunQuery): Promise<{ runs: RunRecord[]; hasNextPage: boolean }> {
+    const table = this.runTable();
+    if (table) return (await table).list(q);
     const params: unknown[] = [];
     const where = filterSql(q, params);
     if (q.after) {
@@ -175,6 +209,8 @@ export class SqlStore implements Store {
   }
 
   async countRuns(q: Omit<RunQuery, 'first' | 'after'>): Promise<number> {
+    const table = this.runTable();
+    if (table) return (await table).count(q);
     const params: unknown[] = [];
     const where = filterSql(q, params);
     const rows = await this.db.query<{ n: number }>(
@@ -185,6 +221,8 @@ export class SqlStore implements Store {
   }
 
   async runsWithStatus(statuses: RunStatus[]): Promise<RunRecord[]> {
+    const table = this.runTable();
+    if (table) return (await table).withStatus(statuses);
     const rows = await this.db.query(
       `select * from runs where status in (select jsonb_array_elements_text($1::jsonb)) order by created_at, id`,
       [JSON.stringify(statuses)],
@@ -193,7 +231,7 @@ export class SqlStore implements Store {
   }
 
   async setStatus(id: string, status: RunStatus, message: string | null, from?: RunStatus[], owner?: string | null): Promise<RunRecord | undefined> {
-    return this.db.transaction(async (tx) => {
+    const run = await this.db.transaction(async (tx) => {
       const now = new Date().toISOString();
       const params: unknown[] = [id, status, message];
       let guard = '';
@@ -216,28 +254,33 @@ export class SqlStore implements Store {
       ]);
       return toRun(rows[0]);
     });
+    if (run) await this.cached(run);
+    return run;
   }
 
   async claimRun(id: string, owner: string): Promise<RunRecord | undefined> {
     const rows = await this.db.query(`update runs set owner = $2, heartbeat_at = now() where id = $1 and status = 'QUEUED' and owner is null returning *`, [id, owner]);
-    return rows[0] ? toRun(rows[0]) : undefined;
+    const run = rows[0] ? toRun(rows[0]) : undefined;
+    if (run) await this.cached(run);
+    return run;
   }
 
   async releaseClaim(id: string, owner: string): Promise<boolean> {
-    const rows = await this.db.query(`update runs set owner = null, heartbeat_at = null where id = $1 and owner = $2 and status = 'QUEUED' returning id`, [id, owner]);
+    const rows = await this.db.query(`update runs set owner = null, heartbeat_at = null where id = $1 and owner = $2 and status = 'QUEUED' returning *`, [id, owner]);
+    await this.cached(...rows.map(toRun));
     return rows.length > 0;
   }
 
   async heartbeat(owner: string): Promise<string[]> {
-    const rows = await this.db.query<{ id: string; status: string; cancel_requested_at: unknown }>(
-      `update runs set heartbeat_at = now() where owner = $1 and status in ('QUEUED', 'RUNNING') returning id, status, cancel_requested_at`,
-      [owner],
-    );
-    return rows.filter((r) => r.status === 'RUNNING' && r.cancel_requested_at != null).map((r) => r.id);
+    const rows = await this.db.query(`update runs set heartbeat_at = now() where owner = $1 and status in ('QUEUED', 'RUNNING') returning *`, [owner]);
+    const runs = rows.map(toRun);
+    await this.cached(...runs);
+    return runs.filter((r) => r.status === 'RUNNING' && r.cancelRequestedAt != null).map((r) => r.id);
   }
 
   async requestCancel(id: string): Promise<boolean> {
-    const rows = await this.db.query(`update runs set cancel_requested_at = now() where id = $1 and status = 'RUNNING' and owner is not null returning id`, [id]);
+    const rows = await this.db.query(`update runs set cancel_requested_at = now() where id = $1 and status = 'RUNNING' and owner is not null returning *`, [id]);
+    await this.cached(...rows.map(toRun));
     return rows.length > 0;
   }
 
@@ -262,7 +305,7 @@ export class SqlStore implements Store {
       const cast = key === 'command' ? '::jsonb' : key === 'startedAt' || key === 'finishedAt' ? '::timestamptz' : '';
       sets.push(`${column} = $${params.length}${cast}`);
     }
-    if (sets.length) await this.db.query(`update runs set ${sets.join(', ')} where id = $1`, params);
+    if (sets.length) await this.cached(...(await this.db.query(`update runs set ${sets.join(', ')} where id = $1 returning *`, params)).map(toRun));
   }
 
   async addLog(runId: string, level: string, message: string, time: Date): Promise<void> {
@@ -296,9 +339,16 @@ export class SqlStore implements Store {
       `insert into metrics (run_id, step, "values", time)
        select x.run_id, x.step, x."values", x.t::timestamptz
        from jsonb_to_recordset($1::jsonb) as x(run_id text, step integer, "values" jsonb, t text)
-       on conflict (run_id, step) do nothing returning step`,
+       on conflict (run_id, step) do nothing returning run_id, step`,
       [JSON.stringify(payload)],
     );
+    if (this.cacheRuns && inserted.length) {
+      const byKey = new Map(rows.map((r) => [`${r.runId}\u0000${r.step}`, r]));
+      for (const i of inserted) {
+        const row = byKey.get(`${i.run_id as string}\u0000${Number(i.step)}`);
+        if (row) this.lastRows.wrote(row.runId, { runId: row.runId, step: row.step, time: new Date(row.time.toISOString()), values: row.values }, { replaces: (held) => row.step > held.step });
+      }
+    }
     return inserted.length;
   }
 
@@ -346,6 +396,10 @@ export class SqlStore implements Store {
   }
 
   async lastMetrics(runIds: readonly string[]): Promise<Map<string, MetricRow>> {
+    return this.cacheRuns ? this.lastRows.read(runIds, (ids) => this.lastMetricsFromDb(ids)) : this.lastMetricsFromDb(runIds);
+  }
+
+  private async lastMetricsFromDb(runIds: readonly string[]): Promise<Map<string, MetricRow>> {
     const out = new Map<string, MetricRow>();
     if (!runIds.length) return out;
     // One index descent per run (primary key run_id, step), not a scan of every run's rows.
@@ -370,11 +424,13 @@ export class SqlStore implements Store {
   }
 
   async saveEvaluation(runId: string, result: Record<string, unknown>): Promise<void> {
-    await this.db.query(
+    const rows = await this.db.query(
       `insert into evaluations (run_id, result, created_at) values ($1, $2::jsonb, $3::timestamptz)
-       on conflict (run_id) do update set result = excluded.result, created_at = excluded.created_at`,
+       on conflict (run_id) do update set result = excluded.result, created_at = excluded.created_at returning *`,
       [runId, JSON.stringify(result), new Date().toISOString()],
     );
+    const r = rows[0];
+    if (this.cacheRuns && r) this.evals.wrote(runId, { runId, result: r.result as Record<string, unknown>, createdAt: asDate(r.created_at)! }, { known: true });
   }
 
   async evaluation(runId: string): Promise<EvaluationRecord | undefined> {
@@ -384,6 +440,10 @@ export class SqlStore implements Store {
   }
 
   async evaluations(runIds: readonly string[]): Promise<Map<string, EvaluationRecord>> {
+    return this.cacheRuns ? this.evals.read(runIds, (ids) => this.evaluationsFromDb(ids)) : this.evaluationsFromDb(runIds);
+  }
+
+  private async evaluationsFromDb(runIds: readonly string[]): Promise<Map<string, EvaluationRecord>> {
     const out = new Map<string, EvaluationRecord>();
     if (!runIds.length) return out;
     const rows = await this.db.query(`select * from evaluations where run_id = any($1::text[])`, [[...new Set(runIds)]]);
@@ -412,6 +472,8 @@ export class SqlStore implements Store {
   }
 
   async isEmpty(): Promise<boolean> {
+    const table = this.runTable();
+    if (table) return (await table).size === 0;
     const rows = await this.db.query<{ n: number }>(`select count(*)::int as n from runs`);
     return Number(rows[0]?.n ?? 0) === 0;
   }
