@@ -7,6 +7,9 @@
 //    the evaluation's overall score — apps/dashboard/src/model.ts RUN_SUMMARY_FIELDS) at a fixed OPEN-LOOP rate: requests are sent on a
 //    schedule whatever the replies do, and latency counts from the scheduled send time, so a
 //    stall shows up as latency instead of silently lowering the rate;
+//    measured twice: the same request text (what polling dashboards send; the response cache
+//    answers it until a database write) and unique texts (an ignored `nonce` variable: every
+//    request executes) — `*_uncached_*` keys;
 //  - metric delivery: 1000 graphql-ws subscribers to `trainingMetrics(runId)`; metric rows are
 //    published through the control plane's EventBus (what the executor does for every reported
 //    step), each stamped with its publish time; latency is publish → received, per subscriber.
@@ -155,12 +158,19 @@ async function openLoopRuns(url, rate, seconds, log) {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const target = new URL(url);
   const body = JSON.stringify({ query: RUNS_QUERY, variables: { first: 20 } });
+  // A variable the query does not declare (GraphQL ignores it) makes each request's text unique,
+  // so the response cache never answers it: the cost of executing the query.
+  let nonce = 0;
+  const uniqueBody = () => JSON.stringify({ query: RUNS_QUERY, variables: { first: 20, nonce: nonce++ } });
   const failures = new Set();
-  const one = () =>
+  const cacheVerdicts = new Map();
+  const one = (body) =>
     new Promise((resolve) => {
       const req = request(
         { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
         (res) => {
+          const verdict = res.headers['x-medad-cache'] ?? 'none';
+          cacheVerdicts.set(verdict, (cacheVerdicts.get(verdict) ?? 0) + 1);
           const chunks = [];
           res.on('data', (c) => chunks.push(c));
           res.on('end', () => {
@@ -183,7 +193,7 @@ async function openLoopRuns(url, rate, seconds, log) {
       req.end(body);
     });
 
-  const run = async (rate, durationS) => {
+  const run = async (rate, durationS, unique = false) => {
     const total = Math.round(rate * durationS);
     const interval = 1000 / rate;
     const latencies = [];
@@ -202,7 +212,7 @@ async function openLoopRuns(url, rate, seconds, log) {
           inflight++;
           maxInflight = Math.max(maxInflight, inflight);
           pending.push(
-            one().then((ok) => {
+            one(unique ? uniqueBody() : body).then((ok) => {
               inflight--;
               if (ok) latencies.push(now() - scheduled);
               else errors++;
@@ -221,7 +231,7 @@ async function openLoopRuns(url, rate, seconds, log) {
   };
 
   /** Closed loop: `concurrency` requests always in flight, for the throughput the server can sustain. */
-  const capacity = async (concurrency, durationS) => {
+  const capacity = async (concurrency, durationS, unique = false) => {
     const end = now() + durationS * 1000;
     const latencies = [];
     let errors = 0;
@@ -230,7 +240,7 @@ async function openLoopRuns(url, rate, seconds, log) {
       Array.from({ length: concurrency }, async () => {
         while (now() < end) {
           const t = now();
-          if (await one()) latencies.push(now() - t);
+          if (await one(unique ? uniqueBody() : body)) latencies.push(now() - t);
           else errors++;
         }
       }),
@@ -241,13 +251,21 @@ async function openLoopRuns(url, rate, seconds, log) {
 
   log('warm-up: 20 req/s for 2 s');
   await run(20, 2);
-  log('capacity: closed loop, 8 requests in flight, 5 s');
+  log('capacity: closed loop, 8 requests in flight, 5 s, each request executed (unique text)');
+  const uncached = await capacity(8, 5, true);
+  cacheVerdicts.clear();
+  log('capacity: closed loop, 8 requests in flight, 5 s, the same request (as dashboards poll it)');
   const cap = await capacity(8, 5);
+  const capVerdicts = Object.fromEntries(cacheVerdicts);
   const sustainable = Math.max(1, Math.floor(cap.rps / 2));
   log(`runs(first: 20): ${sustainable} req/s (half the capacity) open-loop for ${seconds} s`);
   const half = await run(sustainable, seconds);
   log(`runs(first: 20): ${rate} req/s open-loop for ${seconds} s`);
   const r = await run(rate, seconds);
+  log(`runs(first: 20): 500 req/s open-loop for ${seconds} s`);
+  const at500 = await run(500, seconds);
+  log(`runs(first: 20): 500 req/s open-loop for ${seconds} s, each request executed`);
+  const at500uncached = await run(500, seconds, true);
   agent.destroy();
   const prefixed = (prefix, o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [`${prefix}_${k}`, v]));
   return {
@@ -258,6 +276,16 @@ async function openLoopRuns(url, rate, seconds, log) {
     runs_query_capacity_rps: cap.rps,
     runs_query_capacity_p50_ms: cap.p50_ms,
     runs_query_capacity_p99_ms: cap.p99_ms,
+    runs_query_capacity_cache_verdicts: capVerdicts,
+    runs_query_capacity_uncached_rps: uncached.rps,
+    runs_query_capacity_uncached_p50_ms: uncached.p50_ms,
+    runs_query_capacity_uncached_p99_ms: uncached.p99_ms,
+    runs_query_capacity_cached_over_uncached: Math.round((cap.rps / uncached.rps) * 100) / 100,
+    runs_query_p99_ms_at_500rps: at500.p99_ms,
+    runs_query_completed_rps_at_500rps: at500.completed_rps,
+    runs_query_errors_at_500rps: at500.errors,
+    runs_query_uncached_p99_ms_at_500rps: at500uncached.p99_ms,
+    runs_query_uncached_completed_rps_at_500rps: at500uncached.completed_rps,
     runs_query_half_capacity_rate_rps: sustainable,
     ...prefixed('runs_query_half_capacity', half),
   };

@@ -23,6 +23,7 @@ import { buildControlPlaneSchema } from './graphql/schema.js';
 import { StoreToken } from './graphql/tokens.js';
 import { TokenAuth, assertOperationAllowed, type Principal } from './http/auth.js';
 import { createHttpHandler } from './http/http-handler.js';
+import { ResponseCache } from './http/response-cache.js';
 import { ORIGIN_FIX, originProblem, type OriginPolicy } from './http/origin.js';
 import { OpenAiEndpoint, resolveServedModels } from './http/openai.js';
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket.js';
@@ -81,7 +82,8 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
   for (const root of config.datasetRoots.slice(0, 1)) mkdirSync(root, { recursive: true });
 
   const registry = deps.registry ?? (await loadRegistry(config.projectRoot, config.pluginModules, logger));
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const responses = new ResponseCache(config.responseCacheMs);
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onWrite: () => responses.invalidate() });
   const writer = new MetricWriter(store, { logger });
   const bus = new EventBus();
   const launcher: Launcher =
@@ -140,6 +142,10 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
                 if (limited) throw limited;
                 logger.info('mutation', { operationName, role: contextValue.principal.role });
               }
+              if (contextValue.answer) contextValue.answer.cacheable = contextValue.answer.cacheable !== false && operation.operation === 'query';
+            },
+            async willSendResponse({ response, contextValue }) {
+              if (contextValue.answer && (response.body.kind !== 'single' || response.body.singleResult.errors?.length)) contextValue.answer.cacheable = false;
             },
           };
         },
@@ -152,6 +158,7 @@ export async function startControlPlane(input: ServerConfigInput = {}, deps: Con
   const handler = createHttpHandler({
     apollo,
     auth,
+    responses,
     maxBodyBytes: config.limits.maxBodyBytes,
     context,
     dashboardDir: config.dashboardDir,

@@ -67,6 +67,12 @@ export interface ServerConfig {
   cancelTimeoutMs: number;
   /** How long shutdown waits for open HTTP requests (ms). */
   drainMs: number;
+  /**
+   * How long a GraphQL query's answer may be served again to the same role and request text
+   * without executing it, as long as no database write finished since (ms; MEDAD_RESPONSE_CACHE_MS,
+   * default 1000; 0 executes every query).
+   */
+  responseCacheMs: number;
   /** How often this replica refreshes its runs' heartbeat and takes over runs of replicas that died (MEDAD_HEARTBEAT_MS, default 5000). */
   heartbeatMs: number;
   /** A run whose owner's heartbeat is older than this is taken over (MEDAD_STALE_MS, default 30000; above 2 × heartbeatMs). */
@@ -157,6 +163,7 @@ export function resolveConfig(input: ServerConfigInput = {}, env: NodeJS.Process
     killGraceMs: input.killGraceMs ?? intSetting('MEDAD_KILL_GRACE_MS', env.MEDAD_KILL_GRACE_MS, 5000, 0, 600_000),
     cancelTimeoutMs: input.cancelTimeoutMs ?? intSetting('MEDAD_CANCEL_TIMEOUT_MS', env.MEDAD_CANCEL_TIMEOUT_MS, 15_000, 100, 3_600_000),
     drainMs: input.drainMs ?? 10_000,
+    responseCacheMs: input.responseCacheMs ?? intSetting('MEDAD_RESPONSE_CACHE_MS', env.MEDAD_RESPONSE_CACHE_MS, 1000, 0, 60_000),
     heartbeatMs: input.heartbeatMs ?? intSetting('MEDAD_HEARTBEAT_MS', env.MEDAD_HEARTBEAT_MS, 5000, 100, 600_000),
     staleMs: input.staleMs ?? intSetting('MEDAD_STALE_MS', env.MEDAD_STALE_MS, 30_000, 500, 3_600_000),
     logLevel: input.logLevel ?? ((env.MEDAD_LOG_LEVEL as ServerConfig['logLevel'] | undefined) ?? 'info'),

@@ -5,4 +5,10 @@ import type { Principal } from '../http/auth.js';
 export interface GraphQLContext {
   principal: Principal;
   container: DependencyContainer;
+  /**
+   * Whether the HTTP layer may store the answer: true once every operation resolved to a query,
+   * false for any other operation or a response with errors. An object, because Apollo hands
+   * plugins a shallow copy of the context.
+   */
+  answer?: { cacheable?: boolean };
 }

@@ -8,12 +8,15 @@ import type { GraphQLContext } from '../graphql/context.js';
 import { UNAUTHENTICATED, type Principal, type TokenAuth } from './auth.js';
 import { readBody } from './body.js';
 import { callerKey } from './rate-limit.js';
+import type { ResponseCache } from './response-cache.js';
 import { serveStatic } from './static.js';
 
 /** What the HTTP handler serves. */
 export interface HttpHandlerOptions {
   apollo: ApolloServer<GraphQLContext>;
   auth: TokenAuth;
+  /** Answers repeated queries (see ResponseCache); absent = execute every request. */
+  responses?: ResponseCache;
   maxBodyBytes: number;
   /** Builds the per-request context (a child DI container) for a caller. */
   context: (principal: Principal) => GraphQLContext;
@@ -72,12 +75,28 @@ async function graphqlRequest(o: HttpHandlerOptions, req: IncomingMessage, res: 
   }
   const principal: Principal = { ...principalOf(o.auth, req), caller: callerKey(req.headers.authorization, req) };
   let body: unknown;
+  let text = '';
   if (method === 'POST') {
-    const text = await readBody(req, o.maxBodyBytes, tooLarge(o.maxBodyBytes));
+    text = await readBody(req, o.maxBodyBytes, tooLarge(o.maxBodyBytes));
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json' && type !== 'application/graphql-response+json') {
       throw new HttpError(415, `Content-Type "${type || '(none)'}" is not supported`, 'UNSUPPORTED_MEDIA_TYPE', 'send the request as application/json');
     }
+  }
+  // The same role posting the same JSON (and accepting the same response type) since the last
+  // write: the stored answer. POST only: a GET passes Apollo's CSRF checks on its headers, which the key does not hold.
+  const cache = method === 'POST' && o.responses?.enabled ? o.responses : undefined;
+  const key = cache && `${principal.role}\n${req.headers.accept ?? ''}\n${text}`;
+  const hit = key ? cache!.get(key) : undefined;
+  if (hit) {
+    for (const [k, v] of hit.headers) res.setHeader(k, v);
+    res.setHeader('x-medad-cache', 'hit');
+    res.statusCode = hit.status;
+    res.end(hit.body);
+    return;
+  }
+  const generation = cache?.current ?? 0;
+  if (method === 'POST') {
     try {
       body = JSON.parse(text);
     } catch {
@@ -86,13 +105,19 @@ async function graphqlRequest(o: HttpHandlerOptions, req: IncomingMessage, res: 
   }
   const headers = new HeaderMap();
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+  const answer: NonNullable<GraphQLContext['answer']> = {};
   const response = await o.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method, headers, search: url.search, body },
-    context: async () => o.context(principal),
+    context: async () => ({ ...o.context(principal), answer }),
   });
   for (const [k, v] of response.headers) res.setHeader(k, v);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
+    if (key) {
+      const status = response.status ?? 200;
+      if (answer.cacheable && status === 200) cache!.set(key, generation, { status, headers: [...response.headers], body: response.body.string });
+      res.setHeader('x-medad-cache', 'miss');
+    }
     res.end(response.body.string);
     return;
   }

@@ -17,6 +17,44 @@ export interface SqlClient {
 }
 
 /**
+ * `client`, calling `onWrite` once each statement that may have changed data has finished: every
+ * statement but a SELECT, except one with RETURNING that returned no row (it changed nothing: an
+ * idle heartbeat); every script and transaction. Failed ones count, since a failure may follow a
+ * partial write. The control plane's response cache is invalidated through it.
+ */
+export function observeWrites(client: SqlClient, onWrite: () => void): SqlClient {
+  const read = /^\s*select\b/i;
+  const returning = /\breturning\b/i;
+  return {
+    dialect: client.dialect,
+    async query<R>(sql: string, params?: unknown[]) {
+      if (read.test(sql)) return client.query<R>(sql, params);
+      let rows: R[] | undefined;
+      try {
+        return (rows = await client.query<R>(sql, params));
+      } finally {
+        if (!(rows && rows.length === 0 && returning.test(sql))) onWrite();
+      }
+    },
+    async exec(sql: string) {
+      try {
+        await client.exec(sql);
+      } finally {
+        onWrite();
+      }
+    },
+    async transaction<T>(fn: (tx: SqlClient) => Promise<T>) {
+      try {
+        return await client.transaction(fn);
+      } finally {
+        onWrite();
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+/**
  * PGlite's PostgreSQL settings. PGlite is one connection reading files the OS already caches, so
  * PostgreSQL's default 128 MB of shared buffers mostly costs memory. 16 MB keeps the runs table,
  * its indexes and recent metric pages resident (`npm run bench -- memory` measures the process;

@@ -9,6 +9,8 @@ export interface GqlResponse<D = Record<string, Json>> {
   status: number;
   data?: D | null;
   errors?: Array<{ message: string; extensions?: Record<string, Json> }>;
+  /** The response cache's verdict (`hit`, `miss`), absent when the request could not be stored. */
+  cache?: string;
 }
 
 /** POSTs a GraphQL operation (optionally with a bearer token) and returns status + JSON body. */
@@ -19,7 +21,7 @@ export async function gql<D = Record<string, Json>>(url: string, query: string, 
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json()) as Omit<GqlResponse<D>, 'status'>;
-  return { status: res.status, ...body };
+  return { status: res.status, ...body, ...(res.headers.has('x-medad-cache') ? { cache: res.headers.get('x-medad-cache')! } : {}) };
 }
 
 /** A graphql-ws client for `url` (http→ws), sending the token in connection_init. */
