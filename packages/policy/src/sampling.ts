@@ -82,24 +82,29 @@ function logProbAt(row: ArrayLike<number>, index: number): number {
   return row[index]! - max - Math.log(sum);
 }
 
+/** Scratch for {@link sampleFull}'s weights (sampling is synchronous, so one buffer serves every call). */
+let weights = new Float64Array(0);
+
 /**
  * A draw from the whole temperature-scaled softmax (no nucleus cut): one pass for the maximum,
- * one for the mass, one to find the token — in vocabulary order, with no sort or allocation,
- * since a decode step samples a row per running completion.
+ * one for the weights and their mass, one to find the token — in vocabulary order, with no sort
+ * or per-call allocation, since a decode step samples a row per running completion. Each weight
+ * is computed once (Math.exp was most of a draw's cost).
  */
 function sampleFull(row: ArrayLike<number>, temperature: number, rng: SeededRng): { token: number; logProb: number } {
   const n = row.length;
+  if (weights.length < n) weights = new Float64Array(n);
+  const w = weights;
   let max = -Infinity;
   for (let i = 0; i < n; i++) if (row[i]! > max) max = row[i]!;
   let mass = 0;
-  for (let i = 0; i < n; i++) mass += Math.exp((row[i]! - max) / temperature);
+  for (let i = 0; i < n; i++) mass += w[i] = Math.exp((row[i]! - max) / temperature);
   let u = rng.next() * mass;
   let token = -1;
   for (let i = 0; i < n; i++) {
-    const w = Math.exp((row[i]! - max) / temperature);
-    if (w === 0) continue;
+    if (w[i] === 0) continue;
     token = i;
-    u -= w;
+    u -= w[i]!;
     if (u <= 0) break;
   }
   return { token, logProb: temperature === 1 ? row[token]! - max - Math.log(mass) : logProbAt(row, token) };

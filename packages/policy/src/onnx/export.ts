@@ -9,6 +9,8 @@ import { checkWeights, type WeightSource } from './weights.js';
 export const ONNX_FILES = Object.freeze({
   imageEncoder: 'image_encoder.onnx',
   decoder: 'decoder_model.onnx',
+  /** The decode-step variant (no grown cache); optional: older exports run steps on `decoder`. */
+  decoderStep: 'decoder_step.onnx',
   config: 'config.json',
   tokenizer: 'tokenizer.json',
 });
@@ -17,6 +19,8 @@ export const ONNX_FILES = Object.freeze({
 export interface OnnxModels {
   imageEncoder: Uint8Array;
   decoder: Uint8Array;
+  /** The decode-step variant of `decoder` (`buildDecoder(…, 'step')`); without it steps run on `decoder`. */
+  decoderStep?: Uint8Array;
 }
 
 /** Options for {@link exportOnnx}. */
@@ -42,7 +46,7 @@ export interface OnnxExport {
 export function buildOnnxModels(config: VlmConfig, weights: WeightSource | 'inputs'): OnnxModels {
   const cfg = validateConfig(config, 'exportOnnx config');
   const checked = weights === 'inputs' ? 'inputs' : checkWeights(cfg, weights, 'exportOnnx');
-  return { imageEncoder: buildImageEncoder(cfg, checked), decoder: buildDecoder(cfg, checked) };
+  return { imageEncoder: buildImageEncoder(cfg, checked), decoder: buildDecoder(cfg, checked), decoderStep: buildDecoder(cfg, checked, 'step') };
 }
 
 /**

@@ -127,6 +127,21 @@ test('a decoder exported before the new.* outputs (present only) samples the sam
   }
 });
 
+test('the decode-step decoder (no grown cache) samples what the full decoder does, with the same log-probs', async () => {
+  const policy = await policyPromise;
+  const models = buildOnnxModels(cfg, weights);
+  const full = await OrtPolicy.fromModels(cfg, { imageEncoder: models.imageEncoder, decoder: models.decoder });
+  try {
+    const opts = { groupSize: 3, temperature: 1, topP: 1, maxNewTokens: 12, seed: 9, ...FREE };
+    const a = await policy.generate(prompts, pixels, opts);
+    const b = await full.generate(prompts, pixels, opts);
+    assert.deepEqual(a.map((g) => g.map((c) => c.tokens)), b.map((g) => g.map((c) => c.tokens)));
+    assert.ok(maxAbsDiff(a.flat().flatMap((c) => c.tokenLogProbs), b.flat().flatMap((c) => c.tokenLogProbs)) < 1e-5);
+  } finally {
+    await full.dispose();
+  }
+});
+
 test('sampling without a nucleus cut draws from the tempered softmax and reports the policy log-prob', () => {
   const row = Float32Array.from([2, 0.5, -1, 1.5, 0, -3]);
   const rng = new SeededRng('sample-full');

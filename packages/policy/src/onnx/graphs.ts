@@ -107,6 +107,25 @@ class Emitter {
     return g.op('MatMul', [g.op('Softmax', [scores], { axis: { int: -1 } }), v]);
   }
 
+  /**
+   * {@link attend} over a cache `pastK/pastV` `[B, H, PAST, dHead]` and this call's own `k/v`
+   * `[B, H, T, dHead]` without concatenating them: the scores of both are joined (`[B, H, T,
+   * PAST + T]`, small), masked and normalised together, and each part's weights multiply its own
+   * values. The same numbers as attending over the grown cache, without copying the cache.
+   */
+  attendSplit(q: string, pastK: string, pastV: string, k: string, v: string, allowed: string, pastLen: string): string {
+    const g = this.g;
+    const scale = g.scalar(1 / Math.sqrt(headDim(this.cfg)));
+    const t = (x: string): string => g.op('Transpose', [x], { perm: { ints: [0, 1, 3, 2] } });
+    const scores = g.op('Concat', [g.op('MatMul', [q, t(pastK)]), g.op('MatMul', [q, t(k)])], { axis: { int: -1 } });
+    const weights = g.op('Softmax', [g.op('Where', [allowed, g.op('Mul', [scores, scale]), g.scalar(MASKED_SCORE)])], { axis: { int: -1 } });
+    const at = g.op('Unsqueeze', [pastLen, g.int64([0])]);
+    const axis = g.int64([3]);
+    const wPast = g.op('Slice', [weights, g.int64([0]), at, axis]);
+    const wOwn = g.op('Slice', [weights, at, g.int64([Number.MAX_SAFE_INTEGER]), axis]);
+    return g.op('Add', [g.op('MatMul', [wPast, pastV]), g.op('MatMul', [wOwn, v])]);
+  }
+
   /** `h + merge(ctx) · wo + bo` on tokens `h` `[B·N, d]`, `ctx` `[B, H, N, dHead]`. */
   attnOut(h: string, ctx: string, i: number): string {
     const g = this.g;
@@ -176,6 +195,14 @@ export function buildImageEncoder(cfg: VlmConfig, weights: CheckedWeights | 'inp
 }
 
 /**
+ * `full`: the decoder of the export contract, with `present.*` (the grown cache). `step`: the same
+ * inputs, `logits` and `new.*` only, attending over the cache and the new entries without
+ * building the grown cache — ORT runs every node whatever is fetched, and concatenating the cache
+ * was a third of a rollout step's kernel time. A decode loop with its own cache uses `step`.
+ */
+export type DecoderVariant = 'full' | 'step';
+
+/**
  * The text decoder (HF/optimum convention): `input_ids [B, T]`, `attention_mask [B, pastLen + T]`,
  * `past_key_values.{i}.key/value` → `logits [B, T, V]`, `present.{i}.key/value` (the grown cache) and
  * `new.{i}.key/value` (this call's own entries).
@@ -183,8 +210,9 @@ export function buildImageEncoder(cfg: VlmConfig, weights: CheckedWeights | 'inp
  * minus one; without padding that is `pastLen − P + j` (ARCHITECTURE.md), and with left padding
  * it keeps each row's positions equal to its unpadded run.
  */
-export function buildDecoder(cfg: VlmConfig, weights: CheckedWeights | 'inputs'): Uint8Array {
-  const g = new GraphBuilder('medad_decoder');
+export function buildDecoder(cfg: VlmConfig, weights: CheckedWeights | 'inputs', variant: DecoderVariant = 'full'): Uint8Array {
+  const step = variant === 'step';
+  const g = new GraphBuilder(step ? 'medad_decoder_step' : 'medad_decoder');
   const e = new Emitter(g, cfg, weights);
   const { dModel: d, nHeads: H, nLayers, vocabSize: V, maxTextLen } = cfg;
   const P = imageTokens(cfg);
@@ -229,21 +257,26 @@ export function buildDecoder(cfg: VlmConfig, weights: CheckedWeights | 'inputs')
     const v = qkv.v;
     const q = cfg.rotaryDims ? e.rotary(qkv.q, positions) : qkv.q;
     const k = cfg.rotaryDims ? e.rotary(qkv.k, positions) : qkv.k;
-    const kAll = g.op('Concat', [past[i]!.k, k], { axis: { int: 2 } }, `present.${i}.key`);
-    const vAll = g.op('Concat', [past[i]!.v, v], { axis: { int: 2 } }, `present.${i}.value`);
-    g.output(kAll, 'float', [BATCH, H, TOTAL, dh]);
-    g.output(vAll, 'float', [BATCH, H, TOTAL, dh]);
+    let ctx: string;
+    if (step) ctx = e.attendSplit(q, past[i]!.k, past[i]!.v, k, v, allowed, pastLen);
+    else {
+      const kAll = g.op('Concat', [past[i]!.k, k], { axis: { int: 2 } }, `present.${i}.key`);
+      const vAll = g.op('Concat', [past[i]!.v, v], { axis: { int: 2 } }, `present.${i}.value`);
+      g.output(kAll, 'float', [BATCH, H, TOTAL, dh]);
+      g.output(vAll, 'float', [BATCH, H, TOTAL, dh]);
+      ctx = e.attend(q, kAll, vAll, allowed);
+    }
     // This call's own keys/values alone, so a caller keeping a preallocated cache fetches
     // [B, H, T, dHead] per step instead of the whole grown cache (ORT copies every fetched output).
     g.op('Identity', [k], {}, `new.${i}.key`);
     g.op('Identity', [v], {}, `new.${i}.value`);
     g.output(`new.${i}.key`, 'float', [BATCH, H, SEQ, dh]);
     g.output(`new.${i}.value`, 'float', [BATCH, H, SEQ, dh]);
-    h = e.attnOut(h, e.attend(q, kAll, vAll, allowed), i);
+    h = e.attnOut(h, ctx, i);
     h = e.mlpResidual(h, i);
   }
   const flatLogits = g.op('MatMul', [e.layerNorm(h, 'ln_f'), e.w('lm_head.w', [d, V])]);
   g.op('Reshape', [flatLogits, g.op('Concat', [bt, g.int64([V])], { axis: { int: 0 } })], {}, 'logits');
   g.output('logits', 'float', [BATCH, SEQ, V]);
-  return g.toBytes('MedAD text decoder with KV cache (packages/policy/ARCHITECTURE.md)');
+  return g.toBytes(step ? 'MedAD text decoder, decode-step variant: no grown cache (packages/policy/ARCHITECTURE.md)' : 'MedAD text decoder with KV cache (packages/policy/ARCHITECTURE.md)');
 }

@@ -8,7 +8,7 @@ import { SPECIAL_IDS } from '../vlm/tokenizer.js';
 import { OPTION_COUNT, optionMatchGrid, optionMatchRows, optionWordSets } from '../vlm/option-match.js';
 import { logSoftmax, sampleToken } from '../sampling.js';
 import { ONNX_FILES, type OnnxModels } from './export.js';
-import { DecodeCache, disposeKv, kvFeeds, kvFromOutputs, type KvCache } from './kv-cache.js';
+import { DecodeCache, disposeKv, kvFeeds, kvFromOutputs, type DecodeStorage, type KvCache } from './kv-cache.js';
 import { openSessions, type OrtSessionOptions, type ProviderChoice } from './session.js';
 import { checkWeights, type WeightSource } from './weights.js';
 
@@ -62,6 +62,8 @@ export class OrtPolicy {
     private readonly decoder: ort.InferenceSession,
     /** The execution provider in use (and why CUDA was skipped, if it was). */
     readonly provider: ProviderChoice,
+    /** The decode-step variant of the decoder (no grown cache), when the models include it. */
+    private readonly stepDecoder?: ort.InferenceSession,
   ) {}
 
   /** Loads `image_encoder.onnx`, `decoder_model.onnx` and `config.json` from a directory. */
@@ -85,8 +87,10 @@ export class OrtPolicy {
   /** Opens in-memory models (as `buildOnnxModels` returns them). */
   static async fromModels(config: VlmConfig, models: OnnxModels, options: OrtSessionOptions = {}): Promise<OrtPolicy> {
     const cfg = validateConfig(config, 'OrtPolicy.fromModels config');
-    const { sessions, provider } = await openSessions({ encoder: models.imageEncoder, decoder: models.decoder }, options);
-    return new OrtPolicy(cfg, sessions.encoder, sessions.decoder, provider);
+    const files: Record<string, Uint8Array> = { encoder: models.imageEncoder, decoder: models.decoder };
+    if (models.decoderStep) files.step = models.decoderStep;
+    const { sessions, provider } = await openSessions(files, options);
+    return new OrtPolicy(cfg, sessions.encoder!, sessions.decoder!, provider, sessions.step);
   }
 
   /**
@@ -99,14 +103,14 @@ export class OrtPolicy {
     const shapes = new Map(weightShapes(this.config));
     const feedsOf = (session: ort.InferenceSession): Record<string, ort.Tensor> =>
       Object.fromEntries(session.inputNames.filter((n) => shapes.has(n)).map((n) => [n, new ort.Tensor('float32', checked.get(n)!, shapes.get(n)!)]));
-    this.weightFeeds = { encoder: feedsOf(this.encoder), decoder: feedsOf(this.decoder) };
+    this.weightFeeds = { encoder: feedsOf(this.encoder), decoder: feedsOf(this.decoder), step: this.stepDecoder ? feedsOf(this.stepDecoder) : {} };
   }
 
-  private weightFeeds: { encoder: Record<string, ort.Tensor>; decoder: Record<string, ort.Tensor> } | undefined;
+  private weightFeeds: Record<'encoder' | 'decoder' | 'step', Record<string, ort.Tensor>> | undefined;
 
   /** The weight feeds of a session (none for models with the weights built in). */
-  private weightsFor(which: 'encoder' | 'decoder'): Record<string, ort.Tensor> {
-    const session = which === 'encoder' ? this.encoder : this.decoder;
+  private weightsFor(which: 'encoder' | 'decoder' | 'step'): Record<string, ort.Tensor> {
+    const session = which === 'encoder' ? this.encoder : which === 'step' ? this.stepDecoder! : this.decoder;
     if (this.weightFeeds) return this.weightFeeds[which];
     if (session.inputNames.includes(which === 'encoder' ? 'patch.w' : 'tok_emb')) {
       throw new MedadError(ErrorCode.BadUserInput, 'These ONNX models take their weights as inputs and none were given', {
@@ -215,7 +219,10 @@ export class OrtPolicy {
     disposeKv(image);
     // Slots: image | prompt | one per fed token (the last sampled token is never fed).
     const steps = Math.max(0, ...rows.map((r) => r.limit - 1));
-    const cache = new DecodeCache(cfg, rows.length, P + Lmax + steps);
+    // The previous call's buffers, taken so that a concurrent call on this policy allocates its own.
+    const recycled = this.decodeStorage;
+    this.decodeStorage = undefined;
+    const cache = new DecodeCache(cfg, rows.length, P + Lmax + steps, recycled);
     const logits = new Float32Array(rows.length * V);
     rows.forEach((r, a) => {
       if (a % G === 0) cache.fillPrefix(a, prefill.present, r.prompt, prefillMask.subarray(r.prompt * (P + Lmax), (r.prompt + 1) * (P + Lmax)));
@@ -266,10 +273,14 @@ export class OrtPolicy {
       }
       stepLogits = await this.decodeInto(cache, fed.subarray(0, n), t, stepMatch, (r) => slot[r]! >= 0);
     }
+    this.decodeStorage = cache.storage;
     const results: GeneratedSequence[][] = prompts.map(() => []);
     for (const row of rows) results[row.prompt]!.push(row.out);
     return results;
   }
+
+  /** The last decode loop's cache buffers, reused by the next one (see {@link DecodeCache}). */
+  private decodeStorage: DecodeStorage | undefined;
 
   /**
    * One decoding step over the cache's rows: feeds token `ids` at step `t` (slot `prefix + t`),
@@ -277,11 +288,12 @@ export class OrtPolicy {
    */
   private async decodeInto(cache: DecodeCache, ids: BigInt64Array, t: number, optionMatch: Float32Array | undefined, running: (row: number) => boolean): Promise<Float32Array> {
     const n = cache.rows;
-    const own = this.decoderHasNewKv ??= this.decoder.outputNames.includes('new.0.key');
+    const session = this.stepDecoder ?? this.decoder;
+    const own = this.decoderHasNewKv ??= session.outputNames.includes('new.0.key');
     const fetches = ['logits', ...Array.from({ length: this.config.nLayers }, (_, i) => (own ? [`new.${i}.key`, `new.${i}.value`] : [`present.${i}.key`, `present.${i}.value`])).flat()];
-    const out = await this.decoder.run(
+    const out = await session.run(
       {
-        ...this.weightsFor('decoder'),
+        ...this.weightsFor(this.stepDecoder ? 'step' : 'decoder'),
         input_ids: new ort.Tensor('int64', ids, [n, 1]),
         attention_mask: new ort.Tensor('int64', cache.stepMask(), [n, cache.capacity + 1]),
         ...cache.feeds(),
@@ -326,8 +338,10 @@ export class OrtPolicy {
 
   /** Frees both ORT sessions. */
   async dispose(): Promise<void> {
+    this.decodeStorage = undefined;
     await this.encoder.release();
     await this.decoder.release();
+    await this.stepDecoder?.release();
   }
 
   /** Runs rows in chunks (right padded; padding never changes the real positions) and hands each row's logits to `onRow`. */
