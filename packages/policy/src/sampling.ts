@@ -109,3 +109,25 @@ function sampleFull(row: ArrayLike<number>, temperature: number, rng: SeededRng)
   }
   return { token, logProb: temperature === 1 ? row[token]! - max - Math.log(mass) : logProbAt(row, token) };
 }
+
+/**
+ * A draw from a probability row (a softmax the model computed, temperature 1, no nucleus cut):
+ * one pass for the mass (≈ 1 in float32), one to find the token; no `exp`. The log-prob is that of
+ * the row renormalised to its mass. Same distribution as {@link sampleToken} on the logits, up to
+ * float32 rounding of the probabilities.
+ */
+export function sampleFromProbs(probs: Float32Array, rng: SeededRng): { token: number; logProb: number } {
+  const n = probs.length;
+  let mass = 0;
+  for (let i = 0; i < n; i++) mass += probs[i]!;
+  let u = rng.next() * mass;
+  let token = -1;
+  for (let i = 0; i < n; i++) {
+    const p = probs[i]!;
+    if (p === 0) continue;
+    token = i;
+    u -= p;
+    if (u <= 0) break;
+  }
+  return { token, logProb: Math.log(probs[token]! / mass) };
+}

@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRng } from '@medad/core';
-import { logSoftmax, sampleToken } from '../sampling.js';
+import { logSoftmax, sampleFromProbs, sampleToken } from '../sampling.js';
 import { buildOnnxModels } from './export.js';
 import { decoderWithoutNewKv, imageAt, maxAbsDiff, randomPixels, randomTokens, tinyConfig } from './fixtures.js';
 import type { GeneratedSequence } from '../generate.js';
@@ -158,6 +158,24 @@ test('sampling without a nucleus cut draws from the tempered softmax and reports
     // Every frequency within 4 binomial standard deviations of its probability.
     want.forEach((p, t) => assert.ok(Math.abs(hits[t]! / n - p) < 4 * Math.sqrt((p * (1 - p)) / n) + 1e-4, `T=${temperature} token ${t}: ${hits[t]! / n} vs ${p}`));
   }
+});
+
+test('sampling from a probability row draws from it and reports its log-prob; a token of probability 0 is never drawn', () => {
+  const row = Float32Array.from([2, 0.5, -1, 1.5, 0, -3]);
+  const lp = logSoftmax(row, 1);
+  const probs = Float32Array.from(lp, Math.exp);
+  probs[4] = 0;
+  const mass = probs.reduce((a, b) => a + b, 0);
+  const rng = new SeededRng('sample-probs');
+  const n = 20_000;
+  const hits = new Array<number>(row.length).fill(0);
+  for (let i = 0; i < n; i++) {
+    const { token, logProb } = sampleFromProbs(probs, rng);
+    hits[token]!++;
+    assert.ok(Math.abs(logProb - Math.log(probs[token]! / mass)) < 1e-12);
+  }
+  assert.equal(hits[4], 0);
+  probs.forEach((p, t) => assert.ok(Math.abs(hits[t]! / n - p / mass) < 4 * Math.sqrt(((p / mass) * (1 - p / mass)) / n) + 1e-4, `token ${t}: ${hits[t]! / n} vs ${p / mass}`));
 });
 
 test('models taking their weights as inputs generate what the built-in ones do, for each weight set fed', async () => {

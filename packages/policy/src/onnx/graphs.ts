@@ -196,7 +196,7 @@ export function buildImageEncoder(cfg: VlmConfig, weights: CheckedWeights | 'inp
 
 /**
  * `full`: the decoder of the export contract, with `present.*` (the grown cache). `step`: the same
- * inputs, `logits` and `new.*` only, attending over the cache and the new entries without
+ * inputs, `logits`, `probs` (their softmax) and `new.*` only, attending over the cache and the new entries without
  * building the grown cache — ORT runs every node whatever is fetched, and concatenating the cache
  * was a third of a rollout step's kernel time. A decode loop with its own cache uses `step`.
  */
@@ -278,5 +278,10 @@ export function buildDecoder(cfg: VlmConfig, weights: CheckedWeights | 'inputs',
   const flatLogits = g.op('MatMul', [e.layerNorm(h, 'ln_f'), e.w('lm_head.w', [d, V])]);
   g.op('Reshape', [flatLogits, g.op('Concat', [bt, g.int64([V])], { axis: { int: 0 } })], {}, 'logits');
   g.output('logits', 'float', [BATCH, SEQ, V]);
+  if (step) {
+    // The next-token distribution at temperature 1, so a sampling loop draws without an `exp` per token.
+    g.op('Softmax', ['logits'], { axis: { int: -1 } }, 'probs');
+    g.output('probs', 'float', [BATCH, SEQ, V]);
+  }
   return g.toBytes(step ? 'MedAD text decoder, decode-step variant: no grown cache (packages/policy/ARCHITECTURE.md)' : 'MedAD text decoder with KV cache (packages/policy/ARCHITECTURE.md)');
 }

@@ -6,7 +6,7 @@ import type { GeneratedSequence } from '../generate.js';
 import { imageTokens, validateConfig, weightShapes, type VlmConfig } from '../vlm/config.js';
 import { SPECIAL_IDS } from '../vlm/tokenizer.js';
 import { OPTION_COUNT, optionMatchGrid, optionMatchRows, optionWordSets } from '../vlm/option-match.js';
-import { logSoftmax, sampleToken } from '../sampling.js';
+import { argmax, logSoftmax, sampleFromProbs, sampleToken } from '../sampling.js';
 import { ONNX_FILES, type OnnxModels } from './export.js';
 import { DecodeCache, disposeKv, kvFeeds, kvFromOutputs, type DecodeStorage, type KvCache } from './kv-cache.js';
 import { openSessions, type OrtSessionOptions, type ProviderChoice } from './session.js';
@@ -42,6 +42,9 @@ export interface OrtGenerateOptions {
 export function ortGenerationRng(seed: number, promptIndex: number, sampleIndex: number): SeededRng {
   return new SeededRng(`gen:${seed}:${promptIndex}:${sampleIndex}`);
 }
+
+/** Which outputs a decode step fetches. */
+type StepOutputs = 'logits' | 'probs' | 'both';
 
 /** Rows of a forward-only batch: one prompt, one completion and one image per row. */
 interface ForwardRows {
@@ -233,6 +236,12 @@ export class OrtPolicy {
     // slot[a] = row index at batch position a; `running` marks the rows still decoding.
     let slot = rows.map((_, i) => i);
     let stepLogits: Float32Array = logits;
+    // After the prefill, the step decoder's softmax spares an `exp` per vocabulary entry: plain
+    // sampling (T = 1, no nucleus cut) draws from it, greedy decoding reads its token's log-prob there.
+    const hasProbs = this.stepDecoder?.outputNames.includes('probs') ?? false;
+    const greedy = sampling.greedy || sampling.temperature <= 0;
+    const read: StepOutputs = !hasProbs ? 'logits' : greedy ? 'both' : sampling.temperature === 1 && sampling.topP >= 1 ? 'probs' : 'logits';
+    let stepProbs: Float32Array | undefined;
     const fed = new BigInt64Array(rows.length);
     for (let t = 0; ; t++) {
       let running = 0;
@@ -244,7 +253,13 @@ export class OrtPolicy {
           fed[a] = BigInt(options.padId ?? SPECIAL_IDS.pad);
           return;
         }
-        const { token, logProb } = sampleToken(stepLogits.subarray(a * V, (a + 1) * V), sampling, rng);
+        const probRow = stepProbs?.subarray(a * V, (a + 1) * V);
+        let drawn: { token: number; logProb: number };
+        if (probRow && greedy) {
+          const token = argmax(stepLogits.subarray(a * V, (a + 1) * V));
+          drawn = { token, logProb: Math.log(probRow[token]!) };
+        } else drawn = probRow ? sampleFromProbs(probRow, rng) : sampleToken(stepLogits.subarray(a * V, (a + 1) * V), sampling, rng);
+        const { token, logProb } = drawn;
         let done = token === eos;
         if (!done) {
           out.tokens.push(token);
@@ -271,7 +286,9 @@ export class OrtPolicy {
         stepMatch = new Float32Array(n * OPTION_COUNT);
         slot.forEach((i, r) => { if (i >= 0) optionMatchRows([Number(fed[r])], optionSets[rows[i]!.prompt]!, stepMatch!, r * OPTION_COUNT); });
       }
-      stepLogits = await this.decodeInto(cache, fed.subarray(0, n), t, stepMatch, (r) => slot[r]! >= 0);
+      const step = await this.decodeInto(cache, fed.subarray(0, n), t, stepMatch, (r) => slot[r]! >= 0, read);
+      stepLogits = step.logits ?? stepLogits;
+      stepProbs = step.probs;
     }
     this.decodeStorage = cache.storage;
     const results: GeneratedSequence[][] = prompts.map(() => []);
@@ -284,13 +301,15 @@ export class OrtPolicy {
 
   /**
    * One decoding step over the cache's rows: feeds token `ids` at step `t` (slot `prefix + t`),
-   * writes their keys/values into the cache, and returns the logits `[rows, vocab]`.
+   * writes their keys/values into the cache, and returns what `read` asks for: the logits
+   * `[rows, vocab]`, their softmax `probs` (only the step decoder has it), or both.
    */
-  private async decodeInto(cache: DecodeCache, ids: BigInt64Array, t: number, optionMatch: Float32Array | undefined, running: (row: number) => boolean): Promise<Float32Array> {
+  private async decodeInto(cache: DecodeCache, ids: BigInt64Array, t: number, optionMatch: Float32Array | undefined, running: (row: number) => boolean, read: StepOutputs = 'logits'): Promise<{ logits?: Float32Array; probs?: Float32Array }> {
     const n = cache.rows;
     const session = this.stepDecoder ?? this.decoder;
     const own = this.decoderHasNewKv ??= session.outputNames.includes('new.0.key');
-    const fetches = ['logits', ...Array.from({ length: this.config.nLayers }, (_, i) => (own ? [`new.${i}.key`, `new.${i}.value`] : [`present.${i}.key`, `present.${i}.value`])).flat()];
+    const heads = read === 'both' ? ['logits', 'probs'] : [read];
+    const fetches = [...heads, ...Array.from({ length: this.config.nLayers }, (_, i) => (own ? [`new.${i}.key`, `new.${i}.value`] : [`present.${i}.key`, `present.${i}.value`])).flat()];
     const out = await session.run(
       {
         ...this.weightsFor(this.stepDecoder ? 'step' : 'decoder'),
@@ -305,9 +324,9 @@ export class OrtPolicy {
       const tensor = out[own ? `new.${layer}.${kind}` : `present.${layer}.${kind}`] as ort.Tensor;
       return { data: tensor.data as Float32Array, at: own ? 0 : cache.capacity, length: own ? 1 : cache.capacity + 1 };
     }, running);
-    const logits = (out.logits as ort.Tensor).data as Float32Array;
-    for (const name of fetches.slice(1)) (out[name] as ort.Tensor).dispose();
-    return logits;
+    for (const name of fetches.slice(heads.length)) (out[name] as ort.Tensor).dispose();
+    const data = (name: string): Float32Array | undefined => (heads.includes(name) ? ((out[name] as ort.Tensor).data as Float32Array) : undefined);
+    return { logits: data('logits'), probs: data('probs') };
   }
 
   private decoderHasNewKv: boolean | undefined;
