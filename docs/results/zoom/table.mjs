@@ -25,10 +25,11 @@ const ROWS = [
   { id: 'grpo-zoom-oracle', label: 'SFT + Con-GRPO with zoom, oracle zoom (upper bound)', base: 'grpo-none-none' },
 ];
 
-/** Every seed's predictions of a configuration (evals/<id>-<seed>/predictions.jsonl). */
+/** Every seed's predictions of a configuration (evals/<id>-<seed>/predictions.jsonl), finished evaluations only. */
 function predictionsOf(id) {
   const dirs = readdirSync(join(out, 'evals')).filter((d) => d.startsWith(`${id}-`) && /^\d+$/.test(d.slice(id.length + 1)));
-  return dirs.flatMap((d) => (existsSync(join(out, 'evals', d, 'predictions.jsonl')) ? readPredictions(join(out, 'evals', d, 'predictions.jsonl')) : []));
+  // eval.json is written last: without it the predictions may be a running evaluation's first part.
+  return dirs.flatMap((d) => (existsSync(join(out, 'evals', d, 'eval.json')) ? readPredictions(join(out, 'evals', d, 'predictions.jsonl')) : []));
 }
 const pct = (rows) => (rows.length ? (100 * rows.filter((p) => p.correct).length) / rows.length : NaN);
 function meanStd(rows) {
