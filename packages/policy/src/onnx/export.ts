@@ -9,8 +9,6 @@ import { checkWeights, type WeightSource } from './weights.js';
 export const ONNX_FILES = Object.freeze({
   imageEncoder: 'image_encoder.onnx',
   decoder: 'decoder_model.onnx',
-  /** The decode-step variant (no grown cache); optional: older exports run steps on `decoder`. */
-  decoderStep: 'decoder_step.onnx',
   config: 'config.json',
   tokenizer: 'tokenizer.json',
 });
