@@ -29,6 +29,12 @@ describe('ResponseCache', () => {
     assert.equal(c.size, 0);
     for (const k of ['a', 'b', 'c']) c.set(k, c.current, answer(k), 0);
     assert.deepEqual([c.size, c.get('a', 0), c.get('c', 0)?.body], [2, undefined, 'c'], 'the oldest is dropped');
+    const small = new ResponseCache(1000, 100, 50, 59);
+    small.set('a', small.current, answer('x'.repeat(29)), 0);
+    small.set('b', small.current, answer('y'.repeat(29)), 0);
+    assert.deepEqual([small.size, small.get('a', 0), small.get('b', 0)?.body.length, small.heldChars], [1, undefined, 29, 30], 'held characters are bounded');
+    small.set('c', small.current, answer('z'.repeat(51)), 0);
+    assert.equal(small.get('c', 0), undefined, 'a body over maxBodyChars is not stored');
     const off = new ResponseCache(0);
     off.set('k', off.current, answer('a'), 0);
     assert.deepEqual([off.enabled, off.get('k', 0)], [false, undefined]);

@@ -18,19 +18,25 @@ interface Entry extends CachedResponse {
  *  - it is at most `maxAgeMs` old (what other replicas write to a shared PostgreSQL, and what
  *    resolvers read from files, is at most that stale).
  * Keys are the caller's role plus the request's exact text, so a role never sees another role's
- * answer. Mutations, subscriptions, errors and bodies over `maxBodyBytes` are never stored; the
- * map keeps at most `maxEntries`, dropping the oldest. `maxAgeMs` 0 turns the cache off.
+ * answer. Mutations, subscriptions, errors and bodies over `maxBodyChars` are never stored; the
+ * map keeps at most `maxEntries` and `maxTotalChars`, dropping the oldest. `maxAgeMs` 0 turns
+ * the cache off.
  */
 export class ResponseCache {
   private readonly entries = new Map<string, Entry>();
   private generation = 0;
+  /** Characters held (keys and bodies). */
+  private held = 0;
   hits = 0;
   misses = 0;
 
   constructor(
     readonly maxAgeMs: number,
     private readonly maxEntries = 512,
-    private readonly maxBodyBytes = 2_000_000,
+    /** Largest body stored, in characters. */
+    private readonly maxBodyChars = 2_000_000,
+    /** Characters (keys and bodies) held at most: a caller sending many large distinct queries cannot grow the server past it. */
+    private readonly maxTotalChars = 32_000_000,
   ) {}
 
   get enabled(): boolean {
@@ -46,6 +52,7 @@ export class ResponseCache {
   invalidate(): void {
     this.generation++;
     if (this.entries.size) this.entries.clear();
+    this.held = 0;
   }
 
   get(key: string, now = Date.now()): CachedResponse | undefined {
@@ -55,17 +62,31 @@ export class ResponseCache {
       this.hits++;
       return e;
     }
-    if (e) this.entries.delete(key);
+    if (e) this.drop(key);
     this.misses++;
     return undefined;
   }
 
   /** Stores an answer computed from the state at `generation` (dropped if a write finished since). */
   set(key: string, generation: number, response: CachedResponse, now = Date.now()): void {
-    if (!this.enabled || generation !== this.generation || response.body.length > this.maxBodyBytes) return;
-    this.entries.delete(key);
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    if (!this.enabled || generation !== this.generation || response.body.length > this.maxBodyChars) return;
+    this.drop(key);
+    const size = key.length + response.body.length;
+    while (this.entries.size && (this.entries.size >= this.maxEntries || this.held + size > this.maxTotalChars)) this.drop(this.entries.keys().next().value!);
     this.entries.set(key, { ...response, generation, at: now });
+    this.held += size;
+  }
+
+  private drop(key: string): void {
+    const e = this.entries.get(key);
+    if (!e) return;
+    this.entries.delete(key);
+    this.held -= key.length + e.body.length;
+  }
+
+  /** Characters held (keys and bodies). */
+  get heldChars(): number {
+    return this.held;
   }
 
   get size(): number {
