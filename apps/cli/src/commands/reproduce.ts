@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, arch, platform } from 'node:os';
 import { join, relative } from 'node:path';
 import { doneFile, Executor, finishedJobs, logFile, type DoneRecord } from '../reproduce/executor.js';
@@ -87,6 +87,16 @@ export function registerReproduceCommand(program: Command): void {
       const stateFile = join(plan.outDir, 'reproduce.json');
       const state = readState(stateFile);
       const startedAt = new Date();
+      // This invocation is recorded now and after every job, so one the machine kills outright
+      // still counts its wall time up to its last finished job.
+      const entry: ReproduceState['invocations'][number] = { command, startedAt: startedAt.toISOString(), seconds: 0, ran: 0, failed: 0, interrupted: true };
+      state.invocations.push(entry);
+      const saveState = (): void => {
+        entry.seconds = (Date.now() - startedAt.getTime()) / 1000;
+        writeFileSync(`${stateFile}.tmp`, JSON.stringify(state, null, 2) + '\n');
+        renameSync(`${stateFile}.tmp`, stateFile);
+      };
+      saveState();
       const done = finishedJobs(plan.jobs, plan.outDir);
       process.stderr.write(
         `medad reproduce: preset ${o.preset}, seeds ${plan.seeds.join(',')}, ${plan.jobs.length} jobs (${done.size} already done), ` +
@@ -104,8 +114,15 @@ export function registerReproduceCommand(program: Command): void {
         concurrency: o.concurrency,
         launcher,
         onEvent: (e) => {
-          if (e.type === 'done') printer.note(`done    ${e.id} (${clock(e.seconds ?? NaN)})`);
-          else if (e.type === 'failed') printer.note(`FAILED  ${e.id} after ${clock(e.seconds ?? NaN)}: see ${logFile(plan.outDir, e.id)}`);
+          if (e.type === 'done') {
+            printer.note(`done    ${e.id} (${clock(e.seconds ?? NaN)})`);
+            entry.ran++;
+            saveState();
+          } else if (e.type === 'failed') {
+            printer.note(`FAILED  ${e.id} after ${clock(e.seconds ?? NaN)}: see ${logFile(plan.outDir, e.id)}`);
+            entry.failed++;
+            saveState();
+          }
           else if (e.type === 'blocked') printer.note(`skipped ${e.id} (a job it needs failed)`);
         },
       });
@@ -128,9 +145,9 @@ export function registerReproduceCommand(program: Command): void {
         process.off('SIGTERM', onSignal);
         process.off('exit', onExit);
       }
-      const seconds = (Date.now() - startedAt.getTime()) / 1000;
-      state.invocations.push({ command, startedAt: startedAt.toISOString(), seconds, ran: result.ran.length, failed: result.failed.length, interrupted: result.interrupted });
-      writeFileSync(stateFile, JSON.stringify(state, null, 2) + '\n');
+      Object.assign(entry, { ran: result.ran.length, failed: result.failed.length, interrupted: result.interrupted });
+      saveState();
+      const seconds = entry.seconds;
       if (result.interrupted) {
         process.stderr.write(`interrupted after ${clock(seconds)}; ${result.ran.length} jobs finished in this invocation. Re-run the same command to resume.\n`);
         process.exitCode = 130;

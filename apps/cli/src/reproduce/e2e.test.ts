@@ -75,6 +75,8 @@ test('medad reproduce --preset smoke trains and evaluates every configuration, w
   assert.match(second.stdout, /0 jobs run, 49 already done, 0 failed, 0 skipped/);
   assert.ok(second.seconds < 20, `re-run took ${second.seconds} s`);
   assert.equal(readFileSync(join(out, 'results.md'), 'utf8').split('## Table 1')[1], md.split('## Table 1')[1], 'same tables');
-  const state = JSON.parse(readFileSync(join(out, 'reproduce.json'), 'utf8')) as { invocations: unknown[] };
+  const state = JSON.parse(readFileSync(join(out, 'reproduce.json'), 'utf8')) as { invocations: Array<{ ran: number; failed: number; interrupted: boolean; seconds: number }> };
   assert.equal(state.invocations.length, 2);
+  assert.deepEqual(state.invocations.map((i) => [i.ran, i.failed, i.interrupted]), [[49, 0, false], [0, 0, false]]);
+  assert.ok(state.invocations[0]!.seconds > state.invocations[1]!.seconds);
 });
