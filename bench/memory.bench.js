@@ -1,7 +1,7 @@
 // `npm run bench -- memory`: resident memory of an idle `medad serve` (embedded PGlite, no runs):
 // the median of VmRSS sampled every 250 ms during the 5 s after it listens (RSS moves by ±20 MB with
 // the garbage collector), on a fresh data directory (the first `npm start`) and restarted on the
-// same directory, and on PostgreSQL (DATABASE_URL) when its binaries are installed. Linux only (/proc).
+// same directory (and once more with V8's default WebAssembly tiering for PGlite), and on PostgreSQL (DATABASE_URL) when its binaries are installed. Linux only (/proc).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,6 +62,10 @@ export default async function memory({ log }) {
     const first = await idleRssMb(dir);
     log('restarted on the same directory...');
     const again = await idleRssMb(dir);
+    // PGlite's WebAssembly with V8's default tiering (the optimising tier recompiles hot functions)
+    // instead of the baseline compiler only (store/sql-client.ts withBaselineWasm).
+    log('restarted with MEDAD_PGLITE_TIER_UP=1...');
+    const tierUp = await idleRssMb(dir, { MEDAD_PGLITE_TIER_UP: '1' });
     // The same server on PostgreSQL (DATABASE_URL): the process without the embedded database.
     const { postgresBinDir, startPostgres } = await import('@medad/server/testing');
     let postgres = null;
@@ -77,6 +81,7 @@ export default async function memory({ log }) {
     return {
       idle_rss_mb_first_start: Math.round(first.rssMb),
       idle_rss_mb: Math.round(again.rssMb),
+      idle_rss_mb_pglite_tier_up: Math.round(tierUp.rssMb),
       start_seconds_first: first.startSeconds,
       start_seconds_restart: again.startSeconds,
       idle_rss_mb_postgres: postgres ? Math.round(postgres.rssMb) : null,

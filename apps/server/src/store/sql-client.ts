@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { ErrorCode, MedadError, errorMessage } from '@medad/core';
 
 /** The few SQL operations the store needs, implemented over PGlite and over `pg`. */
@@ -62,6 +63,25 @@ export function observeWrites(client: SqlClient, onWrite: () => void): SqlClient
  */
 export const PGLITE_CONF = ['shared_buffers=16MB'];
 
+/**
+ * Runs `open` (which compiles PGlite's WebAssembly: 9 MB of PostgreSQL) with V8's baseline
+ * compiler only (Liftoff). By default V8 recompiles hot functions with its optimising tier in the
+ * background; for PGlite that holds ~40 MB more code in an idle server and costs CPU just after
+ * start, while the control plane's queries are short and mostly answered by its caches
+ * (`npm run bench -- memory` and `-- server` measure both; apps/server README). The flag is
+ * restored afterwards, so WebAssembly compiled later in this process is not affected.
+ * `MEDAD_PGLITE_TIER_UP=1` keeps V8's default tiering.
+ */
+async function withBaselineWasm<T>(open: () => Promise<T>): Promise<T> {
+  if (process.env.MEDAD_PGLITE_TIER_UP === '1') return open();
+  setFlagsFromString('--liftoff-only');
+  try {
+    return await open();
+  } finally {
+    setFlagsFromString('--no-liftoff-only');
+  }
+}
+
 /** Creates a PGlite database in `dataDir` in a child process (argv only, no shell), which then exits. */
 async function initPgliteInChild(dataDir: string): Promise<void> {
   const script = `const { PGlite } = await import(process.argv[1]); await (await PGlite.create(process.argv[2])).close();`;
@@ -84,7 +104,7 @@ export async function openPglite(dataDir?: string): Promise<SqlClient> {
     // A new database: initdb's memory (hundreds of MB) stays with the process that ran it, so
     // a short-lived child creates the files — the server then holds what a restart would.
     if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await initPgliteInChild(dataDir);
-    db = await PGlite.create(dataDir, { postgresqlconf: PGLITE_CONF });
+    db = await withBaselineWasm(() => PGlite.create(dataDir, { postgresqlconf: PGLITE_CONF }));
   } catch (err) {
     throw new MedadError(ErrorCode.Internal, `Could not open the embedded database in ${dataDir ?? '(memory)'}: ${errorMessage(err)}`, {
       fix: 'check the directory is writable and not used by another medad server (or pass another --data-dir)',
