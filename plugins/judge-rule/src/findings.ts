@@ -1,4 +1,4 @@
-import { OPTION_LETTERS, phrasePattern, type JudgeInput, type OptionLetter } from '@medad/core';
+import { OPTION_LETTERS, phrasePattern, spansOf, type JudgeInput, type OptionLetter } from '@medad/core';
 import { findMentions, isNegated, type MentionOptions } from './mentions.js';
 
 /**
@@ -68,9 +68,7 @@ function cueSpans(text: string, options: readonly string[], findings: FindingsOp
   const out: Cue[] = [];
   options.slice(0, OPTION_LETTERS.length).forEach((option, index) => {
     for (const source of findings[option.trim().toLowerCase()] ?? []) {
-      for (const m of text.matchAll(new RegExp(String.raw`(?<!${WORD})(?:${source})(?!${WORD})`, 'giu'))) {
-        if (m[0].length > 0) out.push({ index, start: m.index, end: m.index + m[0].length });
-      }
+      for (const m of spansOf(String.raw`(?<!${WORD})(?:${source})(?!${WORD})`, text)) out.push({ index, ...m });
     }
   });
   return out;
