@@ -24,7 +24,7 @@ import {
   COMPLETIONS_FILE,
   type CompletionRecord as CompletionRow,
 } from '@medad/core';
-import { OrtPolicy, VlmPolicy, buildOnnxModels, generateTokens, type ComputeBackend, type GeneratedSequence, type VlmConfig, type VlmPreset } from '@medad/policy';
+import { OrtGradients, OrtPolicy, VlmPolicy, buildOnnxModels, generateTokens, gradientGraphUnsupported, type EncodedPrompt, type ComputeBackend, type GeneratedSequence, type VlmConfig, type VlmPreset } from '@medad/policy';
 import { groupRelativeAdvantage, selectGroups, zeroVarianceFraction } from './grpo/advantage.js';
 import { statsFromSums } from './grpo/loss.js';
 import { engineThreads, gradEngineMessage, resolveGradEngine, startGradientEngine } from './parallel/ort-engine.js';
@@ -128,13 +128,13 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
         : await VlmPolicy.create({ preset: o.preset ?? 'small', tokenizer: trainTokenizer(train), seed: o.seed, backend: o.backend, config: o.modelConfig });
   // The frozen reference: the starting policy (SFT checkpoint, or the fresh init for RL-only).
   const reference = fromDir ? await VlmPolicy.load(fromDir, { backend: o.backend }) : state ? await VlmPolicy.load(checkpointDir(o.outDir), { backend: o.backend }) : null;
-  const refModels = buildOnnxModels(policy.model.config, (reference ?? policy).model.weights());
+  // A copy: the policy's own arrays (RL-only) belong to weights that training replaces.
+  const refWeights = new Map([...(reference ?? policy).model.weights()].map(([name, v]) => [name, v.slice()] as const));
   reference?.dispose();
   // GRPO-CARE's slowly-evolving reference (only when a reward reads the answer likelihood): the
   // starting policy, then an EMA of the policy; a resumed run continues from the saved one.
   const needsLikelihood = o.rewards.some((r) => r.reward.needsAnswerLikelihood);
   const ema = needsLikelihood ? new EmaReference(policy.model.config, emaStart(o.outDir, state !== null, policy, log), o.emaDecay, o.emaEvery) : null;
-  const refOrt = o.beta > 0 ? await OrtPolicy.fromModels(policy.model.config, refModels) : null;
   const params = policy.model.params as ReadonlyMap<string, tf.Variable>;
   const optimizer = new AdamW(params, { weightDecay: 0 });
   const startStep = state?.step ?? 0;
@@ -177,6 +177,7 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
   const engine = resolveGradEngine(o.gradEngine, policy.model);
   const threads = engineThreads(engine.engine, o.threads, policy.backend);
   const parallel = await startGradientEngine(engine.engine, policy.model, threads, policy.backend as ComputeBackend);
+  const refScorer = o.beta > 0 ? await referenceScorer(policy.model.config, refWeights, threads) : null;
   const live = o.rollout === 'ort' ? await OrtPolicy.fromModels(policy.model.config, buildOnnxModels(policy.model.config, 'inputs')) : null;
   log.info(`policy update: ${gradEngineMessage(engine, threads)}`);
   progress.start(o.steps, 'con-grpo', startStep);
@@ -219,7 +220,7 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
       const advantages = groupRelativeAdvantage(grouped, o.advantageScale).flat();
       const prompts = rows.map((r) => r.item.prompt);
       const completions = rows.map((r) => r.seq.tokens);
-      const refLogProbs = refOrt && rows.length ? await refOrt.logProbs({ prompts: prompts.map((p) => p.promptIds), completions, pixels: concat(rows.map((r) => r.item.nchw)) }) : null;
+      const refLogProbs = refScorer && rows.length ? await refScorer.logProbs(rows.map((r, i) => ({ prompt: prompts[i]!, completion: completions[i]!, nchw: r.item.nchw }))) : null;
       const shard: GrpoShardRow[] = rows.map((r, i) => ({
         prompt: r.item.prompt,
         completion: r.seq.tokens,
@@ -328,10 +329,34 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
   }
   progress.stop();
   optimizer.dispose();
-  await refOrt?.dispose();
+  await refScorer?.dispose();
   await ema?.dispose();
   if (step === o.steps) await o.sink?.emit({ type: 'status', runId, status: RunStatus.Succeeded, time: Date.now() });
   return { policy, steps: step, finalEval, rewardHistory };
+}
+
+/** Scores completions under the frozen reference policy (the KL term's log-probs). */
+interface ReferenceScorer {
+  logProbs(rows: ReadonlyArray<{ prompt: EncodedPrompt; completion: readonly number[]; nchw: Float32Array }>): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The reference's log-probs through the forward-only gradient graph, which computes logits only
+ * at the completion tokens and their log-softmax in the graph: about half the time of the
+ * inference graphs (full-vocabulary logits at every position, log-softmax in JS) at a step's 64
+ * rows, within 3e-6. Configs that graph cannot build (rotary positions) use the inference graphs.
+ */
+async function referenceScorer(cfg: VlmConfig, weights: ReadonlyMap<string, Float32Array>, threads: number): Promise<ReferenceScorer> {
+  if (gradientGraphUnsupported(cfg) === null) {
+    const graph = await OrtGradients.create(cfg, { intraOpNumThreads: threads, forwardOnly: true });
+    return { logProbs: (rows) => graph.logProbs(weights, rows.map((r) => r.prompt), rows.map((r) => r.completion)), dispose: () => graph.release() };
+  }
+  const ort = await OrtPolicy.fromModels(cfg, buildOnnxModels(cfg, weights), { intraOpNumThreads: threads });
+  return {
+    logProbs: (rows) => ort.logProbs({ prompts: rows.map((r) => r.prompt.promptIds), completions: rows.map((r) => r.completion), pixels: concat(rows.map((r) => r.nchw)) }),
+    dispose: () => ort.dispose(),
+  };
 }
 
 /** The EMA reference a run starts from: the saved one when resuming, else (a copy of) the starting policy's weights. */

@@ -113,3 +113,22 @@ test('ONNX gradients equal tfjs gradients with the nonlinear patch stem', async 
 test('ONNX gradients equal tfjs gradients with the grounding loss (head on the last layer\'s image input)', async () => {
   await compare(presetConfig('tiny', 60, { optionMatch: markers, patchStem: 12, groundingHead: true }), 4);
 });
+
+test('a forward-only instance scores like the full one and refuses to compute gradients', async () => {
+  await selectBackend();
+  const cfg = presetConfig('tiny', 60, { optionMatch: markers });
+  const weights = randomWeights(cfg, 5, 0.2);
+  const { prompts, completions, coefs } = batch(cfg, 5);
+  const full = await OrtGradients.create(cfg);
+  const scorer = await OrtGradients.create(cfg, { forwardOnly: true });
+  try {
+    const want = (await full.run(weights, prompts, completions, coefs)).logProbs;
+    const got = await scorer.logProbs(weights, prompts, completions);
+    assert.deepEqual(got.map((r) => r.length), completions.map((c) => c.length));
+    got.forEach((row, b) => row.forEach((v, j) => assert.ok(Math.abs(v - want[b]![j]!) < 1e-5, `logp[${b}][${j}] ${v} vs ${want[b]![j]}`)));
+    await assert.rejects(scorer.run(weights, prompts, completions, coefs), /forward-only/);
+  } finally {
+    await full.release();
+    await scorer.release();
+  }
+});

@@ -34,15 +34,21 @@ export interface GroundingTerm {
 export class OrtGradients {
   private constructor(
     readonly config: VlmConfig,
-    private readonly sessions: { grad: ort.InferenceSession; logp: ort.InferenceSession },
+    private readonly sessions: { grad?: ort.InferenceSession; logp: ort.InferenceSession },
     readonly provider: ProviderChoice,
   ) {}
 
-  /** Builds the gradient graph of `config` and opens it (2 threads by default; on the CPU unless {@link selectDevice} chose CUDA). */
-  static async create(config: VlmConfig, options: OrtSessionOptions = {}): Promise<OrtGradients> {
-    const models = { grad: buildGradientGraph(config), logp: buildGradientGraph(config, { forwardOnly: true }) };
-    const { sessions, provider } = await openSessions(models, { executionProvider: selectedDevice() ?? 'cpu', ...options });
-    return new OrtGradients(config, sessions, provider);
+  /**
+   * Builds the gradient graph of `config` and opens it (2 threads by default; on the CPU unless
+   * {@link selectDevice} chose CUDA). `forwardOnly`: only the log-prob graph ({@link logProbs}),
+   * e.g. to score completions under a frozen reference.
+   */
+  static async create(config: VlmConfig, options: OrtSessionOptions & { forwardOnly?: boolean } = {}): Promise<OrtGradients> {
+    const { forwardOnly = false, ...sessionOptions } = options;
+    const logp = buildGradientGraph(config, { forwardOnly: true });
+    const models: Record<string, Uint8Array> = forwardOnly ? { logp } : { grad: buildGradientGraph(config), logp };
+    const { sessions, provider } = await openSessions(models, { executionProvider: selectedDevice() ?? 'cpu', ...sessionOptions });
+    return new OrtGradients(config, { grad: sessions['grad'], logp: sessions['logp']! }, provider);
   }
 
   /**
@@ -60,6 +66,9 @@ export class OrtGradients {
     if (this.config.groundingHead) Object.assign(batch.feeds, this.groundingFeeds(prompts.length, grounding));
     else if (grounding) {
       throw new MedadError(ErrorCode.BadUserInput, 'A grounding term was given for a model without a grounding head', { fix: 'create the model with config { groundingHead: true }' });
+    }
+    if (!this.sessions.grad) {
+      throw new MedadError(ErrorCode.Internal, 'OrtGradients.run on a forward-only instance', { fix: 'create it without forwardOnly to compute gradients' });
     }
     const out = await this.sessions.grad.run(batch.feeds);
     const grads = new Map<string, Float32Array>();
@@ -200,7 +209,7 @@ export class OrtGradients {
 
   /** Frees the sessions. */
   async release(): Promise<void> {
-    await this.sessions.grad.release();
+    await this.sessions.grad?.release();
     await this.sessions.logp.release();
   }
 }
