@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const medad = join(here, '..', 'apps', 'cli', 'bin', 'medad.js');
+// MEDAD_GRPO_BENCH_CLI: another build's apps/cli/bin/medad.js (e.g. a clone of an older commit), for before/after figures.
+const medad = process.env.MEDAD_GRPO_BENCH_CLI ?? join(here, '..', 'apps', 'cli', 'bin', 'medad.js');
 const WARMUP = 2;
 
 const median = (xs) => {
@@ -24,7 +25,8 @@ export default async function grpo({ log }) {
   const steps = Number(process.env.MEDAD_GRPO_BENCH_STEPS ?? 14);
   const sftSteps = Number(process.env.MEDAD_GRPO_BENCH_SFT_STEPS ?? 800);
   if (!(steps > WARMUP)) throw new Error(`MEDAD_GRPO_BENCH_STEPS must be more than ${WARMUP} (the warm-up steps), got ${steps}`);
-  const run = (args) => execFileSync(process.execPath, [medad, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // From the CLI's own checkout: plugins are discovered from the working directory's workspace.
+  const run = (args) => execFileSync(process.execPath, [medad, ...args], { cwd: join(dirname(medad), '..', '..', '..'), stdio: ['ignore', 'ignore', 'inherit'] });
   const data = join(tmpdir(), 'medad-grpo-bench-data-s0-n4000');
   if (!existsSync(join(data, 'samples.jsonl'))) {
     log(`building the benchmark (seed 0, 4,000 samples) in ${data}...`);
@@ -44,6 +46,7 @@ export default async function grpo({ log }) {
     const completions = Math.ceil(spec.hyper.promptsPerStep * spec.hyper.oversample) * spec.hyper.groupSize;
     const tokens = rows.map((r) => r.completion_length * completions);
     return {
+      cli: medad,
       step_shape: { prompts_per_step: spec.hyper.promptsPerStep, oversample: spec.hyper.oversample, group_size: spec.hyper.groupSize, completions, max_new_tokens: spec.hyper.maxNewTokens, mu: spec.hyper.mu, preset: 'small', sft_steps: sftSteps },
       measured_steps: rows.length,
       step_s: median(stepS),

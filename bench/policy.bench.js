@@ -12,6 +12,8 @@ export default async function policy({ log }) {
     ...tfjs,
     train_fraction_of_ort_roofline: tfjs.train_gflops_effective / ort.ort_matmul_gflops,
     // The trainer's default engine: the gradient step through the ONNX Runtime gradient graph.
+    // Against the roofline probed before and after every arm (tens of seconds away from the step);
+    // tfjs.ort_grad_fraction_interleaved compares each step with a probe run right after it.
     ort_grad_fraction_of_ort_roofline: tfjs.ort_grad_gflops_effective / ort.ort_matmul_gflops,
     ort_grad_speedup_over_tfjs_step: tfjs.train_step_ms / tfjs.ort_grad_step_ms,
     // The most a tfjs step can reach on 2 threads: every FLOP at the plain-matMul peak on each.

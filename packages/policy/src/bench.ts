@@ -8,6 +8,7 @@ import { presetConfig, type VlmConfig, type VlmPreset } from './vlm/config.js';
 import { VlmModel } from './vlm/model.js';
 import { SPECIAL_IDS } from './vlm/tokenizer.js';
 import { OrtGradients } from './onnx/ort-grad.js';
+import { openMatmulProbe } from './onnx/bench.js';
 
 /** Settings of {@link benchPolicy}; defaults mirror SFT on the embedded benchmark. */
 export interface PolicyBenchOptions {
@@ -22,6 +23,8 @@ export interface PolicyBenchOptions {
   trainSteps?: number;
   /** Intra-op threads of the ORT gradient step (default 2). */
   ortThreads?: number;
+  /** Rounds of one ORT gradient step and one roofline probe (default 15). */
+  interleavedRounds?: number;
   /** Prompts and new tokens for the generation figures. */
   genPrompts?: number;
   genTokens?: number;
@@ -46,6 +49,15 @@ export interface PolicyBenchResult {
   ort_grad_step_ms: number;
   /** Model FLOPs per second of {@link ort_grad_step_ms}. */
   ort_grad_gflops_effective: number;
+  /**
+   * The ORT gradient step over the ORT MatMul roofline measured beside it: the median over rounds
+   * of one step followed by a probe of about its length (min, max and the probes' median beside).
+   */
+  ort_grad_fraction_interleaved: number;
+  ort_grad_fraction_interleaved_min: number;
+  ort_grad_fraction_interleaved_max: number;
+  ort_grad_interleaved_rounds: number;
+  ort_grad_interleaved_roofline_gflops_median: number;
   backend: string;
   preset: string;
   batch_size: number;
@@ -115,8 +127,11 @@ export async function benchPolicy(options: PolicyBenchOptions = {}): Promise<Pol
     const T = promptLen + completionLen;
     const flops = 3 * B * forwardFlops(cfg, P, T, completionLen);
     // The gradient step through ONNX Runtime (what the trainer's default engine runs).
-    const ortGrad = await OrtGradients.create(cfg, { intraOpNumThreads: options.ortThreads ?? 2 });
+    const ortThreads = options.ortThreads ?? 2;
+    const ortGrad = await OrtGradients.create(cfg, { intraOpNumThreads: ortThreads });
+    const probe = await openMatmulProbe(ortThreads);
     let ortStepMs: number;
+    const rounds: Array<{ stepMs: number; rooflineGflops: number }> = [];
     try {
       const weights = model.weights();
       const coefs = completions.map((c) => Float32Array.from(c, () => -1 / (B * completionLen)));
@@ -126,9 +141,21 @@ export async function benchPolicy(options: PolicyBenchOptions = {}): Promise<Pol
       const t0 = performance.now();
       for (let i = 0; i < runs; i++) await run();
       ortStepMs = (performance.now() - t0) / runs;
+      // Rounds of one step then the roofline probe (as long as ~2 steps), so that each fraction
+      // compares the step with the machine's speed of the same second.
+      await probe.measure(20);
+      for (let r = 0; r < (options.interleavedRounds ?? 15); r++) {
+        const t = performance.now();
+        await run();
+        const stepMs = performance.now() - t;
+        rounds.push({ stepMs, rooflineGflops: await probe.measure(Math.max(5, Math.round((2 * stepMs) / 1.5))) });
+      }
     } finally {
       await ortGrad.release();
+      await probe.close();
     }
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const fractions = rounds.map((r) => flops / (r.stepMs / 1000) / 1e9 / r.rooflineGflops);
 
     const nGen = options.genPrompts ?? 8;
     const genTokens = options.genTokens ?? 32;
@@ -164,6 +191,11 @@ export async function benchPolicy(options: PolicyBenchOptions = {}): Promise<Pol
       tfjs_matmul_gflops: matmulGflops,
       ort_grad_step_ms: ortStepMs,
       ort_grad_gflops_effective: flops / (ortStepMs / 1000) / 1e9,
+      ort_grad_fraction_interleaved: median(fractions),
+      ort_grad_fraction_interleaved_min: Math.min(...fractions),
+      ort_grad_fraction_interleaved_max: Math.max(...fractions),
+      ort_grad_interleaved_rounds: rounds.length,
+      ort_grad_interleaved_roofline_gflops_median: median(rounds.map((r) => r.rooflineGflops)),
       backend,
       preset,
       batch_size: B,

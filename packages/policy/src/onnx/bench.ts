@@ -54,7 +54,13 @@ export interface OrtBenchResult {
   ort_threads: number;
 }
 
-async function matmulGflops(threads: number, runs: number): Promise<number> {
+/**
+ * An open ORT MatMul probe (512³, `threads` intra-op threads): `measure(runs)` gives the GFLOP/s
+ * of the median of `runs` products. Kept open, so a bench can interleave it with the work it
+ * compares with (this machine's speed drifts by ±30% over minutes, and its CPU quota lets short
+ * bursts run far faster than sustained work).
+ */
+export async function openMatmulProbe(threads: number): Promise<{ measure(runs: number): Promise<number>; close(): Promise<void> }> {
   const n = 512;
   const rng = new SeededRng(1);
   const b = Float32Array.from({ length: n * n }, () => rng.normal());
@@ -64,20 +70,32 @@ async function matmulGflops(threads: number, runs: number): Promise<number> {
   g.output('c', 'float', [n, n]);
   const { sessions } = await openSessions({ matmul: g.toBytes() }, { intraOpNumThreads: threads, executionProvider: 'cpu' });
   const a = new ort.Tensor('float32', Float32Array.from({ length: n * n }, () => rng.normal()), [n, n]);
-  // Warm-up for half a second (threads, caches and the CPU's clock), then the measured runs.
-  for (const t0 = performance.now(); performance.now() - t0 < 500; ) (await sessions.matmul.run({ a })).c!.dispose();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const out = await sessions.matmul.run({ a });
-    times.push(performance.now() - t0);
-    out.c!.dispose();
+  return {
+    async measure(runs: number): Promise<number> {
+      const times: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        const out = await sessions.matmul.run({ a });
+        times.push(performance.now() - t0);
+        out.c!.dispose();
+      }
+      // The median, not the fastest run: single runs burst far above what sustained work gets.
+      times.sort((x, y) => x - y);
+      return (2 * n ** 3) / (times[Math.floor(times.length / 2)]! / 1000) / 1e9;
+    },
+    close: () => sessions.matmul.release(),
+  };
+}
+
+async function matmulGflops(threads: number, runs: number): Promise<number> {
+  const probe = await openMatmulProbe(threads);
+  try {
+    // Warm-up for half a second (threads, caches and the CPU's clock), then the measured runs.
+    for (const t0 = performance.now(); performance.now() - t0 < 500; ) await probe.measure(1);
+    return await probe.measure(runs);
+  } finally {
+    await probe.close();
   }
-  await sessions.matmul.release();
-  // The median, not the fastest run: this machine's CPU quota lets single runs burst far above what a
-  // sustained workload (the generation and training figures it is compared with) gets.
-  times.sort((x, y) => x - y);
-  return (2 * n ** 3) / (times[Math.floor(times.length / 2)]! / 1000) / 1e9;
 }
 
 /**
