@@ -66,7 +66,7 @@ export const PGLITE_CONF = ['shared_buffers=16MB'];
 /**
  * Runs `open` (which compiles PGlite's WebAssembly: 9 MB of PostgreSQL) with V8's baseline
  * compiler only (Liftoff). By default V8 recompiles hot functions with its optimising tier in the
- * background; for PGlite that holds ~40 MB more code in an idle server and costs CPU just after
+ * background; for PGlite that holds ~70 MB more code in an idle server and costs CPU just after
  * start, while the control plane's queries are short and mostly answered by its caches
  * (`npm run bench -- memory` and `-- server` measure both; apps/server README). The flag is
  * restored afterwards, so WebAssembly compiled later in this process is not affected.
