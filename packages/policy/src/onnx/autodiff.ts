@@ -108,7 +108,10 @@ export class Tape {
    */
   layerNorm(x: string, gamma: string, beta: string, eps: number): string {
     const g = this.g;
-    const [y, mean, inv] = g.node('LayerNormalization', [x, gamma, beta], { axis: { int: -1 }, epsilon: { float: eps } }, undefined, 3) as [string, string, string];
+    const attrs = { axis: { int: -1 }, epsilon: { float: eps } };
+    // Nothing to differentiate (an inference graph): the plain node, without the saved statistics.
+    if (![x, gamma, beta].some((i) => this.live.has(i))) return g.op('LayerNormalization', [x, gamma, beta], attrs);
+    const [y, mean, inv] = g.node('LayerNormalization', [x, gamma, beta], attrs, undefined, 3) as [string, string, string];
     this.record([x, gamma, beta], [y], ([dy]) => {
       const xhat = g.op('Mul', [g.op('Sub', [x, mean]), inv]);
       const dxh = g.op('Mul', [dy!, gamma]);

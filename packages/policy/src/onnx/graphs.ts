@@ -1,7 +1,8 @@
 import { gridSize, headDim, imageTokens, type VlmConfig } from '../vlm/config.js';
 import { rotaryPermutation, rotaryTables } from '../vlm/rotary.js';
-import { stemOrder } from '../vlm/stem.js';
+import { Tape } from './autodiff.js';
 import { GraphBuilder } from './graph-builder.js';
+import { Layers } from './layers.js';
 import type { CheckedWeights } from './weights.js';
 
 /** Score given to masked attention entries before softmax (ARCHITECTURE.md, Forward §6). */
@@ -13,60 +14,24 @@ const SEQ = 'sequence_length';
 const PAST = 'past_sequence_length';
 const TOTAL = 'total_sequence_length';
 
-/** Emits the ops of one model into a {@link GraphBuilder}, reading weights by their ARCHITECTURE.md names. */
+/**
+ * What the inference graphs add to the shared {@link Layers}: weights as initializers or inputs,
+ * rotary positions, and attention over a boolean mask or a KV cache.
+ */
 class Emitter {
+  readonly layers: Layers;
+
   constructor(
     readonly g: GraphBuilder,
     readonly cfg: VlmConfig,
     private readonly weights: CheckedWeights | 'inputs',
-  ) {}
+  ) {
+    this.layers = new Layers(new Tape(g), cfg, (name, dims) => this.w(name, dims));
+  }
 
   /** The weight `name` with its ARCHITECTURE.md shape: an initializer, or a graph input of that name. */
   w(name: string, dims: readonly number[]): string {
     return this.weights === 'inputs' ? this.g.input(name, 'float', dims) : this.g.weight(name, this.weights.get(name)!, dims);
-  }
-
-  layerNorm(x: string, prefix: string): string {
-    const d = this.cfg.dModel;
-    return this.g.op('LayerNormalization', [x, this.w(`${prefix}.g`, [d]), this.w(`${prefix}.b`, [d])], {
-      axis: { int: -1 },
-      epsilon: { float: this.cfg.normEps },
-    });
-  }
-
-  /** `x · W + b` with W `[inDim, outDim]`. */
-  linear(x: string, wName: string, bName: string, inDim: number, outDim: number): string {
-    return this.g.op('Add', [this.g.op('MatMul', [x, this.w(wName, [inDim, outDim])]), this.w(bName, [outDim])]);
-  }
-
-  /**
-   * The tanh-approximated GELU of ARCHITECTURE.md, or ReLU. The GELU is written in the exact shape
-   * ORT's FastGeluFusion matches (`Pow(x, 3)` …), so ORT runs it as one fused kernel.
-   */
-  activation(x: string): string {
-    const g = this.g;
-    if (this.cfg.activation === 'relu') return g.op('Relu', [x]);
-    const cube = g.op('Pow', [x, g.scalar(3)]);
-    const inner = g.op('Add', [g.op('Mul', [cube, g.scalar(0.044715)]), x]);
-    const t = g.op('Tanh', [g.op('Mul', [inner, g.scalar(Math.sqrt(2 / Math.PI))])]);
-    return g.op('Mul', [g.op('Mul', [x, g.scalar(0.5)]), g.op('Add', [t, g.scalar(1)])]);
-  }
-
-  /**
-   * Queries, keys and values `[B, H, N, dHead]` of layer `i` from pre-normed tokens `x` `[B·N, d]`:
-   * one fused `[d, 3d]` projection (the Concat of wq|wk|wv is constant-folded by ORT, so the graph
-   * keeps the contract's weight names) split by a reshape to `shape5` = `[B, N, 3, H, dHead]`.
-   */
-  qkv(x: string, i: number, shape5: string): { q: string; k: string; v: string } {
-    const g = this.g;
-    const p = `layers.${i}.attn`;
-    const d = this.cfg.dModel;
-    const w = g.op('Concat', ['wq', 'wk', 'wv'].map((m) => this.w(`${p}.${m}`, [d, d])), { axis: { int: 1 } });
-    const b = g.op('Concat', ['bq', 'bk', 'bv'].map((m) => this.w(`${p}.${m}`, [d])), { axis: { int: 0 } });
-    const fused = g.op('Add', [g.op('MatMul', [x, w]), b]);
-    const heads = g.op('Transpose', [g.op('Reshape', [fused, shape5])], { perm: { ints: [2, 0, 3, 1, 4] } });
-    const pick = (k: number): string => g.op('Gather', [heads, g.int64([k], true)], { axis: { int: 0 } });
-    return { q: pick(0), k: pick(1), v: pick(2) };
   }
 
   /**
@@ -125,24 +90,6 @@ class Emitter {
     const wOwn = g.op('Slice', [weights, at, g.int64([Number.MAX_SAFE_INTEGER]), axis]);
     return g.op('Add', [g.op('MatMul', [wPast, pastV]), g.op('MatMul', [wOwn, v])]);
   }
-
-  /** `h + merge(ctx) · wo + bo` on tokens `h` `[B·N, d]`, `ctx` `[B, H, N, dHead]`. */
-  attnOut(h: string, ctx: string, i: number): string {
-    const g = this.g;
-    const p = `layers.${i}.attn`;
-    const d = this.cfg.dModel;
-    const merged = g.op('Reshape', [g.op('Transpose', [ctx], { perm: { ints: [0, 2, 1, 3] } }), g.int64([-1, d])]);
-    return g.op('Add', [h, this.linear(merged, `${p}.wo`, `${p}.bo`, d, d)]);
-  }
-
-  /** `h + MLP(LN2(h))` for layer `i` on tokens `[B·N, d]`. */
-  mlpResidual(h: string, i: number): string {
-    const p = `layers.${i}`;
-    const { dModel: d, dFF } = this.cfg;
-    const x = this.layerNorm(h, `${p}.ln2`);
-    const hidden = this.activation(this.linear(x, `${p}.mlp.w1`, `${p}.mlp.b1`, d, dFF));
-    return this.g.op('Add', [h, this.linear(hidden, `${p}.mlp.w2`, `${p}.mlp.b2`, dFF, d)]);
-  }
 }
 
 /**
@@ -157,7 +104,7 @@ class Emitter {
 export function buildImageEncoder(cfg: VlmConfig, weights: CheckedWeights | 'inputs'): Uint8Array {
   const g = new GraphBuilder('medad_image_encoder');
   const e = new Emitter(g, cfg, weights);
-  const { dModel: d, patchSize: p, imageSize: S, nHeads: H, nLayers } = cfg;
+  const { patchSize: p, imageSize: S, nHeads: H } = cfg;
   const grid = gridSize(cfg);
   const P = imageTokens(cfg);
   const dh = headDim(cfg);
@@ -165,32 +112,13 @@ export function buildImageEncoder(cfg: VlmConfig, weights: CheckedWeights | 'inp
   // [B, 3, g, p, g, p] → [B, g, g, p, p, 3] → [B, P, 3p²]: patches row-major, each in (py, px, c) order.
   const blocks = g.op('Reshape', [pixels, g.int64([0, 3, grid, p, grid, p])]);
   const patches = g.op('Reshape', [g.op('Transpose', [blocks], { perm: { ints: [0, 2, 4, 3, 5, 1] } }), g.int64([0, P, 3 * p * p])]);
-  const rows = g.op('Unsqueeze', [e.w('img_pos.row', [grid, d]), g.int64([1])]);
-  const cols = g.op('Unsqueeze', [e.w('img_pos.col', [grid, d]), g.int64([0])]);
-  const pos = g.op('Reshape', [g.op('Add', [rows, cols]), g.int64([P, d])]);
-  // Tokens are kept 2-D ([B·P, d]) between attention blocks so every linear layer is one plain GEMM.
-  let projected = e.linear(patches, 'patch.w', 'patch.b', 3 * p * p, d);
-  if (cfg.patchStem) {
-    // Nonlinear stem (ARCHITECTURE.md §1a): quarters [B·P·4, 3(p/2)²] → ReLU [B·P, 4C] → [B, P, d].
-    const C = cfg.patchStem;
-    const quarters = g.op('Reshape', [g.op('Gather', [patches, g.int64(stemOrder(p))], { axis: { int: 2 } }), g.int64([-1, 3 * (p / 2) ** 2])]);
-    const feats = g.op('Reshape', [g.op('Relu', [e.linear(quarters, 'stem.w1', 'stem.b1', 3 * (p / 2) ** 2, C)]), g.int64([-1, 4 * C])]);
-    const stem = g.op('Reshape', [g.op('MatMul', [feats, e.w('stem.w2', [4 * C, d])]), g.int64([-1, P, d])]);
-    projected = g.op('Add', [projected, stem]);
-  }
-  const embedded = g.op('Add', [projected, pos]);
-  let h = g.op('Reshape', [embedded, g.int64([-1, d])]);
-  const shape5 = g.int64([-1, P, 3, H, dh]);
-  for (let i = 0; i < nLayers; i++) {
-    const { q, k, v } = e.qkv(e.layerNorm(h, `layers.${i}.ln1`), i, shape5);
+  const { kv } = e.layers.imageTower(patches);
+  kv.forEach(({ k, v }, i) => {
     g.op('Identity', [k], {}, `present.${i}.key`);
     g.op('Identity', [v], {}, `present.${i}.value`);
     g.output(`present.${i}.key`, 'float', [BATCH, H, P, dh]);
     g.output(`present.${i}.value`, 'float', [BATCH, H, P, dh]);
-    if (i === nLayers - 1) break; // the last layer's outputs are not needed for its keys/values
-    h = e.attnOut(h, e.attend(q, k, v, null), i);
-    h = e.mlpResidual(h, i);
-  }
+  });
   return g.toBytes('MedAD image encoder: the image prefix KV cache (packages/policy/ARCHITECTURE.md)');
 }
 
@@ -253,29 +181,29 @@ export function buildDecoder(cfg: VlmConfig, weights: CheckedWeights | 'inputs',
   const keyOk = g.op('Unsqueeze', [g.op('Cast', [mask], { to: { int: 9 } }), g.int64([1, 2])]);
   const allowed = g.op('And', [keyOk, causal]);
   for (let i = 0; i < nLayers; i++) {
-    const qkv = e.qkv(e.layerNorm(h, `layers.${i}.ln1`), i, shape5);
-    const v = qkv.v;
-    const q = cfg.rotaryDims ? e.rotary(qkv.q, positions) : qkv.q;
-    const k = cfg.rotaryDims ? e.rotary(qkv.k, positions) : qkv.k;
-    let ctx: string;
-    if (step) ctx = e.attendSplit(q, past[i]!.k, past[i]!.v, k, v, allowed, pastLen);
-    else {
-      const kAll = g.op('Concat', [past[i]!.k, k], { axis: { int: 2 } }, `present.${i}.key`);
-      const vAll = g.op('Concat', [past[i]!.v, v], { axis: { int: 2 } }, `present.${i}.value`);
-      g.output(kAll, 'float', [BATCH, H, TOTAL, dh]);
-      g.output(vAll, 'float', [BATCH, H, TOTAL, dh]);
-      ctx = e.attend(q, kAll, vAll, allowed);
-    }
-    // This call's own keys/values alone, so a caller keeping a preallocated cache fetches
-    // [B, H, T, dHead] per step instead of the whole grown cache (ORT copies every fetched output).
-    g.op('Identity', [k], {}, `new.${i}.key`);
-    g.op('Identity', [v], {}, `new.${i}.value`);
-    g.output(`new.${i}.key`, 'float', [BATCH, H, SEQ, dh]);
-    g.output(`new.${i}.value`, 'float', [BATCH, H, SEQ, dh]);
-    h = e.attnOut(h, ctx, i);
-    h = e.mlpResidual(h, i);
+    h = e.layers.block(h, i, shape5, (qkv) => {
+      const v = qkv.v;
+      const q = cfg.rotaryDims ? e.rotary(qkv.q, positions) : qkv.q;
+      const k = cfg.rotaryDims ? e.rotary(qkv.k, positions) : qkv.k;
+      let ctx: string;
+      if (step) ctx = e.attendSplit(q, past[i]!.k, past[i]!.v, k, v, allowed, pastLen);
+      else {
+        const kAll = g.op('Concat', [past[i]!.k, k], { axis: { int: 2 } }, `present.${i}.key`);
+        const vAll = g.op('Concat', [past[i]!.v, v], { axis: { int: 2 } }, `present.${i}.value`);
+        g.output(kAll, 'float', [BATCH, H, TOTAL, dh]);
+        g.output(vAll, 'float', [BATCH, H, TOTAL, dh]);
+        ctx = e.attend(q, kAll, vAll, allowed);
+      }
+      // This call's own keys/values alone, so a caller keeping a preallocated cache fetches
+      // [B, H, T, dHead] per step instead of the whole grown cache (ORT copies every fetched output).
+      g.op('Identity', [k], {}, `new.${i}.key`);
+      g.op('Identity', [v], {}, `new.${i}.value`);
+      g.output(`new.${i}.key`, 'float', [BATCH, H, SEQ, dh]);
+      g.output(`new.${i}.value`, 'float', [BATCH, H, SEQ, dh]);
+      return ctx;
+    });
   }
-  const flatLogits = g.op('MatMul', [e.layerNorm(h, 'ln_f'), e.w('lm_head.w', [d, V])]);
+  const flatLogits = g.op('MatMul', [e.layers.layerNorm(h, 'ln_f'), e.w('lm_head.w', [d, V])]);
   g.op('Reshape', [flatLogits, g.op('Concat', [bt, g.int64([V])], { axis: { int: 0 } })], {}, 'logits');
   g.output('logits', 'float', [BATCH, SEQ, V]);
   if (step) {

@@ -1,8 +1,8 @@
 import { ErrorCode, MedadError } from '@medad/core';
-import { gridSize, headDim, imageTokens, weightShapes, type VlmConfig } from '../vlm/config.js';
-import { stemOrder } from '../vlm/stem.js';
+import { headDim, imageTokens, weightShapes, type VlmConfig } from '../vlm/config.js';
 import { Tape } from './autodiff.js';
 import { GraphBuilder } from './graph-builder.js';
+import { Layers } from './layers.js';
 
 /** Weights whose gradient the graph does not produce: the text embeddings are looked up (and their gradients scattered) by the caller. */
 export const EMBEDDING_WEIGHTS: ReadonlySet<string> = new Set(['tok_emb', 'txt_pos', 'opt_emb']);
@@ -33,8 +33,6 @@ export function buildGradientGraph(cfg: VlmConfig, options: { forwardOnly?: bool
   const { dModel: d, nHeads: H, nLayers, vocabSize: V, patchSize: p } = cfg;
   const P = imageTokens(cfg);
   const dh = headDim(cfg);
-  const grid = gridSize(cfg);
-  const scale = 1 / Math.sqrt(dh);
   const shapes = weightShapes(cfg);
   const w = new Map<string, string>();
   for (const [name, shape] of shapes) {
@@ -42,69 +40,27 @@ export function buildGradientGraph(cfg: VlmConfig, options: { forwardOnly?: bool
     w.set(name, EMBEDDING_WEIGHTS.has(name) ? input : t.watch(input));
   }
   const W = (name: string): string => w.get(name)!;
+  const L = new Layers(t, cfg, W);
   const patches = g.input('patches', 'float', ['batch_size', P, 3 * p * p]);
   const embedded = t.watch(g.input('text_embedded', 'float', ['text_tokens', d]));
   const bias = g.input('bias', 'float', ['batch_size', 1, 'sequence_length', 'key_length']);
   const rows = g.input('rows', 'int64', ['targets']);
   const targets = g.input('targets', 'int64', ['targets']);
 
-  const linear = (x: string, wName: string, bName: string): string => t.addBroadcast(t.matmul(x, W(wName)), W(bName));
-  const ln = (x: string, prefix: string): string => t.layerNorm(x, W(`${prefix}.g`), W(`${prefix}.b`), cfg.normEps);
-  const fusedQkv = Array.from({ length: nLayers }, (_, i) => {
-    const a = `layers.${i}.attn`;
-    return {
-      w: t.concat(['wq', 'wk', 'wv'].map((m) => W(`${a}.${m}`)), 1, [d, d, d]),
-      b: t.concat(['bq', 'bk', 'bv'].map((m) => W(`${a}.${m}`)), 0, [d, d, d]),
-    };
-  });
-  const qkv = (x: string, i: number, shape5: string): [string, string, string] =>
-    t.splitQkv(t.addBroadcast(t.matmul(x, fusedQkv[i]!.w), fusedQkv[i]!.b), shape5);
-  const attnOut = (h: string, ctx: string, i: number): string =>
-    t.add(h, linear(t.reshape(t.transpose(ctx, [0, 2, 1, 3]), g.int64([-1, d])), `layers.${i}.attn.wo`, `layers.${i}.attn.bo`));
-  const mlp = (h: string, i: number): string => {
-    const hidden = linear(ln(h, `layers.${i}.ln2`), `layers.${i}.mlp.w1`, `layers.${i}.mlp.b1`);
-    const act = cfg.activation === 'gelu' ? t.gelu(hidden) : t.relu(hidden);
-    return t.add(h, linear(act, `layers.${i}.mlp.w2`, `layers.${i}.mlp.b2`));
-  };
-
-  // Image tokens [B·P, d] → per-layer keys/values (the prefix every text token attends to).
-  let projected = linear(t.reshape(patches, g.int64([-1, 3 * p * p])), 'patch.w', 'patch.b');
-  if (cfg.patchStem) {
-    // Nonlinear stem (ARCHITECTURE.md §1a): quarters [B·P·4, 3(p/2)²] → ReLU [B·P, 4C] → + [B·P, d].
-    const C = cfg.patchStem;
-    const quarters = g.op('Reshape', [g.op('Gather', [patches, g.int64(stemOrder(p))], { axis: { int: 2 } }), g.int64([-1, 3 * (p / 2) ** 2])]);
-    const feats = t.reshape(t.relu(linear(quarters, 'stem.w1', 'stem.b1')), g.int64([-1, 4 * C]));
-    projected = t.add(projected, t.matmul(feats, W('stem.w2')));
-  }
-  const pos = t.gridPositions(W('img_pos.row'), W('img_pos.col'), grid, d);
-  let h = t.reshape(t.addBroadcast(t.reshape(projected, g.int64([-1, P, d])), pos), g.int64([-1, d]));
-  const imageShape5 = g.int64([-1, P, 3, H, dh]);
-  const imageKv: Array<{ k: string; v: string }> = [];
-  let groundLogits: string | null = null;
-  for (let i = 0; i < nLayers; i++) {
-    const [q, k, v] = qkv(ln(h, `layers.${i}.ln1`), i, imageShape5);
-    imageKv.push({ k, v });
-    if (i === nLayers - 1) {
-      // The last layer's image outputs reach no text token; the grounding head reads its input.
-      if (cfg.groundingHead && !options.forwardOnly) groundLogits = linear(h, 'ground.w', 'ground.b');
-      break;
-    }
-    h = attnOut(h, t.attention(q, k, v, null, scale), i);
-    h = mlp(h, i);
-  }
+  // Image tokens → per-layer keys/values (the prefix every text token attends to).
+  const image = L.imageTower(patches);
+  // The last layer's image outputs reach no text token; the grounding head reads its input.
+  const groundLogits = cfg.groundingHead && !options.forwardOnly ? L.linear(image.lastInput, 'ground.w', 'ground.b', d, 1) : null;
 
   // Text tokens [B·T, d] attending to [image ; causal text].
   const bt = g.op('Gather', [g.op('Shape', [bias]), g.int64([0, 2])], { axis: { int: 0 } });
   const textShape5 = g.op('Concat', [bt, g.int64([3, H, dh])], { axis: { int: 0 } });
-  h = embedded;
+  let h = embedded;
   for (let i = 0; i < nLayers; i++) {
-    const [q, k, v] = qkv(ln(h, `layers.${i}.ln1`), i, textShape5);
-    const keys = t.concat([imageKv[i]!.k, k], 2, [P, null]);
-    const values = t.concat([imageKv[i]!.v, v], 2, [P, null]);
-    h = attnOut(h, t.attention(q, keys, values, bias, scale), i);
-    h = mlp(h, i);
+    const { k: imageK, v: imageV } = image.kv[i]!;
+    h = L.block(h, i, textShape5, ({ q, k, v }) => L.attention(q, t.concat([imageK, k], 2, [P, null]), t.concat([imageV, v], 2, [P, null]), bias));
   }
-  const logits = t.matmul(t.gatherRows(ln(h, 'ln_f'), rows), W('lm_head.w'));
+  const logits = t.matmul(t.gatherRows(L.layerNorm(h, 'ln_f'), rows), W('lm_head.w'));
 
   // log p(target) and the seed d(Σ coef·logp)/dlogits = coef · (onehot − softmax).
   const logSoftmax = g.op('LogSoftmax', [logits], { axis: { int: -1 } });
