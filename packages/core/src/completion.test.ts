@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { conclusionStart, findOptionTexts, lastNamedOption, parseAnswerLetter, parseCompletion, parseLenientAnswer, readingOf, stripConclusion } from './completion.js';
+import { conclusionStart, findOptionTexts, lastNamedOption, parseAnswerLetter, parseCompletion, parseLenientAnswer, readingOf, spansOf, stripConclusion } from './completion.js';
 
 const OPTIONS = ['MRI', 'CT', 'Ultrasound', 'X-ray'];
 
@@ -65,4 +65,20 @@ test('findOptionTexts names options by whole words, longest first, plurals, hyph
   assert.equal(lastNamedOption('Not CT; bright fluid as in MRI.', ['MRI', 'CT']), 'A');
   assert.equal(lastNamedOption('so the answer is (B) CE-MRI.', ['MRI', 'CE-MRI']), 'B');
   assert.equal(lastNamedOption(null, ['MRI']), null);
+});
+
+test('spansOf finds every match, case-insensitively, the same on every call, and skips empty matches', () => {
+  const text = 'CT then ct, then MRI';
+  const want = [
+    { start: 0, end: 2 },
+    { start: 8, end: 10 },
+  ];
+  assert.deepEqual(spansOf(String.raw`\bct\b`, text), want);
+  // The compiled pattern is shared: a second call (and one on another text in between) starts afresh.
+  assert.deepEqual(spansOf(String.raw`\bct\b`, 'no match here'), []);
+  assert.deepEqual(spansOf(String.raw`\bct\b`, text), want);
+  // A pattern that can match the empty string neither loops nor reports empty spans.
+  assert.deepEqual(spansOf('x*', 'axxb'), [{ start: 1, end: 3 }]);
+  // Unicode letters count as letters (flag u), as the judges' whole-word patterns need.
+  assert.deepEqual(spansOf(String.raw`(?<![\p{L}])mri(?![\p{L}])`, 'éMRI MRI'), [{ start: 5, end: 8 }]);
 });
