@@ -76,10 +76,9 @@ export class Layers {
    */
   block(h: string, i: number, shape5: string, attend: (qkv: { q: string; k: string; v: string }) => string): string {
     const t = this.t;
-    const d = this.cfg.dModel;
+    const { dModel: d, dFF } = this.cfg;
     const ctx = attend(this.qkv(this.layerNorm(h, `layers.${i}.ln1`), i, shape5));
-    h = t.add(h, this.linear(t.reshape(t.transpose(ctx, [0, 2, 1, 3]), this.t.g.int64([-1, d])), `layers.${i}.attn.wo`, `layers.${i}.attn.bo`, d, d));
-    const { dFF } = this.cfg;
+    h = t.add(h, this.linear(t.reshape(t.transpose(ctx, [0, 2, 1, 3]), t.g.int64([-1, d])), `layers.${i}.attn.wo`, `layers.${i}.attn.bo`, d, d));
     const hidden = this.activation(this.linear(this.layerNorm(h, `layers.${i}.ln2`), `layers.${i}.mlp.w1`, `layers.${i}.mlp.b1`, d, dFF));
     return t.add(h, this.linear(hidden, `layers.${i}.mlp.w2`, `layers.${i}.mlp.b2`, dFF, d));
   }
