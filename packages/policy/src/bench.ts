@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { SeededRng } from '@medad/core';
 import { selectBackend, type ComputeBackend } from './backend.js';
@@ -8,7 +11,7 @@ import { presetConfig, type VlmConfig, type VlmPreset } from './vlm/config.js';
 import { VlmModel } from './vlm/model.js';
 import { SPECIAL_IDS } from './vlm/tokenizer.js';
 import { OrtGradients } from './onnx/ort-grad.js';
-import { openMatmulProbe } from './onnx/bench.js';
+import { openMatmulProbe, openMatmulSet, profiledRun, type MatmulShape } from './onnx/bench.js';
 
 /** Settings of {@link benchPolicy}; defaults mirror SFT on the embedded benchmark. */
 export interface PolicyBenchOptions {
@@ -58,6 +61,21 @@ export interface PolicyBenchResult {
   ort_grad_fraction_interleaved_max: number;
   ort_grad_interleaved_rounds: number;
   ort_grad_interleaved_roofline_gflops_median: number;
+  /**
+   * The step's matrix products alone (the Gemm/MatMul nodes of a profiled step, after ORT's
+   * fusions, as one graph of plain MatMuls), ms, timed in the same rounds: what the step would
+   * take if every other node were free.
+   */
+  ort_grad_matmul_only_ms: number;
+  /** Median over rounds of matmul-only time over step time: the share of the step its products need. */
+  ort_grad_matmul_share: number;
+  /** The step's model FLOPs over the matmul-only time, over the probe: the ceiling of {@link ort_grad_fraction_interleaved} with these kernels. */
+  ort_grad_matmul_only_fraction_interleaved: number;
+  /** FLOPs of those products over the model FLOPs the fractions count (above 1: products the FLOP count leaves out). */
+  ort_grad_matmul_flops_over_model_flops: number;
+  /** Elementwise and other non-product nodes of the profiled step, and its product nodes. */
+  ort_grad_nodes_other: number;
+  ort_grad_nodes_matmul: number;
   backend: string;
   preset: string;
   batch_size: number;
@@ -84,6 +102,28 @@ function syntheticPrompts(cfg: VlmConfig, n: number, promptLen: number, rng: See
     patches: Float32Array.from({ length: P * 3 * cfg.patchSize ** 2 }, () => rng.uniform(-1, 1)),
     promptIds: [SPECIAL_IDS.image, ...Array.from({ length: promptLen - 1 }, () => 9 + 256 + rng.int(cfg.vocabSize - 265))],
   }));
+}
+
+/**
+ * Profiles one ORT gradient step (after a warm-up one) in a fresh instance and returns its matrix
+ * products and how many other nodes it ran.
+ */
+async function profileOrtStep(cfg: VlmConfig, threads: number, step: (g: OrtGradients) => Promise<unknown>): Promise<{ matmuls: MatmulShape[]; otherNodes: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'medad-ort-profile-'));
+  try {
+    const g = await OrtGradients.create(cfg, { intraOpNumThreads: threads, profileFilePrefix: join(dir, 'grad') });
+    try {
+      await step(g);
+      await step(g);
+    } finally {
+      g.endProfiling();
+      await g.release();
+    }
+    // Files of both sessions; the log-prob one never ran, so the last run is the step's.
+    return profiledRun(readdirSync(dir).flatMap((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Parameters<typeof profiledRun>[0]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function timeIt(fn: () => void, reps: number): number {
@@ -128,13 +168,15 @@ export async function benchPolicy(options: PolicyBenchOptions = {}): Promise<Pol
     const flops = 3 * B * forwardFlops(cfg, P, T, completionLen);
     // The gradient step through ONNX Runtime (what the trainer's default engine runs).
     const ortThreads = options.ortThreads ?? 2;
+    const weights = model.weights();
+    const coefs = completions.map((c) => Float32Array.from(c, () => -1 / (B * completionLen)));
+    const profiled = await profileOrtStep(cfg, ortThreads, (g) => g.run(weights, prompts, completions, coefs));
+    const matmuls = await openMatmulSet(profiled.matmuls, ortThreads);
     const ortGrad = await OrtGradients.create(cfg, { intraOpNumThreads: ortThreads });
     const probe = await openMatmulProbe(ortThreads);
     let ortStepMs: number;
-    const rounds: Array<{ stepMs: number; rooflineGflops: number }> = [];
+    const rounds: Array<{ stepMs: number; matmulMs: number; rooflineGflops: number }> = [];
     try {
-      const weights = model.weights();
-      const coefs = completions.map((c) => Float32Array.from(c, () => -1 / (B * completionLen)));
       const run = (): Promise<unknown> => ortGrad.run(weights, prompts, completions, coefs);
       for (let i = 0; i < 2; i++) await run();
       const runs = options.trainSteps ?? 5;
@@ -145,15 +187,18 @@ export async function benchPolicy(options: PolicyBenchOptions = {}): Promise<Pol
       // the machine's speed of the same second. The probe lasts about two steps: one 512³ product
       // takes ~1.5 ms at the 2-thread speeds measured here (180–330 GFLOP/s).
       await probe.measure(20);
+      await matmuls.measure();
       for (let r = 0; r < (options.interleavedRounds ?? 15); r++) {
         const t = performance.now();
         await run();
         const stepMs = performance.now() - t;
-        rounds.push({ stepMs, rooflineGflops: await probe.measure(Math.max(5, Math.round((2 * stepMs) / 1.5))) });
+        const matmulMs = await matmuls.measure();
+        rounds.push({ stepMs, matmulMs, rooflineGflops: await probe.measure(Math.max(5, Math.round((2 * stepMs) / 1.5))) });
       }
     } finally {
       await ortGrad.release();
       await probe.close();
+      await matmuls.close();
     }
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const fractions = rounds.map((r) => flops / (r.stepMs / 1000) / 1e9 / r.rooflineGflops);
@@ -197,6 +242,12 @@ export async function benchPolicy(options: PolicyBenchOptions = {}): Promise<Pol
       ort_grad_fraction_interleaved_max: Math.max(...fractions),
       ort_grad_interleaved_rounds: rounds.length,
       ort_grad_interleaved_roofline_gflops_median: median(rounds.map((r) => r.rooflineGflops)),
+      ort_grad_matmul_only_ms: median(rounds.map((r) => r.matmulMs)),
+      ort_grad_matmul_share: median(rounds.map((r) => r.matmulMs / r.stepMs)),
+      ort_grad_matmul_only_fraction_interleaved: median(rounds.map((r) => flops / (r.matmulMs / 1000) / 1e9 / r.rooflineGflops)),
+      ort_grad_matmul_flops_over_model_flops: matmuls.flops / flops,
+      ort_grad_nodes_other: profiled.otherNodes,
+      ort_grad_nodes_matmul: profiled.matmuls.length,
       backend,
       preset,
       batch_size: B,

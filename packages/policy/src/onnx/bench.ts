@@ -87,6 +87,92 @@ export async function openMatmulProbe(threads: number): Promise<{ measure(runs: 
   };
 }
 
+/** `batch` matrix products `[m, k]·[k, n]`. */
+export interface MatmulShape {
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+}
+
+interface ProfileEvent {
+  cat?: string;
+  name?: string;
+  ts?: number;
+  dur?: number;
+  args?: { op_name?: string; input_type_shape?: Array<Record<string, number[]>>; output_type_shape?: Array<Record<string, number[]>> };
+}
+
+const MATMUL_OPS = new Set(['Gemm', 'MatMul', 'FusedMatMul']);
+
+/**
+ * The last run recorded in an ORT profile (the Chrome-trace events of a session opened with
+ * `profileFilePrefix`): its matrix products (Gemm, MatMul, FusedMatMul, after ORT's fusions) and
+ * how many other nodes it ran.
+ */
+export function profiledRun(events: readonly ProfileEvent[]): { matmuls: MatmulShape[]; otherNodes: number } {
+  const runs = events.filter((e) => e.name === 'model_run' && e.ts !== undefined && e.dur !== undefined);
+  const last = runs[runs.length - 1];
+  if (!last) return { matmuls: [], otherNodes: 0 };
+  const prod = (xs: readonly number[]): number => xs.reduce((a, x) => a * x, 1);
+  const shapes: MatmulShape[] = [];
+  let otherNodes = 0;
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || e.ts! < last.ts! || e.ts! > last.ts! + last.dur!) continue;
+    if (!MATMUL_OPS.has(e.args?.op_name ?? '')) {
+      otherNodes++;
+      continue;
+    }
+    const out = Object.values(e.args!.output_type_shape![0]!)[0]!;
+    const a = Object.values(e.args!.input_type_shape![0]!)[0]!;
+    const m = out[out.length - 2]!;
+    // A is [.., m, k] or, transposed, [.., k, m]: its last two extents are m and k either way.
+    shapes.push({ batch: prod(out.slice(0, -2)), m, k: (a[a.length - 1]! * a[a.length - 2]!) / m, n: out[out.length - 1]! });
+  }
+  return { matmuls: shapes, otherNodes };
+}
+
+/**
+ * A graph of exactly these matrix products on random operands (ORT, `threads` intra-op threads):
+ * `measure()` gives the ms of one run of them all, the time a step with these products would take
+ * if every other node were free. `flops` is their total.
+ */
+export async function openMatmulSet(shapes: readonly MatmulShape[], threads: number): Promise<{ flops: number; measure(): Promise<number>; close(): Promise<void> }> {
+  const rng = new SeededRng(2);
+  const g = new GraphBuilder('matmul_set');
+  let flops = 0;
+  const corners = shapes.map(({ batch, m, k, n }, i) => {
+    const random = (len: number): Float32Array => Float32Array.from({ length: len }, () => rng.uniform(-1, 1));
+    // 2-D products stay 2-D, as the step's Gemms are.
+    const dims = (r: number, c: number): number[] => (batch === 1 ? [r, c] : [batch, r, c]);
+    const product = g.op('MatMul', [g.weight(`a${i}`, random(batch * m * k), dims(m, k)), g.weight(`b${i}`, random(batch * k * n), dims(k, n))]);
+    flops += 2 * batch * m * k * n;
+    // One element of each product reaches the output, so running the graph moves no large tensor to JS.
+    return g.op('Slice', [g.op('Flatten', [product], { axis: { int: 0 } }), g.int64([0, 0]), g.int64([1, 1])]);
+  });
+  g.op('Concat', corners, { axis: { int: 1 } }, 'corners');
+  g.output('corners', 'float', [1, shapes.length]);
+  // Operands are initializers, so: no graph optimization (it would fold the products into
+  // constants) and no prepacking (the step's weights are inputs, never prepacked).
+  const session = await ort.InferenceSession.create(g.toBytes(), {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'disabled',
+    extra: { session: { disable_prepacking: '1' } },
+  });
+  return {
+    flops,
+    async measure(): Promise<number> {
+      const t0 = performance.now();
+      await session.run({});
+      return performance.now() - t0;
+    },
+    close: () => session.release(),
+  };
+}
+
 async function matmulGflops(threads: number, runs: number): Promise<number> {
   const probe = await openMatmulProbe(threads);
   try {

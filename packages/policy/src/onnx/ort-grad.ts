@@ -207,6 +207,12 @@ export class OrtGradients {
     if (gOpt) grads.set('opt_emb', gOpt);
   }
 
+  /** Ends profiling of an instance opened with `profileFilePrefix`: ORT writes its profile files then. */
+  endProfiling(): void {
+    this.sessions.grad?.endProfiling();
+    this.sessions.logp.endProfiling();
+  }
+
   /** Frees the sessions. */
   async release(): Promise<void> {
     await this.sessions.grad?.release();

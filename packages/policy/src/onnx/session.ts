@@ -12,6 +12,12 @@ export interface OrtSessionOptions {
   /** Threads inside one op (default 2, the machine this project targets). */
   intraOpNumThreads?: number;
   executionProvider?: OrtExecutionProvider;
+  /**
+   * Profile every run into `<prefix>_<date>.json` (ORT's Chrome-trace format: one event per node
+   * with its op, kernel time and tensor shapes); the file is written when the session's profiling
+   * ends ({@link ort.InferenceSession.endProfiling}).
+   */
+  profileFilePrefix?: string;
 }
 
 /** The provider a session ended up on, and why another was skipped (recorded in run metadata). */
@@ -83,13 +89,14 @@ export function selectedDevice(): 'cpu' | 'cuda' | undefined {
   return processDevice;
 }
 
-function sessionOptions(provider: 'cpu' | 'cuda', threads: number): ort.InferenceSession.SessionOptions {
+function sessionOptions(provider: 'cpu' | 'cuda', threads: number, profileFilePrefix?: string): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    ...(profileFilePrefix ? { enableProfiling: true, profileFilePrefix } : {}),
   };
 }
 
@@ -114,7 +121,7 @@ export async function openSessions<K extends string>(
     const cuda = cudaProviderAvailable();
     if (cuda.available) {
       try {
-        return { sessions: await openAll(models, sessionOptions('cuda', threads)), provider: { backend: 'ort-cuda' } };
+        return { sessions: await openAll(models, sessionOptions('cuda', threads, options.profileFilePrefix)), provider: { backend: 'ort-cuda' } };
       } catch (err) {
         skipped = `cuda failed to start: ${errorMessage(err)}`;
       }
@@ -127,7 +134,7 @@ export async function openSessions<K extends string>(
       });
     }
   }
-  return { sessions: await openAll(models, sessionOptions('cpu', threads)), provider: { backend: 'ort-cpu', skipped } };
+  return { sessions: await openAll(models, sessionOptions('cpu', threads, options.profileFilePrefix)), provider: { backend: 'ort-cpu', skipped } };
 }
 
 async function openAll<K extends string>(
