@@ -1,3 +1,4 @@
+import type { LayerOps } from '../vlm/layers.js';
 import type { GraphBuilder } from './graph-builder.js';
 
 /** Maps the gradients of an op's outputs (null = none reached it) to its inputs' gradients. */
@@ -19,7 +20,7 @@ const TO_END = Number.MAX_SAFE_INTEGER;
  * {@link watch}ed value are recorded. Shapes may be dynamic (gradients reshape to `Shape(x)`);
  * the ops are the ones the MedAD transformer uses (ARCHITECTURE.md), each with its textbook VJP.
  */
-export class Tape {
+export class Tape implements LayerOps<string, string> {
   private readonly recorded: Recorded[] = [];
   private readonly live = new Set<string>();
 
@@ -39,6 +40,11 @@ export class Tape {
     if (!inputs.some((i) => this.live.has(i))) return;
     outputs.forEach((o) => this.live.add(o));
     this.recorded.push({ inputs, outputs, vjp });
+  }
+
+  /** An int64 shape constant. */
+  shape(dims: readonly number[]): string {
+    return this.g.int64(dims);
   }
 
   /** `a · b` for 2-D `a` `[M, K]` and `b` `[K, N]`. */
@@ -197,6 +203,16 @@ export class Tape {
       return [g.op('Reshape', [back, g.op('Shape', [fused])])];
     });
     return parts;
+  }
+
+  /** An attention context `[B, H, N, dHead]` → tokens `[B·N, d]`. */
+  mergeHeads(ctx: string, d: number): string {
+    return this.reshape(this.transpose(ctx, [0, 2, 1, 3]), this.g.int64([-1, d]));
+  }
+
+  /** Entries `indices` of `x` along `axis` (an input of the graph: not recorded). */
+  gatherInput(x: string, indices: readonly number[], axis: number): string {
+    return this.g.op('Gather', [x, this.g.int64(indices)], { axis: { int: axis } });
   }
 
   /** Rows `rows` `[R]` (int64, distinct) of 2-D `x` `[M, d]`; the gradient scatters them back. */

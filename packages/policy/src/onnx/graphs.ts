@@ -2,7 +2,7 @@ import { gridSize, headDim, imageTokens, type VlmConfig } from '../vlm/config.js
 import { rotaryPermutation, rotaryTables } from '../vlm/rotary.js';
 import { Tape } from './autodiff.js';
 import { GraphBuilder } from './graph-builder.js';
-import { Layers } from './layers.js';
+import { Layers } from '../vlm/layers.js';
 import type { CheckedWeights } from './weights.js';
 
 /** Score given to masked attention entries before softmax (ARCHITECTURE.md, Forward §6). */
@@ -19,7 +19,7 @@ const TOTAL = 'total_sequence_length';
  * rotary positions, and attention over a boolean mask or a KV cache.
  */
 class Emitter {
-  readonly layers: Layers;
+  readonly layers: Layers<string, string>;
 
   constructor(
     readonly g: GraphBuilder,

@@ -2,7 +2,7 @@ import { ErrorCode, MedadError } from '@medad/core';
 import { headDim, imageTokens, weightShapes, type VlmConfig } from '../vlm/config.js';
 import { Tape } from './autodiff.js';
 import { GraphBuilder } from './graph-builder.js';
-import { Layers } from './layers.js';
+import { Layers } from '../vlm/layers.js';
 
 /** Weights whose gradient the graph does not produce: the text embeddings are looked up (and their gradients scattered) by the caller. */
 export const EMBEDDING_WEIGHTS: ReadonlySet<string> = new Set(['tok_emb', 'txt_pos', 'opt_emb']);

@@ -2,12 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { ErrorCode, MedadError, SeededRng } from '@medad/core';
 import { embeddingLookup } from '../ops/embedding.js';
 import { linear } from '../ops/linear.js';
-import { gelu, layerNorm } from '../ops/norm.js';
-import { MASKED_SCORE, attentionBatched, attentionPerSample, attentionSingleQuery, headMasks, type AttentionImpl } from './attention.js';
-import { gridSize, imageTokens, weightShapes, type VlmConfig } from './config.js';
+import { layerNorm } from '../ops/norm.js';
+import { MASKED_SCORE, attentionSingleQuery, headMasks, type AttentionImpl } from './attention.js';
+import { headDim, imageTokens, weightShapes, type VlmConfig } from './config.js';
+import { Layers } from './layers.js';
 import { OPTION_COUNT, optionMatchGrid } from './option-match.js';
-import { stemOrder } from './stem.js';
 import { Rotary, type RotaryAngles } from './rotary.js';
+import { TfOps } from './tf-ops.js';
 
 /** Keys and values of one layer, heads concatenated: `[rows, positions, dModel]`. */
 export interface LayerKV {
@@ -52,15 +53,17 @@ export function initWeights(cfg: VlmConfig, seed: number): Map<string, Float32Ar
 
 /**
  * The MedAD vision-language transformer (ARCHITECTURE.md): patch embeddings with 2-D positions as
- * a prefix to a pre-norm decoder; weights are `tf.Variable`s named as in the contract.
+ * a prefix to a pre-norm decoder; weights are `tf.Variable`s named as in the contract. The image
+ * tower and the blocks are the shared {@link Layers} over tfjs ({@link TfOps}), the same
+ * description the ONNX graphs are built from; this class adds the embeddings, the KV cache and
+ * rotary positions.
  */
 export class VlmModel {
   readonly params = new Map<string, tf.Variable>();
   readonly attention: AttentionImpl;
   private readonly heads: tf.Tensor3D;
   private readonly rotary: Rotary | null;
-  /** Gather indices of the patch stem's quarters (null without a stem). */
-  private readonly stemOrder: tf.Tensor1D | null;
+  private readonly ops: TfOps;
 
   private constructor(readonly config: VlmConfig, weights: Map<string, Float32Array>, options: VlmModelOptions) {
     this.attention = options.attention && options.attention !== 'auto' ? options.attention : tf.getBackend() === 'tensorflow' ? 'batched' : 'per-sample';
@@ -80,7 +83,12 @@ export class VlmModel {
     }
     this.heads = tf.keep(headMasks(config.nHeads, config.dModel));
     this.rotary = config.rotaryDims ? new Rotary(config) : null;
-    this.stemOrder = config.patchStem ? tf.keep(tf.tensor1d(stemOrder(config.patchSize), 'int32')) : null;
+    this.ops = new TfOps(config.nHeads, this.attention, this.heads);
+  }
+
+  /** The shared layers over this model's variables (one per forward: its fused-projection cache lives in the caller's tidy). */
+  private layers(): Layers<tf.Tensor, number[]> {
+    return new Layers(this.ops, this.config, (name) => this.p(name));
   }
 
   /** A freshly initialised model (seeded: same seed, same weights). */
@@ -107,25 +115,6 @@ export class VlmModel {
     return n;
   }
 
-  /** Image tokens `[B, P, d]` from flattened patches `[B, P, 3p²]`: patch·W + b + row + col positions. */
-  embedImage(patches: tf.Tensor3D): tf.Tensor3D {
-    const [B, P] = patches.shape;
-    const g = gridSize(this.config);
-    const d = this.config.dModel;
-    let x = linear(patches, this.p('patch.w') as tf.Variable<tf.Rank.R2>, this.p('patch.b') as tf.Variable<tf.Rank.R1>);
-    if (this.stemOrder) {
-      // Quarter patches [B·P·4, 3(p/2)²] → ReLU features → [B·P, 4·C] → d (ARCHITECTURE.md §1a).
-      const C = this.config.patchStem!;
-      const quarters = tf.gather(patches, this.stemOrder, 2).reshape([B * P * 4, -1]) as tf.Tensor2D;
-      const feats = tf.relu(linear(quarters, this.p('stem.w1') as tf.Variable<tf.Rank.R2>, this.p('stem.b1') as tf.Variable<tf.Rank.R1>)).reshape([B * P, 4 * C]) as tf.Tensor2D;
-      x = x.reshape([B * P, d]).add(linear(feats, this.p('stem.w2') as tf.Variable<tf.Rank.R2>));
-    }
-    const row = this.p('img_pos.row').reshape([g, 1, d]);
-    const col = this.p('img_pos.col').reshape([1, g, d]);
-    const pos = row.add(col).reshape([1, P, d]);
-    return x.reshape([B, P, d]).add(pos) as tf.Tensor3D;
-  }
-
   /**
    * Text tokens `[B, T, d]`: `tok_emb[id] + txt_pos[position]` (lookups with a working wasm gradient),
    * plus `optionMatch · opt_emb` when the config has `optionMatch`. `optionMatch` `[B·T, 4]` holds the
@@ -146,18 +135,6 @@ export class VlmModel {
     return x.reshape([B, T, d]);
   }
 
-  private mlp(x: tf.Tensor, i: number): tf.Tensor {
-    const l = `layers.${i}.mlp`;
-    const hidden = linear(x, this.p(`${l}.w1`) as tf.Variable<tf.Rank.R2>, this.p(`${l}.b1`) as tf.Variable<tf.Rank.R1>);
-    const act = this.config.activation === 'gelu' ? gelu(hidden) : tf.relu(hidden);
-    return linear(act, this.p(`${l}.w2`) as tf.Variable<tf.Rank.R2>, this.p(`${l}.b2`) as tf.Variable<tf.Rank.R1>);
-  }
-
-  private proj(x: tf.Tensor, i: number, m: 'q' | 'k' | 'v' | 'o'): tf.Tensor {
-    const a = `layers.${i}.attn`;
-    return linear(x, this.p(`${a}.w${m}`) as tf.Variable<tf.Rank.R2>, this.p(`${a}.b${m}`) as tf.Variable<tf.Rank.R1>);
-  }
-
   private ln(x: tf.Tensor, name: string): tf.Tensor {
     return layerNorm(x, this.p(`${name}.g`) as tf.Variable<tf.Rank.R1>, this.p(`${name}.b`) as tf.Variable<tf.Rank.R1>, this.config.normEps);
   }
@@ -170,29 +147,23 @@ export class VlmModel {
    * `layers` runs only the first blocks (default all).
    */
   blocks(h: tf.Tensor3D, bias: tf.Tensor3D, past?: readonly LayerKV[], rotary?: RotaryAngles, layers = this.config.nLayers): { hidden: tf.Tensor3D; kv: LayerKV[] } {
+    const [B, Lq, d] = h.shape;
+    const L = this.layers();
     const kv: LayerKV[] = [];
-    const H = this.config.nHeads;
+    const shape5 = [-1, Lq, 3, this.config.nHeads, headDim(this.config)];
+    let x: tf.Tensor = h.reshape([B * Lq, d]);
     for (let i = 0; i < layers; i++) {
-      const x = this.ln(h, `layers.${i}.ln1`) as tf.Tensor3D;
-      let q = this.proj(x, i, 'q') as tf.Tensor3D;
-      let k = this.proj(x, i, 'k') as tf.Tensor3D;
-      const v = this.proj(x, i, 'v') as tf.Tensor3D;
-      if (this.rotary && rotary) {
-        q = this.rotary.apply(q, rotary) as tf.Tensor3D;
-        k = this.rotary.apply(k, rotary) as tf.Tensor3D;
-      }
-      kv.push({ k, v });
-      const pk = past?.[i];
-      const keys = pk ? (tf.concat([pk.k, k], 1) as tf.Tensor3D) : k;
-      const values = pk ? (tf.concat([pk.v, v], 1) as tf.Tensor3D) : v;
-      const att =
-        this.attention === 'batched'
-          ? attentionBatched(q, keys, values, bias, H)
-          : attentionPerSample(q, keys, values, bias, this.heads);
-      h = h.add(this.proj(att, i, 'o')) as tf.Tensor3D;
-      h = h.add(this.mlp(this.ln(h, `layers.${i}.ln2`), i)) as tf.Tensor3D;
+      x = L.block(x, i, shape5, ({ q, k, v }) => {
+        if (this.rotary && rotary) {
+          q = this.rotary.apply(q, rotary);
+          k = this.rotary.apply(k, rotary);
+        }
+        kv.push({ k: k as tf.Tensor3D, v: v as tf.Tensor3D });
+        const pk = past?.[i];
+        return L.attention(q, pk ? tf.concat([pk.k, k], 1) : k, pk ? tf.concat([pk.v, v], 1) : v, bias);
+      });
     }
-    return { hidden: h, kv };
+    return { hidden: x.reshape([B, Lq, d]) as tf.Tensor3D, kv };
   }
 
   /**
@@ -202,28 +173,27 @@ export class VlmModel {
    * (before `ln_f`) and the new keys/values.
    */
   decodeStep(e: tf.Tensor2D, cache: readonly LayerKV[], bias: tf.Tensor2D, rotary?: RotaryAngles): { hidden: tf.Tensor2D; kv: LayerKV[] } {
-    const kv: LayerKV[] = [];
     const [N, d] = e.shape;
-    let h: tf.Tensor2D = e;
+    const L = this.layers();
+    const kv: LayerKV[] = [];
+    const shape5 = [-1, 1, 3, this.config.nHeads, headDim(this.config)];
+    let h: tf.Tensor = e;
     for (let i = 0; i < this.config.nLayers; i++) {
-      const x = this.ln(h, `layers.${i}.ln1`);
-      let q = this.proj(x, i, 'q') as tf.Tensor2D;
-      let kFlat = this.proj(x, i, 'k') as tf.Tensor2D;
-      if (this.rotary) {
-        if (!rotary) throw new MedadError(ErrorCode.Internal, 'decodeStep needs the rotary angles of its rows', { fix: 'pass model.rotaryAngles(positions)' });
-        q = this.rotary.apply(q, rotary) as tf.Tensor2D;
-        kFlat = this.rotary.apply(kFlat, rotary) as tf.Tensor2D;
-      }
-      const k = kFlat.reshape([N, 1, d]) as tf.Tensor3D;
-      const v = this.proj(x, i, 'v').reshape([N, 1, d]) as tf.Tensor3D;
-      kv.push({ k, v });
-      const keys = tf.concat([cache[i]!.k, k], 1) as tf.Tensor3D;
-      const values = tf.concat([cache[i]!.v, v], 1) as tf.Tensor3D;
-      const att = attentionSingleQuery(q, keys, values, bias, this.config.nHeads);
-      h = h.add(this.proj(att, i, 'o')) as tf.Tensor2D;
-      h = h.add(this.mlp(this.ln(h, `layers.${i}.ln2`), i)) as tf.Tensor2D;
+      h = L.block(h, i, shape5, ({ q, k, v }) => {
+        // One query per row [N, 1, d]: elementwise attention over the cache (no matMul).
+        let q2 = q.reshape([N, d]) as tf.Tensor2D;
+        if (this.rotary) {
+          if (!rotary) throw new MedadError(ErrorCode.Internal, 'decodeStep needs the rotary angles of its rows', { fix: 'pass model.rotaryAngles(positions)' });
+          q2 = this.rotary.apply(q2, rotary) as tf.Tensor2D;
+          k = this.rotary.apply(k, rotary);
+        }
+        kv.push({ k: k as tf.Tensor3D, v: v as tf.Tensor3D });
+        const keys = tf.concat([cache[i]!.k, k], 1) as tf.Tensor3D;
+        const values = tf.concat([cache[i]!.v, v], 1) as tf.Tensor3D;
+        return attentionSingleQuery(q2, keys, values, bias, this.config.nHeads);
+      });
     }
-    return { hidden: h, kv };
+    return { hidden: h as tf.Tensor2D, kv };
   }
 
   /** Rotary angles of text positions (row-major over tokens), or undefined without `rotaryDims`. */
@@ -238,9 +208,7 @@ export class VlmModel {
 
   /** Image keys/values per layer for image tokens `[B, P, d]`: computed once, the head of every KV cache. */
   imagePrefix(patches: tf.Tensor3D): LayerKV[] {
-    const [B, P] = patches.shape;
-    const bias = tf.zeros([B, P, P]) as tf.Tensor3D;
-    return this.blocks(this.embedImage(patches), bias).kv;
+    return this.layers().imageTower(patches).kv as LayerKV[];
   }
 
   /**
@@ -266,9 +234,9 @@ export class VlmModel {
       throw new MedadError(ErrorCode.BadUserInput, 'This model has no grounding head', { fix: 'create it with config { groundingHead: true } (SFT --grounding does this for a fresh model)' });
     }
     const [B, P] = patches.shape;
-    const { hidden } = this.blocks(this.embedImage(patches), tf.zeros([B, P, P]) as tf.Tensor3D, undefined, undefined, this.config.nLayers - 1);
-    const z = linear(hidden.reshape([B * P, this.config.dModel]) as tf.Tensor2D, this.p('ground.w') as tf.Variable<tf.Rank.R2>, this.p('ground.b') as tf.Variable<tf.Rank.R1>);
-    return z.reshape([B, P]) as tf.Tensor2D;
+    const L = this.layers();
+    const { lastInput } = L.imageTower(patches, this.config.nLayers - 1);
+    return L.linear(lastInput, 'ground.w', 'ground.b', this.config.dModel, 1).reshape([B, P]) as tf.Tensor2D;
   }
 
   /** Logits `[B, T, V]` for text positions (ARCHITECTURE.md step 7). */
@@ -299,7 +267,6 @@ export class VlmModel {
     this.params.clear();
     this.heads?.dispose();
     this.rotary?.dispose();
-    this.stemOrder?.dispose();
   }
 }
 
