@@ -1,28 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { ErrorCode, MedadError, SeededRng } from '@medad/core';
 import { layoutBatch, patchesTensor, type EncodedPrompt } from './logprobs.js';
-import { sampleToken } from './sampling.js';
+import { generationRng, sampleToken, type GenerateOptions } from './sampling.js';
 import { MASKED_SCORE } from './vlm/attention.js';
 import { positionsFromMask, textBias, type LayerKV, type VlmModel } from './vlm/model.js';
 import { OPTION_COUNT, optionMatchRows, optionWordSets } from './vlm/option-match.js';
 import { SPECIAL_IDS } from './vlm/tokenizer.js';
 
 /** Settings of {@link generateTokens}. */
-export interface GenerationOptions {
-  /** Completions per prompt (G); default 1. */
-  groupSize?: number;
-  /** Softmax temperature; default 1; 0 means greedy. */
-  temperature?: number;
-  /** Nucleus mass; default 1 (off). */
-  topP?: number;
-  greedy?: boolean;
-  /** New-token budget; default (and upper bound) what fits in `maxTextLen`. */
-  maxNewTokens?: number;
-  seed?: number;
+export interface GenerationOptions extends GenerateOptions {
   /** KV cache (default true); false recomputes the whole sequence each step (reference path). */
   useCache?: boolean;
-  /** Tokens that end a completion and are kept in it; default `</answer>`. */
-  stopIds?: readonly number[];
 }
 
 /** One generated completion, as token ids. */
@@ -35,10 +23,7 @@ export interface GeneratedSequence {
   finished: boolean;
 }
 
-/** The random stream of completion `g` of prompt `i`, so a completion does not depend on its batch-mates. */
-export function generationRng(seed: number, promptIndex: number, sampleIndex: number): SeededRng {
-  return new SeededRng(`gen:${seed}:${promptIndex}:${sampleIndex}`);
-}
+export { generationRng };
 
 interface Row {
   prompt: number;

@@ -1,4 +1,25 @@
-import type { SeededRng } from '@medad/core';
+import { SeededRng } from '@medad/core';
+
+/** Generation settings both runtimes take (tfjs `generateTokens`, ORT `OrtPolicy.generate`), with the same defaults. */
+export interface GenerateOptions {
+  /** Completions per prompt (G); they share the prompt's prefill. Default 1. */
+  groupSize?: number;
+  /** Softmax temperature; default 1; 0 means greedy. */
+  temperature?: number;
+  /** Nucleus mass; default 1 (no nucleus cut). */
+  topP?: number;
+  greedy?: boolean;
+  /** New tokens per completion at most; default, and capped by, what fits in `maxTextLen` after its prompt. */
+  maxNewTokens?: number;
+  seed?: number;
+  /** Tokens that end a completion and are kept in it; default `</answer>`. */
+  stopIds?: readonly number[];
+}
+
+/** The random stream of completion `g` of prompt `i`, so a completion does not depend on its batch-mates (and both runtimes draw the same samples). */
+export function generationRng(seed: number, promptIndex: number, sampleIndex: number): SeededRng {
+  return new SeededRng(`gen:${seed}:${promptIndex}:${sampleIndex}`);
+}
 
 /** Settings for choosing the next token from a logits row. */
 export interface SamplingOptions {

@@ -9,22 +9,18 @@ import {
   parseCompletion,
   silentLogger,
   silentProgress,
-  type EventSink,
   type Judge,
   type Logger,
   type MedAdSample,
-  type ProgressReporter,
   type RewardInput,
   conGrpoHyperSchema,
   trainComputeSchema,
   type ConGrpoHyper,
-  type Dataset,
   type TrainCompute,
-  type TrainablePolicyRequest,
   COMPLETIONS_FILE,
   type CompletionRecord as CompletionRow,
 } from '@medad/core';
-import { OrtGradients, OrtPolicy, VlmPolicy, buildOnnxModels, generateTokens, gradientGraphUnsupported, type EncodedPrompt, type ComputeBackend, type GeneratedSequence, type VlmConfig, type VlmPreset } from '@medad/policy';
+import { OrtGradients, OrtPolicy, VlmPolicy, buildOnnxModels, generateTokens, gradientGraphUnsupported, type EncodedPrompt, type ComputeBackend, type GeneratedSequence, type VlmConfig } from '@medad/policy';
 import { groupRelativeAdvantage, selectGroups, zeroVarianceFraction } from './grpo/advantage.js';
 import { statsFromSums } from './grpo/loss.js';
 import { engineThreads, gradEngineMessage, resolveGradEngine, startGradientEngine } from './parallel/ort-engine.js';
@@ -36,6 +32,7 @@ import { checkpointDir, readEmaReference, readOptimizerState, readTrainerState, 
 import { EmaReference } from './grpo/ema.js';
 import { batchPixels, heldOutEval, summaryMetrics } from './run/heldout.js';
 import { MetricsLog, type MetricRow } from './run/metrics-log.js';
+import type { TrainRunOptions } from './run/options.js';
 import { batchIndices } from './run/task-mix.js';
 
 /**
@@ -43,27 +40,10 @@ import { batchIndices } from './run/task-mix.js';
  * (`conGrpoHyperSchema`, `trainComputeSchema` in @medad/core, where each is documented and
  * defaulted) plus what the composed run hands in.
  */
-export interface ConGrpoOptions extends Partial<ConGrpoHyper>, Partial<TrainCompute> {
-  dataDir: string;
-  outDir: string;
-  /** The dataset to train on (composed from the spec); default: the `dataDir` directory. */
-  dataset?: Dataset;
-  /** SFT checkpoint (or run directory) to start from; omitted = RL-only from a fresh policy. */
-  from?: string;
-  preset?: VlmPreset;
-  /** Overrides of the preset's model config for a fresh (RL-only) policy. */
-  modelConfig?: Partial<VlmConfig>;
-  /** Creates the fresh (RL-only) policy: a trainable backbone's `createTrainable`, composed from the spec. */
-  createPolicy?: (request: TrainablePolicyRequest) => Promise<unknown>;
+export interface ConGrpoOptions extends TrainRunOptions, Partial<ConGrpoHyper>, Partial<TrainCompute> {
   rewards: WeightedReward[];
   /** The judge consistency rewards consult (run once per step, shared by all rewards). */
   judge?: Judge;
-  seed?: number;
-  runId?: string;
-  sink?: EventSink;
-  progress?: ProgressReporter;
-  logger?: Logger;
-  stopAfter?: number;
   /** Train on these sample indices only (a fixed batch, for tests). */
   fixedIndices?: number[];
 }

@@ -10,15 +10,11 @@ import {
   silentProgress,
   sftHyperSchema,
   trainComputeSchema,
-  type Dataset,
   type EventSink,
   type SftHyper,
   type TrainCompute,
-  type TrainablePolicyRequest,
-  type Logger,
-  type ProgressReporter,
 } from '@medad/core';
-import { VlmPolicy, WordTokenizer, type ComputeBackend, type VlmConfig, type VlmPreset } from '@medad/policy';
+import { VlmPolicy, WordTokenizer, type ComputeBackend, type VlmPreset } from '@medad/policy';
 import { answerLetterPositions, targetWeights } from './answer-weights.js';
 import { AdamW, clipByGlobalNorm } from './optim/adamw.js';
 import { warmupCosine } from './optim/schedule.js';
@@ -27,6 +23,7 @@ import { assertFitsModel, encodeSamples, groundingTargetsOf, openTrainingData, s
 import { heldOutEval, summaryMetrics } from './run/heldout.js';
 import { readOptimizerState, readTrainerState, saveTrainingCheckpoint, checkpointDir } from './run/checkpoint.js';
 import { MetricsLog, type MetricRow } from './run/metrics-log.js';
+import type { TrainRunOptions } from './run/options.js';
 import { TaskMixSampler } from './run/task-mix.js';
 import { engineThreads, gradEngineMessage, resolveGradEngine, startGradientEngine } from './parallel/ort-engine.js';
 import { lossDenominators, type ShardSample } from './parallel/shard-loss.js';
@@ -38,26 +35,7 @@ export { answerLetterPositions, targetWeights } from './answer-weights.js';
  * (`sftHyperSchema`, `trainComputeSchema` in @medad/core, where each is documented and defaulted)
  * plus what the composed run hands in.
  */
-export interface SftOptions extends Partial<SftHyper>, Partial<TrainCompute> {
-  dataDir: string;
-  /** Run directory: `metrics.jsonl`, `checkpoint/`, `run.json`. Re-running resumes from its checkpoint. */
-  outDir: string;
-  /** The dataset to train on (composed from the spec); default: the `dataDir` directory. */
-  dataset?: Dataset;
-  preset?: VlmPreset;
-  seed?: number;
-  runId?: string;
-  sink?: EventSink;
-  progress?: ProgressReporter;
-  logger?: Logger;
-  /** Stop (as if killed) after this many steps of this invocation; for resume tests. */
-  stopAfter?: number;
-  /** A checkpoint (or run directory) whose weights and tokenizer a fresh run starts from, e.g. the base stage's. */
-  from?: string;
-  /** Creates the fresh policy (a trainable backbone's `createTrainable`, composed from the spec); default: `preset` + `modelConfig`. */
-  createPolicy?: (request: TrainablePolicyRequest) => Promise<unknown>;
-  /** Overrides of the preset's model config for a fresh policy (e.g. `{ dModel: 64 }`). */
-  modelConfig?: Partial<VlmConfig>;
+export interface SftOptions extends TrainRunOptions, Partial<SftHyper>, Partial<TrainCompute> {
   /**
    * Exact-match option features for a fresh policy (`config.optionMatch`): each token's embedding
    * says which options' words contain it, so a CoT that names the option text before its letter

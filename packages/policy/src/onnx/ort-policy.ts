@@ -6,42 +6,25 @@ import type { GeneratedSequence } from '../generate.js';
 import { imageTokens, validateConfig, weightShapes, type VlmConfig } from '../vlm/config.js';
 import { SPECIAL_IDS } from '../vlm/tokenizer.js';
 import { OPTION_COUNT, optionMatchGrid, optionMatchRows, optionWordSets } from '../vlm/option-match.js';
-import { argmax, logSoftmax, sampleFromProbs, sampleToken } from '../sampling.js';
+import { argmax, generationRng, logSoftmax, sampleFromProbs, sampleToken, type GenerateOptions } from '../sampling.js';
 import { ONNX_FILES, type OnnxModels } from './export.js';
 import { DecodeCache, disposeKv, kvFeeds, kvFromOutputs, type DecodeStorage, type KvCache } from './kv-cache.js';
 import { openSessions, type OrtSessionOptions, type ProviderChoice } from './session.js';
 import { checkWeights, type WeightSource } from './weights.js';
 
 /**
- * Sampling settings for {@link OrtPolicy.generate}; the names and defaults are those of the tfjs
- * `generateTokens`, so both runtimes are interchangeable.
+ * Sampling settings for {@link OrtPolicy.generate}: those of the tfjs `generateTokens`
+ * ({@link GenerateOptions}), so both runtimes are interchangeable, and the special ids.
  */
-export interface OrtGenerateOptions {
-  /** Completions per prompt (G); they share the prompt's prefill. Default 1. */
-  groupSize?: number;
-  /** Default 1; 0 means greedy. */
-  temperature?: number;
-  /** Default 1 (no nucleus cut). */
-  topP?: number;
-  greedy?: boolean;
-  /** New tokens per completion at most; default, and capped by, what fits in `maxTextLen` after its prompt. */
-  maxNewTokens?: number;
-  seed?: number;
-  /** Tokens that end a completion and are kept in it; default `</answer>`. */
-  stopIds?: readonly number[];
+export interface OrtGenerateOptions extends GenerateOptions {
   /** The token that ends a completion without being kept; default `<eos>`. */
   eosId?: number;
   /** Id fed at left-padded prompt positions (never attended); default `<pad>`. */
   padId?: number;
 }
 
-/**
- * The random stream of completion `g` of prompt `i`: the same formula as `generationRng` in
- * `../generate.ts` (kept tfjs-free here), so tfjs and ORT draw the same samples.
- */
-export function ortGenerationRng(seed: number, promptIndex: number, sampleIndex: number): SeededRng {
-  return new SeededRng(`gen:${seed}:${promptIndex}:${sampleIndex}`);
-}
+/** The random stream of a completion: `generationRng`, the tfjs runtime's (one formula, so both draw the same samples). */
+export const ortGenerationRng = generationRng;
 
 /** Which outputs a decode step fetches. */
 type StepOutputs = 'logits' | 'probs' | 'both';
