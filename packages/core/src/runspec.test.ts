@@ -10,7 +10,7 @@ test('a spec with only its required fields gets every default from its schema', 
   assert.deepEqual(spec.hyper, sftHyperSchema.parse({}));
   assert.equal(spec.hyper.steps, 8000);
   assert.deepEqual(spec.backbone, { plugin: 'tfjs-vlm', config: {} });
-  assert.deepEqual(spec.compute, { device: 'auto', gradEngine: 'auto', threads: 'auto', backend: 'auto' });
+  assert.deepEqual(spec.compute, { device: 'auto', gradEngine: 'auto', threads: 'auto', backend: 'auto', decodeThreads: 1 });
   const grpo = parseRunSpec({ kind: 'con-grpo', data: 'd', out: 'o' });
   if (grpo.kind !== 'con-grpo') return assert.fail('kind');
   assert.deepEqual(grpo.hyper, conGrpoHyperSchema.parse({}));

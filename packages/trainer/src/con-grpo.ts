@@ -158,7 +158,7 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
   const threads = engineThreads(engine.engine, o.threads, policy.backend);
   const parallel = await startGradientEngine(engine.engine, policy.model, threads, policy.backend as ComputeBackend);
   const refScorer = o.beta > 0 ? await referenceScorer(policy.model.config, refWeights, threads) : null;
-  const live = o.rollout === 'ort' ? await OrtPolicy.fromModels(policy.model.config, buildOnnxModels(policy.model.config, 'inputs')) : null;
+  const live = o.rollout === 'ort' ? await OrtPolicy.fromModels(policy.model.config, buildOnnxModels(policy.model.config, 'inputs'), { intraOpNumThreads: o.decodeThreads }) : null;
   log.info(`policy update: ${gradEngineMessage(engine, threads)}`);
   progress.start(o.steps, 'con-grpo', startStep);
   let step = startStep;
@@ -289,7 +289,7 @@ export async function trainConGrpo(options: ConGrpoOptions): Promise<ConGrpoResu
       rewardHistory.push(row.reward_mean as number);
       const isLast = step === o.steps;
       if (encEval.length && ((o.evalEvery > 0 && step % o.evalEvery === 0) || isLast)) {
-        const summary = await heldOutEval(policy, encEval, { judge: o.judge });
+        const summary = await heldOutEval(policy, encEval, { judge: o.judge, decodeThreads: o.decodeThreads });
         finalEval = summaryMetrics(summary);
         Object.assign(row, finalEval);
         log.info(`step ${step}: held-out accuracy ${summary.overall.toFixed(1)}%, consistency ${summary.consistency.toFixed(1)}%`);

@@ -240,7 +240,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
       const overBudget = o.timeBudget !== undefined && (Date.now() - t0) / 1000 >= o.timeBudget;
       const isLast = step === o.steps || overBudget;
       if ((o.evalEvery > 0 && step % o.evalEvery === 0) || isLast) {
-        const summary = await heldOutEval(policy, encEval);
+        const summary = await heldOutEval(policy, encEval, { decodeThreads: o.decodeThreads });
         finalEval = summaryMetrics(summary);
         Object.assign(row, finalEval);
         log.info(`step ${step}: held-out accuracy ${summary.overall.toFixed(1)}%, think-correct ${summary.thinkCorrectness.toFixed(1)}%`);

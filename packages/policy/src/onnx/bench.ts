@@ -50,6 +50,14 @@ export interface OrtBenchResult {
   rollout_fraction_of_ort_roofline: number;
   /** Evaluation's greedy decoding: 64 prompts, 40 tokens each, tokens/s. */
   greedy_tokens_per_s: number;
+  /**
+   * The rollouts (on the trainer's live model, weights as inputs: compare with
+   * `rollout_tokens_per_s_weight_inputs`) and the greedy decoding (compare with
+   * `greedy_tokens_per_s`) on one intra-op thread, taking turns with them: the trainers'
+   * `compute.decodeThreads` default.
+   */
+  rollout_tokens_per_s_weight_inputs_1_thread: number;
+  greedy_tokens_per_s_1_thread: number;
   ort_backend: string;
   ort_threads: number;
 }
@@ -221,10 +229,10 @@ export async function benchOrt(options: OrtBenchOptions = {}): Promise<OrtBenchR
   const rolloutPrompts = Array.from({ length: 24 }, () => Array.from({ length: 35 }, () => rng.int(cfg.vocabSize)));
   const rolloutPixels = Float32Array.from({ length: 24 * 3 * cfg.imageSize ** 2 }, () => rng.uniform(-1, 1));
   const rolloutOptions = { groupSize: 8, temperature: 1, maxNewTokens: 40, stopIds: [], eosId: -1, seed: 4 };
-  const tokensPerS = async (p: OrtPolicy, prompts: number[][], px: Float32Array, opts: OrtGenerateOptions): Promise<number> => {
+  const tokensPerS = async (p: OrtPolicy, prompts: number[][], px: Float32Array, opts: OrtGenerateOptions, runs = options.genRuns ?? 3): Promise<number> => {
     let fastest = Infinity;
     let made = 0;
-    for (let r = 0; r < (options.genRuns ?? 3); r++) {
+    for (let r = 0; r < runs; r++) {
       const t0 = performance.now();
       const out = await p.generate(prompts, px, opts);
       fastest = Math.min(fastest, performance.now() - t0);
@@ -235,9 +243,11 @@ export async function benchOrt(options: OrtBenchOptions = {}): Promise<OrtBenchR
   const fullDecoder = await OrtPolicy.fromModels(cfg, { imageEncoder: models.imageEncoder, decoder: models.decoder }, { intraOpNumThreads: threads });
   const live = await OrtPolicy.fromModels(cfg, buildOnnxModels(cfg, 'inputs'), { intraOpNumThreads: threads });
   live.setWeights(randomWeights(cfg, 1, 0.1));
+  const live1 = await OrtPolicy.fromModels(cfg, buildOnnxModels(cfg, 'inputs'), { intraOpNumThreads: 1 });
+  live1.setWeights(randomWeights(cfg, 1, 0.1));
   // The rollout arms take turns, round after round (fastest round each), so a change of the
   // machine's phase during the bench touches every arm alike.
-  const arms = [policy, legacy, fullDecoder, live];
+  const arms = [policy, legacy, fullDecoder, live, live1];
   const fastest = arms.map(() => Infinity);
   let made = 0;
   for (let r = 0; r < (options.genRuns ?? 3) + 1; r++) {
@@ -248,12 +258,22 @@ export async function benchOrt(options: OrtBenchOptions = {}): Promise<OrtBenchR
       made = out.flat().reduce((n, c) => n + c.tokens.length, 0);
     }
   }
-  const [rollout, rolloutLegacy, rolloutFull, rolloutLive] = fastest.map((ms) => made / (ms / 1000)) as [number, number, number, number];
+  const [rollout, rolloutLegacy, rolloutFull, rolloutLive, rolloutLive1] = fastest.map((ms) => made / (ms / 1000)) as [number, number, number, number, number];
   await fullDecoder.dispose();
   await live.dispose();
   const greedyPrompts = Array.from({ length: 64 }, () => Array.from({ length: 35 }, () => rng.int(cfg.vocabSize)));
   const greedyPixels = Float32Array.from({ length: 64 * 3 * cfg.imageSize ** 2 }, () => rng.uniform(-1, 1));
-  const greedy = await tokensPerS(policy, greedyPrompts, greedyPixels, { greedy: true, maxNewTokens: 40, stopIds: [], eosId: -1 });
+  // 2 threads and 1, taking turns as the rollout arms do.
+  const greedyOptions = { greedy: true, maxNewTokens: 40, stopIds: [], eosId: -1 };
+  await live1.dispose();
+  const policy1 = await OrtPolicy.fromModels(cfg, models, { intraOpNumThreads: 1 });
+  let greedy = 0;
+  let greedy1 = 0;
+  for (let r = 0; r < (options.genRuns ?? 3); r++) {
+    greedy = Math.max(greedy, await tokensPerS(policy, greedyPrompts, greedyPixels, greedyOptions, 1));
+    greedy1 = Math.max(greedy1, await tokensPerS(policy1, greedyPrompts, greedyPixels, greedyOptions, 1));
+  }
+  await policy1.dispose();
   await legacy.dispose();
   await policy.dispose();
   // The roofline again after the generation figures: the mean of both is what they are compared with,
@@ -278,6 +298,8 @@ export async function benchOrt(options: OrtBenchOptions = {}): Promise<OrtBenchR
     rollout_session_open_ms: round(openMs),
     rollout_fraction_of_ort_roofline: Math.round((1e4 * rollout * flopsPerToken) / (gflops * 1e9)) / 1e4,
     greedy_tokens_per_s: round(greedy),
+    rollout_tokens_per_s_weight_inputs_1_thread: round(rolloutLive1),
+    greedy_tokens_per_s_1_thread: round(greedy1),
     ort_backend: policy.provider.backend,
     ort_threads: threads,
   };

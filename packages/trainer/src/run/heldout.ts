@@ -3,9 +3,9 @@ import type { Judge } from '@medad/core';
 import { OrtPolicy, buildOnnxModels, generateTokens, type VlmPolicy } from '@medad/policy';
 import type { EncodedSample } from './data.js';
 
-/** An ONNX Runtime copy of the policy with its current weights (in-memory graphs; dispose it). */
-export async function ortCopy(policy: VlmPolicy): Promise<OrtPolicy> {
-  return OrtPolicy.fromModels(policy.model.config, buildOnnxModels(policy.model.config, policy.model.weights()));
+/** An ONNX Runtime copy of the policy with its current weights (in-memory graphs, `threads` intra-op threads; dispose it). */
+export async function ortCopy(policy: VlmPolicy, threads = 1): Promise<OrtPolicy> {
+  return OrtPolicy.fromModels(policy.model.config, buildOnnxModels(policy.model.config, policy.model.weights()), { intraOpNumThreads: threads });
 }
 
 /** The NCHW pixels of a batch, back to back, for ONNX Runtime. */
@@ -27,10 +27,11 @@ function greedyBudget(policy: VlmPolicy, batch: readonly EncodedSample[], maxTok
 
 /**
  * Greedy completions through ONNX Runtime (the policy's current weights exported in memory, KV
- * cache, all cores): the same tokens as {@link greedyTexts} (parity-tested in @medad/policy), faster.
+ * cache, `threads` intra-op threads): the same tokens as {@link greedyTexts} (parity-tested in
+ * @medad/policy), faster.
  */
-export async function greedyTextsOrt(policy: VlmPolicy, items: readonly EncodedSample[], batchSize = 32, maxTokens?: number): Promise<string[]> {
-  const ort = await ortCopy(policy);
+export async function greedyTextsOrt(policy: VlmPolicy, items: readonly EncodedSample[], batchSize = 32, maxTokens?: number, threads = 1): Promise<string[]> {
+  const ort = await ortCopy(policy, threads);
   try {
     const out: string[] = [];
     for (let i = 0; i < items.length; i += batchSize) {
@@ -58,10 +59,15 @@ export function greedyTexts(policy: VlmPolicy, items: readonly EncodedSample[], 
 /**
  * Greedy answers on held-out samples: letter accuracy per task, think-correctness, format and,
  * with a judge, consistency. Used for periodic evaluation during training; decodes through ONNX
- * Runtime by default (`engine: 'tfjs'` for the tfjs KV-cache generator).
+ * Runtime by default, on `decodeThreads` intra-op threads (`engine: 'tfjs'` for the tfjs KV-cache
+ * generator).
  */
-export async function heldOutEval(policy: VlmPolicy, items: readonly EncodedSample[], options: { batchSize?: number; judge?: Judge; engine?: 'ort' | 'tfjs' } = {}): Promise<EvalSummary> {
-  const outputs = options.engine === 'tfjs' ? greedyTexts(policy, items, options.batchSize) : await greedyTextsOrt(policy, items, options.batchSize);
+export async function heldOutEval(
+  policy: VlmPolicy,
+  items: readonly EncodedSample[],
+  options: { batchSize?: number; judge?: Judge; engine?: 'ort' | 'tfjs'; decodeThreads?: number } = {},
+): Promise<EvalSummary> {
+  const outputs = options.engine === 'tfjs' ? greedyTexts(policy, items, options.batchSize) : await greedyTextsOrt(policy, items, options.batchSize, undefined, options.decodeThreads);
   return summarize(await scoreOutputs(items.map((x) => x.sample), outputs, 0, options.judge), { judged: options.judge !== undefined });
 }
 
