@@ -39,13 +39,20 @@ export const deviceSchema = z
   .describe('where ONNX Runtime computes rollouts, gradients and evaluation: auto = CUDA when its provider is installed, else the CPU; cuda = fail if it is not');
 
 /** Compute settings shared by the training kinds. */
+/**
+ * ONNX Runtime intra-op threads of generation (rollouts, held-out and `medad eval` decoding): the
+ * small model's decode steps run faster on 1 thread than on 2 on a 2-core machine, with the same
+ * greedy tokens (trainer README, "Step time").
+ */
+export const DEFAULT_DECODE_THREADS = 1;
+
 export const trainComputeSchema = z.object({
   device: deviceSchema,
   gradEngine: z.enum(['auto', 'ort', 'tfjs'], { message: 'must be auto, ort or tfjs' }).default('auto').describe('gradient engine: ort = forward + reverse mode as one ONNX Runtime graph; tfjs = tfjs autodiff; auto = ort unless the config has rotary positions'),
   threads: z.union([z.literal('auto'), int(1, 256)], { message: 'must be "auto" or a positive integer' }).default('auto').describe('threads computing gradients (ort: intra-op threads; tfjs: data-parallel workers; auto = every core)'),
   backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu'], { message: 'must be auto, tensorflow, wasm or cpu' }).default('auto').describe('tfjs compute backend'),
   decodeThreads: int(1, 256)
-    .default(1)
+    .default(DEFAULT_DECODE_THREADS)
     .describe('ONNX Runtime intra-op threads of generation (Con-GRPO rollouts, held-out evaluation); decoding the small model runs faster on 1 than on 2 (trainer README)'),
 });
 

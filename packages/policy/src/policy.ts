@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ErrorCode, MedadError, type BBox, type Completion, type GenerateOptions, type PolicyPrompt } from '@medad/core';
+import { DEFAULT_DECODE_THREADS, ErrorCode, MedadError, type BBox, type Completion, type GenerateOptions, type PolicyPrompt } from '@medad/core';
 import { selectBackend, type ComputeBackend } from './backend.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { generateTokens, type GeneratedSequence } from './generate.js';
@@ -93,7 +93,7 @@ export class VlmPolicy {
   async generateOrt(prompts: readonly PolicyPrompt[], options: GenerateOptions = {}): Promise<Completion[][]> {
     if (prompts.length === 0) return [];
     const cfg = this.model.config;
-    this.ort ??= OrtPolicy.fromModels(cfg, buildOnnxModels(cfg, this.model.weights()));
+    this.ort ??= OrtPolicy.fromModels(cfg, buildOnnxModels(cfg, this.model.weights()), { intraOpNumThreads: DEFAULT_DECODE_THREADS });
     const runtime = await this.ort;
     const S = cfg.imageSize;
     const one = 3 * S * S;

@@ -32,7 +32,7 @@ describeBackboneContract('onnx', () => OnnxBackbone.open({ dir: modelDir, intraO
 
 test('the plugin parses its config with defaults and creates a CPU backbone that can score text', async () => {
   const config = parsePluginConfig(onnxBackbonePlugin, { dir: modelDir });
-  assert.deepEqual(config, { dir: modelDir, intraOpNumThreads: 2, executionProvider: 'auto', batchSize: 16 });
+  assert.deepEqual(config, { dir: modelDir, intraOpNumThreads: 1, executionProvider: 'auto', batchSize: 16 });
   const backbone = await onnxBackbonePlugin.create(createTestContainer(), config);
   const info = backbone.describe();
   assert.equal(info.id, 'onnx');

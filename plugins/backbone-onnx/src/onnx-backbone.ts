@@ -1,6 +1,7 @@
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  DEFAULT_DECODE_THREADS,
   ErrorCode,
   MedadError,
   type Backbone,
@@ -58,7 +59,7 @@ export class OnnxBackbone implements Backbone {
     }
     const tokenizer = WordTokenizer.fromJSON(json, tokPath);
     const policy = await OrtPolicy.load(options.dir, {
-      intraOpNumThreads: options.intraOpNumThreads,
+      intraOpNumThreads: options.intraOpNumThreads ?? DEFAULT_DECODE_THREADS,
       executionProvider: options.executionProvider,
     });
     if (tokenizer.vocabSize !== policy.config.vocabSize) {
@@ -76,7 +77,7 @@ export class OnnxBackbone implements Backbone {
       backend: this.policy.provider.backend,
       dir: this.options.dir,
       vocabSize: this.policy.config.vocabSize,
-      intraOpNumThreads: this.options.intraOpNumThreads ?? 2,
+      intraOpNumThreads: this.options.intraOpNumThreads ?? DEFAULT_DECODE_THREADS,
       ...(this.policy.provider.skipped ? { cudaSkipped: this.policy.provider.skipped } : {}),
       capabilities: { logProbs: true, trainable: false },
     };

@@ -1,10 +1,10 @@
 import { scoreOutputs, summarize, type EvalSummary } from '@medad/evaluator';
-import type { Judge } from '@medad/core';
+import { DEFAULT_DECODE_THREADS, type Judge } from '@medad/core';
 import { OrtPolicy, buildOnnxModels, generateTokens, type VlmPolicy } from '@medad/policy';
 import type { EncodedSample } from './data.js';
 
 /** An ONNX Runtime copy of the policy with its current weights (in-memory graphs, `threads` intra-op threads; dispose it). */
-export async function ortCopy(policy: VlmPolicy, threads = 1): Promise<OrtPolicy> {
+export async function ortCopy(policy: VlmPolicy, threads = DEFAULT_DECODE_THREADS): Promise<OrtPolicy> {
   return OrtPolicy.fromModels(policy.model.config, buildOnnxModels(policy.model.config, policy.model.weights()), { intraOpNumThreads: threads });
 }
 
@@ -30,7 +30,7 @@ function greedyBudget(policy: VlmPolicy, batch: readonly EncodedSample[], maxTok
  * cache, `threads` intra-op threads): the same tokens as {@link greedyTexts} (parity-tested in
  * @medad/policy), faster.
  */
-export async function greedyTextsOrt(policy: VlmPolicy, items: readonly EncodedSample[], batchSize = 32, maxTokens?: number, threads = 1): Promise<string[]> {
+export async function greedyTextsOrt(policy: VlmPolicy, items: readonly EncodedSample[], batchSize = 32, maxTokens?: number, threads = DEFAULT_DECODE_THREADS): Promise<string[]> {
   const ort = await ortCopy(policy, threads);
   try {
     const out: string[] = [];
