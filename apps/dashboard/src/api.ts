@@ -117,7 +117,10 @@ function setSocketState(s: SocketState): void {
 
 /** Closes the socket; every {@link useSubscription} subscribes again on a fresh one (a new token). */
 function resetSocket(): void {
-  client?.dispose();
+  // graphql-ws's dispose() awaits the pending connection, which rejects with the CloseEvent when
+  // the server refused or closed it: nothing is left to close then, and the rejection must not
+  // surface as an uncaught error in the page.
+  if (client) void Promise.resolve(client.dispose()).catch(() => undefined);
   client = undefined;
   generation++;
   setSocketState('idle');
