@@ -229,22 +229,19 @@ export async function benchOrt(options: OrtBenchOptions = {}): Promise<OrtBenchR
   const rolloutPrompts = Array.from({ length: 24 }, () => Array.from({ length: 35 }, () => rng.int(cfg.vocabSize)));
   const rolloutPixels = Float32Array.from({ length: 24 * 3 * cfg.imageSize ** 2 }, () => rng.uniform(-1, 1));
   const rolloutOptions = { groupSize: 8, temperature: 1, maxNewTokens: 40, stopIds: [], eosId: -1, seed: 4 };
-  const tokensPerS = async (p: OrtPolicy, prompts: number[][], px: Float32Array, opts: OrtGenerateOptions, runs = options.genRuns ?? 3): Promise<number> => {
-    let fastest = Infinity;
-    let made = 0;
-    for (let r = 0; r < runs; r++) {
-      const t0 = performance.now();
-      const out = await p.generate(prompts, px, opts);
-      fastest = Math.min(fastest, performance.now() - t0);
-      made = out.flat().reduce((n, c) => n + c.tokens.length, 0);
-    }
-    return made / (fastest / 1000);
+  /** Tokens per second of one generation call. */
+  const tokensPerS = async (p: OrtPolicy, prompts: number[][], px: Float32Array, opts: OrtGenerateOptions): Promise<number> => {
+    const t0 = performance.now();
+    const out = await p.generate(prompts, px, opts);
+    return out.flat().reduce((n, c) => n + c.tokens.length, 0) / ((performance.now() - t0) / 1000);
   };
   const fullDecoder = await OrtPolicy.fromModels(cfg, { imageEncoder: models.imageEncoder, decoder: models.decoder }, { intraOpNumThreads: threads });
-  const live = await OrtPolicy.fromModels(cfg, buildOnnxModels(cfg, 'inputs'), { intraOpNumThreads: threads });
-  live.setWeights(randomWeights(cfg, 1, 0.1));
-  const live1 = await OrtPolicy.fromModels(cfg, buildOnnxModels(cfg, 'inputs'), { intraOpNumThreads: 1 });
-  live1.setWeights(randomWeights(cfg, 1, 0.1));
+  const inputsModels = buildOnnxModels(cfg, 'inputs');
+  const liveWeights = randomWeights(cfg, 1, 0.1);
+  const live = await OrtPolicy.fromModels(cfg, inputsModels, { intraOpNumThreads: threads });
+  live.setWeights(liveWeights);
+  const live1 = await OrtPolicy.fromModels(cfg, inputsModels, { intraOpNumThreads: 1 });
+  live1.setWeights(liveWeights);
   // The rollout arms take turns, round after round (fastest round each), so a change of the
   // machine's phase during the bench touches every arm alike.
   const arms = [policy, legacy, fullDecoder, live, live1];
@@ -270,8 +267,8 @@ export async function benchOrt(options: OrtBenchOptions = {}): Promise<OrtBenchR
   let greedy = 0;
   let greedy1 = 0;
   for (let r = 0; r < (options.genRuns ?? 3); r++) {
-    greedy = Math.max(greedy, await tokensPerS(policy, greedyPrompts, greedyPixels, greedyOptions, 1));
-    greedy1 = Math.max(greedy1, await tokensPerS(policy1, greedyPrompts, greedyPixels, greedyOptions, 1));
+    greedy = Math.max(greedy, await tokensPerS(policy, greedyPrompts, greedyPixels, greedyOptions));
+    greedy1 = Math.max(greedy1, await tokensPerS(policy1, greedyPrompts, greedyPixels, greedyOptions));
   }
   await policy1.dispose();
   await legacy.dispose();
